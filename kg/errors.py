@@ -1,0 +1,40 @@
+"""Errors a user can meet: each carries one clear line and the CLI exit code."""
+
+
+class QikgError(Exception):
+    """A problem to report in one line; ``exit_code`` 1 is a data problem, 2 bad input or usage."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class BadInput(QikgError):
+    """Unreadable or malformed input: a file, a query, an option (exit 2)."""
+
+    exit_code = 2
+
+
+class DataProblem(QikgError):
+    """Readable input whose content is wrong, e.g. a sheet with violations (exit 1)."""
+
+    exit_code = 1
+
+
+class ReadOnly(BadInput):
+    """A write (SPARQL Update, LOAD, SERVICE) sent to a read-only surface."""
+
+
+class QueryTimeout(QikgError):
+    """A query ran past its time limit and was stopped."""
+
+    exit_code = 1
+
+
+class StoreUnavailable(QikgError):
+    """The store cannot be opened: locked by another writer, or a server is down."""
+
+    exit_code = 1
