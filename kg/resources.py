@@ -31,3 +31,9 @@ def data_dir() -> Path:
 def queries_dir() -> Path:
     """The competency questions (``*.rq``) shipped with the ontology."""
     return ontology_dir() / "queries"
+
+
+def app_path() -> Path:
+    """The Streamlit explorer's entry script."""
+    in_repo = _REPO / "app.py"
+    return in_repo if in_repo.exists() else _PACKAGE / "_resources" / "app.py"

@@ -1,0 +1,74 @@
+"""``qikg import`` and ``qikg validate``: coded findings in, checked."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from kg.cli.common import Context, pass_context
+from kg.errors import DataProblem
+from kg.importer import check_path, import_path
+
+_IN = click.Path(path_type=Path)
+
+
+@click.command("import")
+@click.argument("path", type=_IN)
+@click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
+@click.option("--replace", is_flag=True, help="Replace studies (or findings) already in the graph.")
+@pass_context
+def import_(ctx: Context, path: Path, dry_run: bool, replace: bool) -> None:
+    """Import a coding sheet (.xlsx, folder or .zip of CSVs) or an RDF file (.ttl, .trig, .jsonld).
+
+    The import is all or nothing: any violation and nothing is written.
+
+    \b
+    Example:
+      qikg import my-study.xlsx --dry-run
+      qikg import my-study.xlsx
+    """
+    try:
+        result = import_path(ctx.store(), path, replace=replace, dry_run=dry_run)
+    except DataProblem as exc:
+        report = getattr(exc, "report", None)
+        if report is not None:
+            click.echo(report.to_text(), err=True)
+        raise
+    if result.report.problems:
+        click.echo(result.report.to_text(), err=True)
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {len(result.studies)} stud{'y' if len(result.studies) == 1 else 'ies'} "
+               f"({', '.join(result.studies)}) with {result.findings} findings")
+
+
+
+
+@click.command("validate")
+@click.argument("path", type=_IN)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text",
+              show_default=True)
+@pass_context
+def validate_command(ctx: Context, path: Path, fmt: str) -> None:
+    """Check a coding sheet or RDF file against the shapes, without importing it.
+
+    Exit 0 when it conforms, 1 when it has violations, 2 when it cannot be read.
+
+    \b
+    Example:
+      qikg validate my-study.xlsx
+      qikg validate my-study.ttl --format json
+    """
+    import json
+
+    report = check_path(ctx.store(), path)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    elif fmt == "ttl":
+        click.echo(report.to_turtle())
+    else:
+        click.echo(report.to_text())
+    if not report.conforms:
+        sys.exit(1)
+
+
+commands = [import_, validate_command]

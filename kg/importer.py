@@ -1,0 +1,201 @@
+"""Import coded studies into the store: read, resolve, validate, then commit all or nothing.
+
+Nothing reaches the store unless every study in the file passes the SHACL shapes with no
+violation; the commit itself is one transaction, so an import killed half-way leaves the store as
+it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import DCTERMS, RDF
+
+from kg.errors import BadInput, DataProblem
+from kg.namespaces import INFERRED_GRAPH, META_GRAPH, QIKG, study_graph
+from kg.sheets.read import read_tables
+from kg.sheets.to_rdf import Batch, study_iri, tables_to_batch
+from kg.store import Store
+from kg.validate import Report, validate
+from kg.vocabulary import Vocabulary
+
+RDF_SUFFIXES = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+}
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    studies: list[str]
+    findings: int
+    report: Report
+    replaced: list[str] = field(default_factory=list)
+    committed: bool = False
+
+
+def read_batch(path: str | Path, vocab: Vocabulary, store: Store) -> Batch:
+    """Read a coding sheet or an RDF file into per-study graphs (nothing is written)."""
+    path = Path(path)
+    if path.suffix.lower() in RDF_SUFFIXES:
+        return _read_rdf(path)
+    tables = read_tables(path)
+    known = set(study_ids(store))
+    return tables_to_batch(tables, vocab, known.__contains__)
+
+
+def study_ids(store: Store) -> list[str]:
+    """The ids of the studies in the store."""
+    prefix = study_graph("")
+    return sorted(g[len(prefix):] for g in store.graph_sizes() if g.startswith(prefix))
+
+
+def _read_rdf(path: Path) -> Batch:
+    try:
+        quads = list(ox.parse(path=str(path), format=RDF_SUFFIXES[path.suffix.lower()]))
+    except SyntaxError as exc:
+        raise BadInput(f"{path.name}: RDF syntax error {_position(str(exc))}") from None
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{path.name}: cannot read RDF ({exc})") from None
+    dataset = rdflib.Dataset()
+    for quad in quads:
+        context = None if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+        dataset.add(_rdflib_quad(quad, context))
+    union = rdflib.Graph()
+    for s, p, o, _ in dataset.quads():
+        union.add((s, p, o))
+    batch = Batch()
+    studies = {str(i): s for s in union.subjects(RDF.type, QIKG.Study) for i in union.objects(s, DCTERMS.identifier)}
+    if not studies:
+        raise BadInput(f"{path.name}: holds no qikg:Study with a dcterms:identifier")
+    if len(studies) > 1:
+        raise BadInput(
+            f"{path.name}: holds {len(studies)} studies ({', '.join(sorted(studies))}); "
+            "import one study per RDF file"
+        )
+    (sid, node), = studies.items()
+    if node != study_iri(sid):
+        raise BadInput(f"{path.name}: study {sid} must have the IRI {study_iri(sid)} (docs/model.md)")
+    if any(isinstance(term, rdflib.BNode) for triple in union for term in triple):
+        raise BadInput(f"{path.name}: holds blank nodes; give every node an IRI (docs/model.md)")
+    batch.graphs[sid] = union
+    batch.findings = len(set(union.subjects(RDF.type, QIKG.Finding)))
+    batch.concepts = {str(o) for _, p, o in union if isinstance(o, rdflib.URIRef)}
+    return batch
+
+
+def _position(message: str) -> str:
+    import re
+
+    match = re.match(r"error at (\d+):(\d+): (.*)", message, re.S)
+    if match:
+        return f"at line {match[1]}, column {match[2]}: {match[3].strip()}"
+    return f"({message})"
+
+
+def _rdflib_quad(quad: ox.Quad, context: str | None) -> tuple:
+    def term(t: object) -> rdflib.term.Node:
+        if isinstance(t, ox.NamedNode):
+            return rdflib.URIRef(t.value)
+        if isinstance(t, ox.BlankNode):
+            return rdflib.BNode(t.value)
+        lang = t.language  # type: ignore[attr-defined]
+        datatype = None if lang else rdflib.URIRef(t.datatype.value)  # type: ignore[attr-defined]
+        return rdflib.Literal(t.value, lang=lang, datatype=datatype)  # type: ignore[attr-defined]
+
+    graph = rdflib.URIRef(context) if context else rdflib.graph.DATASET_DEFAULT_GRAPH_ID
+    return term(quad.subject), term(quad.predicate), term(quad.object), graph
+
+
+def check_path(store: Store, path: str | Path) -> Report:
+    """Validate a coding sheet or RDF file against the shapes without importing it."""
+    vocab = Vocabulary.from_store(store)
+    batch = read_batch(path, vocab, store)
+    return _validate(batch, vocab)
+
+
+def import_path(
+    store: Store, path: str | Path, *, replace: bool = False, dry_run: bool = False
+) -> ImportResult:
+    """Import a coding sheet or RDF file; raise DataProblem (with ``.report``) if it has violations.
+
+    A study already in the store is refused unless ``replace``; findings of a study that is in
+    the store but not in the sheet are added to it (``replace`` lets them overwrite findings with
+    the same id). With ``dry_run`` everything is checked and nothing written.
+    """
+    vocab = Vocabulary.from_store(store)
+    batch = read_batch(path, vocab, store)
+    existing = set(study_ids(store))
+    replaced = []
+    for sid, graph in batch.graphs.items():
+        if sid not in existing:
+            continue
+        has_study = (study_iri(sid), RDF.type, QIKG.Study) in graph
+        if has_study and not replace:
+            _refuse(batch, f'study "{sid}" is already in the graph; import with --replace to replace it')
+            continue
+        if not has_study:
+            clashes = _merge_existing(store, sid, graph, replace)
+            for fid in clashes:
+                _refuse(batch, f'finding "{fid}" of study "{sid}" is already in the graph; '
+                        "import with --replace to replace it")
+        replaced.append(sid)
+    report = _validate(batch, vocab)
+    result = ImportResult(sorted(batch.graphs), batch.findings, report, replaced)
+    if not report.conforms:
+        error = DataProblem(f"nothing was imported: {report.summary()}")
+        error.report = report  # type: ignore[attr-defined]
+        raise error
+    if dry_run:
+        return result
+    graphs = {study_graph(sid): g.serialize(format="nt") for sid, g in batch.graphs.items()}
+    graphs[str(META_GRAPH)] = inferred_stale_flag()
+    store.replace_graphs(graphs)
+    result.committed = True
+    return result
+
+
+def inferred_stale_flag() -> str:
+    """The meta-graph triple that says the inferred graph no longer reflects the data."""
+    return f"<{INFERRED_GRAPH}> <{QIKG.stale}> \"true\"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n"
+
+
+def _refuse(batch: Batch, message: str) -> None:
+    from kg.validate import Problem
+
+    batch.problems.append(Problem("violation", message, "", None, None))
+
+
+def _merge_existing(store: Store, sid: str, graph: rdflib.Graph, replace: bool) -> list[str]:
+    """Add the study's stored triples to ``graph``; return the ids of findings that clash."""
+    stored = rdflib.Graph().parse(data=store.dump("nt", study_graph(sid)).decode(), format="nt")
+    new_findings = {str(f) for f in graph.subjects(RDF.type, QIKG.Finding)}
+    clashes = sorted(
+        str(next(stored.objects(f, DCTERMS.identifier), f))
+        for f in stored.subjects(RDF.type, QIKG.Finding)
+        if str(f) in new_findings
+    )
+    if clashes and not replace:
+        return clashes
+    for s, p, o in stored:
+        if not any(str(s) == f or str(s).startswith(f + "/") for f in new_findings):
+            graph.add((s, p, o))
+    return []
+
+
+def _validate(batch: Batch, vocab: Vocabulary) -> Report:
+    data = rdflib.Graph()
+    for graph in batch.graphs.values():
+        data += graph
+    context = vocab.type_triples({str(o) for o in data.objects() if isinstance(o, rdflib.URIRef)})
+    report = validate(data, context, locate=batch.locate)
+    report.problems[:0] = batch.problems
+    return report

@@ -1,0 +1,78 @@
+"""Write a stored study back into coding-sheet rows (the inverse of kg.sheets.to_rdf)."""
+
+from __future__ import annotations
+
+import rdflib
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDFS, SKOS
+
+from kg.errors import BadInput
+from kg.namespaces import DOI, OA, QIKG, study_graph
+from kg.sheets import FINDING_COLUMNS, STUDY_COLUMNS
+from kg.sheets.to_rdf import CODING_PROPERTIES, CONFIDENCE, STUDY_TEXT, study_iri
+from kg.store import Store
+from kg.vocabulary import Vocabulary
+
+TablesOut = dict[str, tuple[list[str], list[dict[str, str]]]]
+
+
+def study_tables(store: Store, study_id: str, vocab: Vocabulary) -> TablesOut:
+    """The ``studies`` and ``findings`` tables of one stored study."""
+    if study_graph(study_id) not in store.graph_sizes():
+        raise BadInput(f'no study "{study_id}" in the graph (see `qikg stats`)')
+    g = rdflib.Graph().parse(data=store.dump("nt", study_graph(study_id)).decode(), format="nt")
+    s = study_iri(study_id)
+
+    def one(node: rdflib.term.Node, prop: rdflib.URIRef) -> str:
+        value = g.value(node, prop)
+        return "" if value is None else str(value)
+
+    study = {"study_id": study_id, "authors": one(s, QIKG.authors), "year": one(s, QIKG.publicationYear),
+             "sample_size": one(s, QIKG.sampleSize)}
+    study.update({column: one(s, prop) for column, prop in STUDY_TEXT.items()})
+    study["doi"] = one(s, QIKG.doi).removeprefix(DOI)
+    programme = g.value(s, QIKG.evaluatesProgramme)
+    study["qic"] = one(programme, RDFS.label) if programme is not None else ""
+    study_extra = _notes(g, s, study)
+    extra: set[str] = set()
+    confidence = {str(v): k for k, v in CONFIDENCE.items()}
+    findings = []
+    for f in sorted(g.subjects(QIKG.reportedIn, s), key=lambda n: _natural(one(n, DCTERMS.identifier))):
+        row = {"finding_id": one(f, DCTERMS.identifier), "study_id": study_id,
+               "statement": one(f, QIKG.statement), "theme": one(f, QIKG.theme)}
+        for column, prop in CODING_PROPERTIES.items():
+            row[column] = "; ".join(sorted((vocab.label(str(c)) for c in g.objects(f, prop)), key=str.casefold))
+        row["confidence"] = confidence.get(one(f, QIKG.cerqualConfidence), one(f, QIKG.cerqualConfidence))
+        agent = g.value(f, PROV.wasAttributedTo)
+        row["coder"] = one(agent, FOAF.name) if agent is not None else ""
+        row["coded_on"] = one(f, DCTERMS.created)
+        quote = g.value(f, QIKG.supportedBy)
+        if quote is not None:
+            selector = g.value(g.value(quote, OA.hasTarget), OA.hasSelector)
+            row["quote"] = one(selector, OA.exact) if selector is not None else ""
+            row["quote_source"] = one(quote, QIKG.quoteLocation)
+        extra |= _notes(g, f, row)
+        findings.append(row)
+    return {
+        "studies": (STUDY_COLUMNS + sorted(study_extra), [study]),
+        "findings": (FINDING_COLUMNS + sorted(extra), findings),
+    }
+
+
+def _notes(g: rdflib.Graph, node: rdflib.term.Node, row: dict[str, str]) -> set[str]:
+    """Put ``skos:note "column: value"`` back into extra columns; return their names."""
+    columns = set()
+    for note in g.objects(node, SKOS.note):
+        column, sep, value = str(note).partition(": ")
+        if sep:
+            row[column] = value
+            columns.add(column)
+    return columns
+
+
+def _natural(text: str) -> tuple:
+    import re
+
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
+
+
+__all__ = ["study_tables"]

@@ -1,0 +1,241 @@
+"""Read a coding sheet into plain tables: an .xlsx workbook, a folder or a .zip of CSV files.
+
+Every cell becomes a stripped string and keeps its sheet, row and column, so each problem can be
+reported where the researcher will find it. Nothing is evaluated: formulas are refused, and text
+such as ``=cmd|...`` stays text.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kg.errors import BadInput
+
+SHEETS = ("studies", "findings", "reviews")
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
+MAX_CELL_CHARS = 32_767  # Excel's own limit
+
+
+@dataclass
+class Row:
+    """One data row: ``number`` is the row number a spreadsheet program shows (header is row 1)."""
+
+    number: int
+    cells: dict[str, str]
+
+    def get(self, column: str) -> str:
+        return self.cells.get(column, "")
+
+
+@dataclass
+class Table:
+    """One sheet: its name in messages (``findings.csv``, ``sheet "findings"``), columns, rows."""
+
+    name: str
+    columns: list[str]
+    rows: list[Row] = field(default_factory=list)
+    problems: list[tuple[int, str, str]] = field(default_factory=list)
+
+    def where(self, row: int, column: str | None = None) -> str:
+        """Where a cell is, in the researcher's words: ``findings.csv row 7, column roles``."""
+        return f"{self.name} row {row}" + (f", column {column}" if column else "")
+
+
+def read_tables(path: str | Path) -> dict[str, Table]:
+    """The ``studies``, ``findings`` (and optional ``reviews``) tables of a coding sheet.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "studies.csv").write_text("study_id,title\\nx,A title\\n", encoding="utf-8-sig")
+    >>> _ = (d / "findings.csv").write_text("finding_id,study_id,statement\\n", encoding="utf-8")
+    >>> tables = read_tables(d)
+    >>> tables["studies"].rows[0]
+    Row(number=2, cells={'study_id': 'x', 'title': 'A title'})
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BadInput(f"no such file or folder: {path}")
+    if path.is_dir():
+        tables = _read_csv_folder(path)
+    elif path.suffix.lower() == ".zip":
+        tables = _read_zip(path)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        tables = _read_workbook(path)
+    elif path.suffix.lower() == ".csv":
+        raise BadInput(
+            f"{path.name}: a coding sheet is two CSV files (studies.csv and findings.csv): "
+            "give the folder or a .zip that holds them, or an .xlsx workbook"
+        )
+    else:
+        raise BadInput(f"{path.name}: not a coding sheet (.xlsx, a folder or .zip of CSV files)")
+    if "findings" not in tables and "studies" not in tables:
+        raise BadInput(
+            f"{path.name}: found no sheet named 'studies' or 'findings' "
+            f"(found: {', '.join(sorted(tables)) or 'none'}); see `qikg template`"
+        )
+    return tables
+
+
+def _read_csv_folder(folder: Path) -> dict[str, Table]:
+    tables = {}
+    for name in SHEETS:
+        file = folder / f"{name}.csv"
+        if file.exists():
+            tables[name] = _read_csv(file.read_bytes(), file.name)
+    if not tables:
+        found = ", ".join(sorted(p.name for p in folder.iterdir())[:8]) or "nothing"
+        raise BadInput(
+            f"{folder}: expected studies.csv and findings.csv in the folder (found: {found})"
+        )
+    return tables
+
+
+def _read_zip(path: Path) -> dict[str, Table]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BadInput(f"{path.name}: not a readable .zip file ({exc})") from None
+    with archive:
+        members = {}
+        total = 0
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            parts = Path(info.filename).parts
+            if info.filename.startswith("/") or ".." in parts:
+                raise BadInput(f"{path.name}: refused: the archive has an unsafe path {info.filename!r}")
+            total += info.file_size
+            if total > MAX_UNZIPPED_BYTES:
+                raise BadInput(f"{path.name}: refused: the archive unpacks to more than 512 MB")
+            stem = Path(info.filename).name
+            if stem.lower().endswith(".csv") and stem[:-4].lower() in SHEETS and "__MACOSX" not in parts:
+                members[stem[:-4].lower()] = info
+        if not members:
+            raise BadInput(f"{path.name}: the archive holds no studies.csv or findings.csv")
+        return {
+            name: _read_csv(_read_member(archive, info), Path(info.filename).name)
+            for name, info in members.items()
+        }
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    with archive.open(info) as stream:
+        data = stream.read(info.file_size + 1)
+    if len(data) > info.file_size:
+        raise BadInput(f"refused: {info.filename} is larger than the archive says")
+    return data
+
+
+def _read_csv(data: bytes, name: str) -> Table:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            f"{name}: not UTF-8 text (byte {exc.start} cannot be read); save the CSV as "
+            "'CSV UTF-8' and try again"
+        ) from None
+    if "\x00" in text:
+        raise BadInput(f"{name}: holds binary data, not CSV text")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _table(name, enumerate(reader, start=1))
+    except csv.Error as exc:
+        raise BadInput(f"{name}: not valid CSV ({exc})") from None
+
+
+def _table(name: str, numbered: Iterable[tuple[int, list[str]]]) -> Table:
+    rows = iter(numbered)
+    header: list[str] | None = None
+    for _, values in rows:
+        if any(v.strip() for v in values):
+            header = [v.strip().lower() for v in values]
+            break
+    if header is None:
+        return Table(name, [])
+    table = Table(name, [h for h in header if h])
+    seen = set()
+    for column in table.columns:
+        if column in seen:
+            raise BadInput(f"{name}: the column {column!r} appears twice in the header row")
+        seen.add(column)
+    for number, values in rows:
+        if not any(str(v).strip() for v in values):
+            continue
+        cells = {}
+        for column, value in zip(header, values, strict=False):
+            value = str(value).strip()
+            if column and value:
+                if len(value) > MAX_CELL_CHARS:
+                    table.problems.append((number, column, "the cell is longer than 32,767 characters"))
+                cells[column] = value
+        table.rows.append(Row(number, cells))
+    return table
+
+
+def _read_workbook(path: Path) -> dict[str, Table]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise BadInput(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        tables = {}
+        for sheet in book.worksheets:
+            name = sheet.title.strip().lower()
+            if name in SHEETS:
+                tables[name] = _read_worksheet(sheet, f'{path.name} sheet "{sheet.title}"')
+        if not tables:
+            found = ", ".join(repr(s.title) for s in book.worksheets)
+            raise BadInput(
+                f"{path.name}: expected sheets named 'studies' and 'findings' (found: {found})"
+            )
+        return tables
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise BadInput(f"{path.name}: the workbook is damaged or truncated ({exc})") from None
+    finally:
+        book.close()
+
+
+def _read_worksheet(sheet: object, name: str) -> Table:
+    formulas: list[tuple[int, int, str]] = []
+
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        for number, cells in enumerate(sheet.iter_rows(), start=1):  # type: ignore[attr-defined]
+            out = []
+            for index, cell in enumerate(cells):
+                value = cell.value
+                if getattr(cell, "data_type", None) == "f":
+                    formulas.append((number, index, str(value)))
+                    value = ""
+                out.append(_cell_text(value))
+            yield number, out
+
+    table = _table(name, numbered())
+    for number, index, value in formulas:
+        column = table.columns[index] if index < len(table.columns) else f"#{index + 1}"
+        table.problems.append(
+            (number, column, f"the cell holds a formula ({value[:40]}); qikg reads values only: "
+             "paste the value as text")
+        )
+    return table
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,59 @@
+"""The empty coding-sheet template: headers, one filled example row, and the allowed labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kg.sheets import CONCEPT_COLUMNS, FINDING_COLUMNS, STUDY_COLUMNS
+from kg.sheets.write import write_tables
+from kg.vocabulary import Vocabulary
+
+EXAMPLE_STUDY = {
+    "study_id": "example2025",
+    "title": "An example study title (replace this row with your study)",
+    "authors": "Surname A; Surname B",
+    "year": "2025",
+    "doi": "10.1234/example.5678",
+    "journal": "J Example 1(2):3-4",
+    "country": "Denmark",
+    "design": "Qualitative interview study",
+    "qic": "Danish Healthcare Quality Programme – Learning and Quality Teams (LKT)",
+    "clinical_area": "stroke",
+    "participants": "20 nurses and physicians",
+    "sample_size": "20",
+}
+EXAMPLE_FINDING = {
+    "finding_id": "F1",
+    "study_id": "example2025",
+    "statement": "Replace with what the study found, in one or two sentences of your own.",
+    "theme": "Engagement",
+    "professional_groups": "nurse; physician",
+    "roles": "QI team member",
+    "qic_components": "learning session; PDSA cycle",
+    "enablers": "participation of QI specialists",
+    "barriers": "lack of time",
+    "outcomes": "engagement",
+    "concepts": "project of professionalisation",
+    "quote": "A short verbatim quote from the source.",
+    "quote_source": "Results, p. 5",
+    "confidence": "",
+    "coder": "Your Name",
+    "coded_on": "2025-01-31",
+}
+
+
+def write_template(path: Path, vocab: Vocabulary) -> None:
+    """Write the template workbook (or CSV folder/zip) with a ``vocabulary`` sheet."""
+    columns = [*CONCEPT_COLUMNS, "confidence"]
+    lists = {c: vocab.labels_for(c) for c in columns}
+    lists["confidence"] = ["high", "moderate", "low", "very low"]
+    depth = max(len(v) for v in lists.values())
+    vocabulary = [{c: (lists[c][i] if i < len(lists[c]) else "") for c in columns} for i in range(depth)]
+    write_tables(
+        {
+            "studies": (STUDY_COLUMNS, [EXAMPLE_STUDY]),
+            "findings": (FINDING_COLUMNS, [EXAMPLE_FINDING]),
+            "vocabulary": (columns, vocabulary),
+        },
+        path,
+    )

@@ -1,0 +1,322 @@
+"""Turn coding-sheet tables into one RDF graph per study, following docs/model.md.
+
+Words are resolved to concepts here; everything a SHACL shape can check (years, dates, DOIs,
+cardinalities) is written as found and left to the shapes, so the rules live in one place. What
+RDF cannot carry (an unknown label, a duplicate row, an unknown study) is reported here, with the
+row and column it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import rdflib
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
+
+from kg.namespaces import DATA, DOI, OA, QIKG
+from kg.sheets import CONCEPT_COLUMNS, FINDING_COLUMNS, REQUIRED, STUDY_COLUMNS
+from kg.sheets.read import Row, Table
+from kg.validate import Problem
+from kg.vocabulary import Unresolved, Vocabulary
+
+ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+IRI_UNSAFE = re.compile(r'[\s<>"{}|\\^`]')
+CODING_PROPERTIES = {
+    "professional_groups": QIKG.concernsProfessionalGroup,
+    "roles": QIKG.concernsRole,
+    "qic_components": QIKG.involvesQICComponent,
+    "enablers": QIKG.hasEnabler,
+    "barriers": QIKG.hasBarrier,
+    "outcomes": QIKG.relatesToOutcome,
+    "concepts": QIKG.relatesToConcept,
+}
+STUDY_TEXT = {
+    "title": DCTERMS.title,
+    "journal": QIKG.journal,
+    "country": QIKG.country,
+    "design": QIKG.studyDesign,
+    "clinical_area": QIKG.clinicalArea,
+    "participants": QIKG.participants,
+}
+CONFIDENCE = {
+    "high": QIKG.HighConfidence,
+    "moderate": QIKG.ModerateConfidence,
+    "low": QIKG.LowConfidence,
+    "very low": QIKG.VeryLowConfidence,
+}
+#: Which sheet column each property comes from, to name the cell a SHACL result is about.
+COLUMN_OF = {
+    **{str(p): c for c, p in CODING_PROPERTIES.items()},
+    **{str(p): c for c, p in STUDY_TEXT.items()},
+    str(DCTERMS.identifier): "finding_id",
+    str(QIKG.statement): "statement",
+    str(QIKG.theme): "theme",
+    str(QIKG.reportedIn): "study_id",
+    str(QIKG.supportedBy): "quote",
+    str(QIKG.cerqualConfidence): "confidence",
+    str(PROV.wasAttributedTo): "coder",
+    str(DCTERMS.created): "coded_on",
+    str(QIKG.authors): "authors",
+    str(QIKG.publicationYear): "year",
+    str(QIKG.doi): "doi",
+    str(QIKG.evaluatesProgramme): "qic",
+    str(QIKG.sampleSize): "sample_size",
+    str(OA.hasSource): "quote_source",
+    str(OA.exact): "quote",
+}
+
+
+def study_iri(study_id: str) -> URIRef:
+    """The IRI of a study.
+
+    >>> study_iri("carstensen2024")
+    rdflib.term.URIRef('https://w3id.org/qikg/data/carstensen2024')
+    """
+    return DATA[study_id]
+
+
+def finding_iri(study_id: str, finding_id: str) -> URIRef:
+    """The IRI of a finding within its study."""
+    return DATA[f"{study_id}/finding/{finding_id}"]
+
+
+def slug(text: str) -> str:
+    """A lower-case IRI-safe key for a name.
+
+    >>> slug("Danish LKT – Learning & Quality Teams")
+    'danish-lkt-learning-quality-teams'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "unnamed"
+
+
+@dataclass
+class Batch:
+    """What a coding sheet (or RDF file) holds, ready to validate and commit."""
+
+    graphs: dict[str, rdflib.Graph] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    origins: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    findings: int = 0
+    concepts: set[str] = field(default_factory=set)
+
+    def locate(self, problem: Problem) -> str | None:
+        """Where in the researcher's file a SHACL problem comes from, if known."""
+        return self.origins.get((problem.focus, problem.path)) or self.origins.get(
+            (problem.focus, None)
+        )
+
+
+def tables_to_batch(
+    tables: dict[str, Table], vocab: Vocabulary, known_studies: Callable[[str], bool]
+) -> Batch:
+    """Build each study's graph from the sheet; ``known_studies(id)`` says a study is in the store."""
+    batch = Batch()
+    for table in tables.values():
+        for number, column, message in table.problems:
+            _problem(batch, message, table.where(number, column))
+    studies = tables.get("studies")
+    findings = tables.get("findings")
+    for name, table in (("studies", studies), ("findings", findings)):
+        if table is not None:
+            missing = [c for c in REQUIRED[name] if c not in table.columns]
+            if missing:
+                _problem(batch, f"the header row lacks the required column(s) {', '.join(missing)}",
+                         table.where(1))
+    if batch.problems:
+        return batch
+    in_sheet: dict[str, int] = {}
+    for row in studies.rows if studies else []:
+        sid = row.get("study_id")
+        if not _check_id(batch, studies, row.number, "study_id", sid):
+            continue
+        if sid in in_sheet:
+            _problem(batch, f'study "{sid}" appears twice (rows {in_sheet[sid]} and {row.number})',
+                     studies.where(row.number, "study_id"))
+            continue
+        in_sheet[sid] = row.number
+        _study(batch, studies, row, sid)
+    seen: dict[tuple[str, str], int] = {}
+    for row in findings.rows if findings else []:
+        sid, fid = row.get("study_id"), row.get("finding_id")
+        ok = _check_id(batch, findings, row.number, "study_id", sid)
+        ok = _check_id(batch, findings, row.number, "finding_id", fid) and ok
+        if not ok:
+            continue
+        if sid not in in_sheet and not known_studies(sid):
+            _problem(batch, f'study "{sid}" is neither in the studies sheet nor in the graph',
+                     findings.where(row.number, "study_id"))
+            continue
+        if (sid, fid) in seen:
+            _problem(batch, f'finding id "{fid}" is used twice in study "{sid}" '
+                     f"(rows {seen[sid, fid]} and {row.number}); finding ids must be unique "
+                     "within a study", findings.where(row.number, "finding_id"))
+            continue
+        seen[sid, fid] = row.number
+        _finding(batch, findings, row, sid, fid, vocab, studies)
+    if not in_sheet and not seen:
+        _problem(batch, "the sheet holds no studies and no findings", (findings or studies).where(2))
+    return batch
+
+
+def _problem(batch: Batch, message: str, where: str, finding: str | None = None) -> None:
+    study = finding.split("/")[0] if finding else None
+    batch.problems.append(
+        Problem("violation", message, "", None, None, finding=finding, study=study, source=where)
+    )
+
+
+def _check_id(batch: Batch, table: Table, number: int, column: str, value: str) -> bool:
+    if not value:
+        _problem(batch, f"{column} is required", table.where(number, column))
+        return False
+    if not ID.match(value):
+        _problem(batch, f'"{value}" is not a usable {column}: use letters, digits, "-", "_" or "." '
+                 "and start with a letter or digit", table.where(number, column))
+        return False
+    return True
+
+
+def _graph(batch: Batch, sid: str) -> rdflib.Graph:
+    if sid not in batch.graphs:
+        batch.graphs[sid] = rdflib.Graph()
+    return batch.graphs[sid]
+
+
+def _remember(batch: Batch, node: URIRef, table: Table, number: int, properties: Iterable[URIRef]) -> None:
+    batch.origins[str(node), None] = table.where(number)
+    for prop in properties:
+        column = COLUMN_OF.get(str(prop))
+        batch.origins[str(node), str(prop)] = table.where(number, column)
+
+
+def _typed(value: str, datatype: URIRef, parse: Callable[[str], object]) -> Literal:
+    """A typed literal when the text parses, else the plain text (the shapes then report it)."""
+    try:
+        parse(value)
+    except ValueError:
+        return Literal(value)
+    return Literal(value, datatype=datatype)
+
+
+def _study(batch: Batch, table: Table, row: Row, sid: str) -> None:
+    g = _graph(batch, sid)
+    s = study_iri(sid)
+    g.add((s, RDF.type, QIKG.Study))
+    g.add((s, DCTERMS.identifier, Literal(sid)))
+    for column, prop in STUDY_TEXT.items():
+        if row.get(column):
+            g.add((s, prop, Literal(row.get(column))))
+    authors = [a.strip() for a in row.get("authors").split(";") if a.strip()]
+    if authors:
+        g.add((s, QIKG.authors, Literal("; ".join(authors))))
+        for author in authors:
+            g.add((s, DCTERMS.creator, Literal(author)))
+    if row.get("year"):
+        g.add((s, QIKG.publicationYear, _typed(row.get("year"), XSD.integer, int)))
+    if row.get("sample_size"):
+        g.add((s, QIKG.sampleSize, _typed(row.get("sample_size"), XSD.integer, int)))
+    doi = doi_iri(row.get("doi"))
+    if doi is not None:
+        if IRI_UNSAFE.search(doi):
+            _problem(batch, f'"{row.get("doi")}" is not a DOI (a DOI looks like 10.1177/1355819...)',
+                     table.where(row.number, "doi"))
+        else:
+            g.add((s, QIKG.doi, URIRef(doi)))
+    if row.get("qic"):
+        programme = DATA[f"programme/{slug(row.get('qic'))}"]
+        g.add((s, QIKG.evaluatesProgramme, programme))
+        g.add((programme, RDF.type, QIKG.QICProgramme))
+        g.add((programme, RDFS.label, Literal(row.get("qic"))))
+    for column, value in row.cells.items():
+        if column not in STUDY_COLUMNS:
+            g.add((s, SKOS.note, Literal(f"{column}: {value}")))
+    _remember(batch, s, table, row.number, g.predicates(s, None))
+
+
+def doi_iri(text: str) -> str | None:
+    """The ``https://doi.org/`` IRI of a DOI written bare, as ``doi:...`` or as a URL.
+
+    >>> doi_iri("doi:10.1177/13558196241231169")
+    'https://doi.org/10.1177/13558196241231169'
+    """
+    text = text.strip()
+    if not text:
+        return None
+    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):]
+    return DOI + text
+
+
+def _finding(
+    batch: Batch, table: Table, row: Row, sid: str, fid: str, vocab: Vocabulary,
+    studies: Table | None,
+) -> None:
+    g = _graph(batch, sid)
+    f = finding_iri(sid, fid)
+    s = study_iri(sid)
+    batch.findings += 1
+    g.add((f, RDF.type, QIKG.Finding))
+    g.add((f, DCTERMS.identifier, Literal(fid)))
+    g.add((f, QIKG.reportedIn, s))
+    get = row.get
+    if get("statement"):
+        g.add((f, QIKG.statement, Literal(get("statement"))))
+    if get("theme"):
+        g.add((f, QIKG.theme, Literal(get("theme"))))
+    for column in CONCEPT_COLUMNS:
+        for word in (w for w in get(column).split(";") if w.strip()):
+            try:
+                concept = vocab.resolve(word, column)
+            except Unresolved as exc:
+                _problem(batch, str(exc), table.where(row.number, column), f"{sid}/{fid}")
+                continue
+            g.add((f, CODING_PROPERTIES[column], URIRef(concept)))
+            batch.concepts.add(concept)
+    if get("confidence"):
+        level = CONFIDENCE.get(" ".join(get("confidence").casefold().split()))
+        try:
+            level = level or URIRef(vocab.resolve(get("confidence"), "confidence"))
+        except Unresolved:
+            _problem(batch, f'"{get("confidence")}" is not a GRADE-CERQual confidence level: '
+                     "write high, moderate, low or very low", table.where(row.number, "confidence"),
+                     f"{sid}/{fid}")
+        else:
+            g.add((f, QIKG.cerqualConfidence, level))
+            batch.concepts.add(str(level))
+    if get("coder"):
+        agent = DATA[f"agent/{slug(get('coder'))}"]
+        g.add((f, PROV.wasAttributedTo, agent))
+        g.add((agent, RDF.type, PROV.Agent))
+        g.add((agent, FOAF.name, Literal(get("coder"))))
+    if get("coded_on"):
+        g.add((f, DCTERMS.created, _typed(get("coded_on"), XSD.date, dt.date.fromisoformat)))
+    for column, value in row.cells.items():
+        if column not in FINDING_COLUMNS:
+            g.add((f, SKOS.note, Literal(f"{column}: {value}")))
+    _remember(batch, f, table, row.number, g.predicates(f, None))
+    if get("quote"):
+        _quote(batch, g, f, s, table, row)
+
+
+def _quote(batch: Batch, g: rdflib.Graph, f: URIRef, s: URIRef, table: Table, row: Row) -> None:
+    q = URIRef(f"{f}/quote/1")
+    target, selector = URIRef(f"{q}/target"), URIRef(f"{q}/selector")
+    doi = next(g.objects(s, QIKG.doi), None)
+    g.add((f, QIKG.supportedBy, q))
+    g.add((q, RDF.type, QIKG.Quote))
+    g.add((q, RDF.type, OA.Annotation))
+    g.add((q, OA.hasTarget, target))
+    g.add((target, RDF.type, OA.SpecificResource))
+    g.add((target, OA.hasSource, doi or s))
+    g.add((target, OA.hasSelector, selector))
+    g.add((selector, RDF.type, OA.TextQuoteSelector))
+    g.add((selector, OA.exact, Literal(row.get("quote"))))
+    if row.get("quote_source"):
+        g.add((q, QIKG.quoteLocation, Literal(row.get("quote_source"))))
+    for node in (q, target, selector):
+        _remember(batch, node, table, row.number, g.predicates(node, None))

@@ -1,0 +1,65 @@
+"""Write coding-sheet tables as an .xlsx workbook, or a folder or .zip of CSV files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+from kg.errors import BadInput
+
+
+def write_tables(tables: dict[str, tuple[list[str], list[dict[str, str]]]], path: Path) -> None:
+    """Write ``{sheet: (columns, rows)}``; text starting with ``=`` stays text, never a formula."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            _write_workbook(tables, path)
+        elif suffix == ".zip":
+            tmp = path.with_name(path.name + ".part")
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, (columns, rows) in tables.items():
+                    archive.writestr(f"{name}.csv", _csv_text(columns, rows))
+            tmp.replace(path)
+        elif suffix == "":
+            path.mkdir(parents=True, exist_ok=True)
+            for name, (columns, rows) in tables.items():
+                (path / f"{name}.csv").write_text(_csv_text(columns, rows), encoding="utf-8")
+        else:
+            raise BadInput(f"{path.name}: write a coding sheet as .xlsx, .zip or a folder name")
+    except OSError as exc:
+        raise BadInput(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _csv_text(columns: list[str], rows: list[dict[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _write_workbook(tables: dict[str, tuple[list[str], list[dict[str, str]]]], path: Path) -> None:
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, (columns, rows) in tables.items():
+        sheet = book.create_sheet(name)
+        sheet.append(columns)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([row.get(c, "") for c in columns])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never let "=..." become a formula
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(columns, start=1):
+            width = max([len(column)] + [min(60, len(str(r.get(column, "")))) for r in rows])
+            sheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width + 2
+    tmp = path.with_name(path.name + ".part")
+    book.save(tmp)
+    tmp.replace(path)

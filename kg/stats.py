@@ -1,0 +1,56 @@
+"""What the graph holds: triples, graphs, studies, findings, concepts."""
+
+from __future__ import annotations
+
+from kg.namespaces import INFERRED_GRAPH, META_GRAPH, QIKG, graph_name, sparql_prefixes
+from kg.store import Store
+
+
+def stats(store: Store) -> dict:
+    """Counts of what the store holds, and whether the inferred graph is current.
+
+    >>> import tempfile
+    >>> from kg.store import open_store
+    >>> stats(open_store(tempfile.mkdtemp()))["triples"]
+    0
+    """
+    sizes = store.graph_sizes()
+    counts = store.query(
+        sparql_prefixes()
+        + """SELECT ?kind (COUNT(DISTINCT ?x) AS ?n) WHERE {
+            { ?x a qikg:Study BIND("studies" AS ?kind) }
+            UNION { ?x a qikg:Finding BIND("findings" AS ?kind) }
+            UNION { ?x a qikg:Quote BIND("quotes" AS ?kind) }
+            UNION { ?x a skos:Concept BIND("concepts" AS ?kind) }
+        } GROUP BY ?kind""",
+        include_inferred=False,
+    ).values()
+    by_kind = store.query(
+        sparql_prefixes()
+        + """SELECT ?kind (COUNT(DISTINCT ?x) AS ?n) WHERE {
+            ?x a skos:Concept ; a ?kind . FILTER(?kind != skos:Concept)
+        } GROUP BY ?kind ORDER BY ?kind""",
+        include_inferred=False,
+    ).values()
+    found = {row["kind"]: int(row["n"]) for row in counts}
+    return {
+        "triples": sum(sizes.values()),
+        "graphs": {graph_name(g): n for g, n in sizes.items()},
+        "studies": found.get("studies", 0),
+        "findings": found.get("findings", 0),
+        "quotes": found.get("quotes", 0),
+        "concepts": found.get("concepts", 0),
+        "concepts_by_kind": {row["kind"].rsplit("#", 1)[-1]: int(row["n"]) for row in by_kind},
+        "inferred": inferred_state(store, sizes),
+    }
+
+
+def inferred_state(store: Store, sizes: dict[str, int] | None = None) -> str:
+    """``current``, ``stale`` (data changed since the last reasoning) or ``absent``."""
+    sizes = store.graph_sizes() if sizes is None else sizes
+    if str(INFERRED_GRAPH) not in sizes:
+        return "absent"
+    stale = store.query(
+        f"ASK {{ GRAPH <{META_GRAPH}> {{ <{INFERRED_GRAPH}> <{QIKG.stale}> true }} }}"
+    ).boolean
+    return "stale" if stale else "current"

@@ -1,0 +1,35 @@
+"""Stores: one interface, two backends, chosen by a descriptor (a folder path or an http(s) URL)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+from kg.store.base import Store
+
+
+def default_location() -> str:
+    """Where the store lives when neither ``--store`` nor ``QIKG_STORE`` says: a per-user folder."""
+    return os.environ.get("QIKG_STORE") or str(Path(platformdirs.user_data_dir("qikg")) / "store")
+
+
+def open_store(descriptor: str | None = None) -> Store:
+    """Open the store a descriptor names: an ``http(s)://`` SPARQL endpoint or a folder path.
+
+    >>> import tempfile
+    >>> type(open_store(tempfile.mkdtemp())).__name__
+    'EmbeddedStore'
+    """
+    where = descriptor or default_location()
+    if where.startswith(("http://", "https://")):
+        from kg.store.remote import RemoteStore
+
+        return RemoteStore(where)
+    from kg.store.embedded import EmbeddedStore
+
+    return EmbeddedStore(where)
+
+
+__all__ = ["Store", "default_location", "open_store"]

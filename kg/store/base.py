@@ -1,0 +1,71 @@
+"""The store interface: what every backend (embedded Oxigraph, remote SPARQL server) offers."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+from kg.namespaces import GRAPH, INFERRED_GRAPH, META_GRAPH, SHAPES_GRAPH
+from kg.sparql import QueryResult
+
+#: Graphs that never take part in a query's default graph: they describe the store, not the domain.
+HIDDEN_GRAPHS = (str(SHAPES_GRAPH), str(META_GRAPH))
+
+
+class Store(ABC):
+    """A quad store holding qikg's named graphs.
+
+    Queries see the union of the ontology, study and (optionally) inferred graphs as their
+    default graph. Writes replace whole named graphs in one transaction: all or nothing.
+    """
+
+    descriptor: str
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        timeout: float | None = None,
+        limit: int | None = None,
+        include_inferred: bool = True,
+    ) -> QueryResult:
+        """Run a read-only SPARQL query; ``limit`` caps SELECT rows, ``timeout`` is in seconds.
+
+        The qikg prefixes (kg.namespaces.PREFIXES) are predeclared; a syntax error names the
+        line and column of ``sparql`` as given.
+        """
+
+    @abstractmethod
+    def replace_graphs(self, graphs: Mapping[str, str], drop: tuple[str, ...] = ()) -> None:
+        """In one transaction: drop ``drop`` and each graph named in ``graphs``, then load each
+        graph's N-Triples text into it."""
+
+    @abstractmethod
+    def graph_sizes(self) -> dict[str, int]:
+        """Triple count per named graph."""
+
+    @abstractmethod
+    def dump(self, fmt: str, graph: str | None = None) -> bytes:
+        """Serialize one graph, or with ``graph=None`` every graph (trig/nq) or their union."""
+
+    def close(self) -> None:
+        """Release what the store holds open."""
+
+    def is_empty(self) -> bool:
+        """True when the store holds no qikg graph yet."""
+        return not any(g.startswith(str(GRAPH)) for g in self.graph_sizes())
+
+    def default_graphs(self, include_inferred: bool = True) -> list[str]:
+        """The named graphs a query reads by default."""
+        return [
+            g
+            for g in self.graph_sizes()
+            if g not in HIDDEN_GRAPHS and (include_inferred or g != str(INFERRED_GRAPH))
+        ]
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,161 @@
+"""The embedded store: an on-disk Oxigraph database in a folder of its own.
+
+Layout of a store folder: ``oxigraph/`` (the database), ``generation`` (bumped by every commit, so
+readers in other processes know to reopen). Only one process can write at a time; every process
+reads through a read-only view, so the explorer, ``qikg serve`` and the CLI run side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.errors import BadInput, StoreUnavailable
+from kg.namespaces import PREFIXES
+from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, syntax_error
+from kg.store.base import Store
+from kg.store.pool import QueryPool
+from kg.store.worker import ReadView, run_query
+
+WRITE_WAIT_SECONDS = 30.0
+
+
+class EmbeddedStore(Store):
+    """An on-disk Oxigraph store.
+
+    >>> import tempfile
+    >>> store = EmbeddedStore(tempfile.mkdtemp())
+    >>> store.replace_graphs({"https://w3id.org/qikg/graph/study/x": "<urn:a> <urn:b> <urn:c> .\\n"})
+    >>> store.graph_sizes()
+    {'https://w3id.org/qikg/graph/study/x': 1}
+    >>> store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").values()
+    [{'n': '1'}]
+    """
+
+    def __init__(self, path: str | os.PathLike[str], pool_size: int = 2) -> None:
+        self.root = Path(path).expanduser().resolve()
+        self.descriptor = str(self.root)
+        self._pool_size = pool_size
+        self._pool: QueryPool | None = None
+        if not (self.root / "oxigraph").exists():
+            self._create()
+        self._view = ReadView(self.root)
+
+    def _create(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create the store folder {self.root}: {exc}") from None
+        with self._writer():
+            pass
+
+    def _open_writer(self) -> ox.Store:
+        deadline = time.monotonic() + WRITE_WAIT_SECONDS
+        while True:
+            try:
+                return ox.Store(str(self.root / "oxigraph"))
+            except OSError as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    holder = (self.root / "writer").read_text() if (self.root / "writer").exists() else "?"
+                    raise StoreUnavailable(
+                        f"the store {self.root} is being written by another process "
+                        f"({holder.strip()}); try again when it has finished"
+                    ) from None
+                time.sleep(0.2)
+
+    class _WriterContext:
+        def __init__(self, outer: EmbeddedStore) -> None:
+            self.outer = outer
+
+        def __enter__(self) -> ox.Store:
+            self.store = self.outer._open_writer()
+            (self.outer.root / "writer").write_text(f"pid {os.getpid()}\n")
+            return self.store
+
+        def __exit__(self, exc_type: object, *rest: object) -> None:
+            try:
+                if exc_type is None:
+                    self.store.flush()
+            finally:
+                del self.store
+                (self.outer.root / "writer").unlink(missing_ok=True)
+                if exc_type is None:
+                    self.outer._bump_generation()
+
+    def _writer(self) -> _WriterContext:
+        return EmbeddedStore._WriterContext(self)
+
+    def _bump_generation(self) -> None:
+        tmp = self.root / "generation.tmp"
+        tmp.write_text(f"{time.time_ns()}-{os.getpid()}")
+        tmp.replace(self.root / "generation")
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        timeout: float | None = None,
+        limit: int | None = None,
+        include_inferred: bool = True,
+    ) -> QueryResult:
+        check_read_only(sparql)
+        graphs = self.default_graphs(include_inferred)
+        if timeout is None:
+            try:
+                answer = run_query(self._view.get(), sparql, graphs, limit, PREFIXES)
+            except SyntaxError as exc:
+                raise syntax_error(exc) from None
+        else:
+            if self._pool is None:
+                self._pool = QueryPool(self.root, self._pool_size)
+            request = {"query": sparql, "graphs": graphs, "limit": limit, "prefixes": PREFIXES}
+            answer = self._pool.run(request, timeout)
+            if answer.get("error") == "syntax":
+                raise syntax_error(SyntaxError(answer["message"]))
+            if "error" in answer:
+                raise StoreUnavailable(f"the query failed in the store: {answer['message']}")
+        return QueryResult(**answer)
+
+    def replace_graphs(self, graphs: Mapping[str, str], drop: tuple[str, ...] = ()) -> None:
+        parts = [f"DROP SILENT GRAPH <{g}>" for g in (*drop, *graphs)]
+        parts += [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in graphs.items() if nt.strip()]
+        if not parts:
+            return
+        try:
+            with self._writer() as store:
+                store.update(" ;\n".join(parts))
+        except SyntaxError as exc:
+            raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
+
+    def graph_sizes(self) -> dict[str, int]:
+        rows = run_query(
+            self._view.get(),
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+            None,
+            None,
+        )["bindings"]
+        return {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
+
+    def dump(self, fmt: str, graph: str | None = None) -> bytes:
+        if fmt not in RDF_FORMATS:
+            raise BadInput(f"unknown export format {fmt!r}: use ttl, trig, nq, nt or jsonld")
+        store = self._view.get()
+        rdf_format = RDF_FORMATS[fmt]
+        kwargs = {"prefixes": PREFIXES} if fmt in ("ttl", "trig") else {}
+        if graph is not None:
+            if not store.contains_named_graph(ox.NamedNode(graph)):
+                raise BadInput(f"the store has no graph {graph}")
+            return store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), **kwargs) or b""
+        if rdf_format.supports_datasets:
+            return store.dump(format=rdf_format, **kwargs) or b""
+        triples = {q.triple for q in store.quads_for_pattern(None, None, None)}
+        return ox.serialize(triples, format=rdf_format, **kwargs) or b""
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None

@@ -1,0 +1,104 @@
+"""A query worker process: answers queries on a read-only view of an embedded store.
+
+Run as ``python -m kg.store.worker STORE_DIR``; it reads one JSON request per line on stdin and
+writes one JSON answer per line on stdout. A worker can be killed at any moment (that is how a
+query past its time limit is stopped) without harming the store. Kept free of heavy imports so it
+starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+
+class ReadView:
+    """A read-only Oxigraph handle that reopens when a writer has committed since it opened."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._store: ox.Store | None = None
+        self._generation = ""
+
+    def get(self) -> ox.Store:
+        generation = _read_generation(self.root)
+        if self._store is None or generation != self._generation:
+            self._store = ox.Store.read_only(str(self.root / "oxigraph"))
+            self._generation = generation
+        return self._store
+
+
+def _read_generation(root: Path) -> str:
+    try:
+        return (root / "generation").read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def run_query(
+    store: ox.Store,
+    sparql: str,
+    default_graphs: list[str] | None,
+    limit: int | None,
+    prefixes: dict[str, str] | None = None,
+) -> dict:
+    """Evaluate one query and return its answer as a JSON-ready dict (see kg.sparql.QueryResult)."""
+    from kg.sparql import term_json
+
+    start = time.perf_counter()
+    kwargs: dict = {"prefixes": prefixes} if prefixes else {}
+    if default_graphs is not None:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs] or [ox.DefaultGraph()]
+    answer = store.query(sparql, **kwargs)
+    out: dict = {}
+    if isinstance(answer, ox.QueryBoolean):
+        out = {"kind": "ask", "boolean": bool(answer)}
+    elif isinstance(answer, ox.QuerySolutions):
+        names = [v.value for v in answer.variables]
+        rows = []
+        truncated = False
+        for solution in answer:
+            if limit is not None and len(rows) >= limit:
+                truncated = True
+                break
+            rows.append({n: term_json(solution[n]) for n in names if solution[n] is not None})
+        out = {"kind": "select", "variables": names, "bindings": rows, "truncated": truncated}
+    else:
+        triples = []
+        truncated = False
+        for triple in answer:
+            if limit is not None and len(triples) >= limit:
+                truncated = True
+                break
+            triples.append(triple)
+        text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        out = {"kind": "graph", "ntriples": text.decode(), "truncated": truncated}
+    out["elapsed"] = time.perf_counter() - start
+    return out
+
+
+def main() -> None:
+    view = ReadView(Path(sys.argv[1]))
+    sys.stdout.write('{"ready": true}\n')
+    sys.stdout.flush()
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            answer = run_query(
+                view.get(), request["query"], request["graphs"], request["limit"],
+                request.get("prefixes"),
+            )
+        except SyntaxError as exc:
+            answer = {"error": "syntax", "message": str(exc)}
+        except Exception as exc:  # reported to the caller, who turns it into one clear line
+            answer = {"error": "store", "message": f"{type(exc).__name__}: {exc}"}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

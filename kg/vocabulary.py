@@ -1,0 +1,159 @@
+"""Resolve a researcher's words to ontology concepts: labels, CURIEs or IRIs, within a kind.
+
+A coding sheet names concepts the way people write them ("nurse", "PDSA", "qikg:Nurse"). Each
+column expects one kind of concept; a word resolves only within that kind, case-insensitively,
+and an unknown word gets the closest labels as suggestions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import rdflib
+from rapidfuzz import fuzz, process
+from rdflib.namespace import RDF, SKOS
+
+from kg.namespaces import QIKG, curie, expand, sparql_prefixes
+
+#: What each concept column of a coding sheet accepts, and how to name that kind in a message.
+COLUMN_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "professional_groups": ((str(QIKG.ProfessionalGroup),), "a professional group"),
+    "roles": ((str(QIKG.Role),), "a role"),
+    "qic_components": ((str(QIKG.QICComponent),), "a QIC component"),
+    "enablers": ((str(QIKG.Determinant), str(QIKG.CFIRConstruct)), "a determinant or CFIR construct"),
+    "barriers": ((str(QIKG.Determinant), str(QIKG.CFIRConstruct)), "a determinant or CFIR construct"),
+    "outcomes": ((str(QIKG.Outcome),), "an outcome"),
+    "concepts": ((str(SKOS.Concept),), "a concept"),
+    "confidence": ((str(QIKG.CERQualConfidenceLevel),), "a GRADE-CERQual confidence level"),
+}
+
+
+class Unresolved(ValueError):
+    """A word that names no concept of the expected kind, or more than one."""
+
+
+@dataclass
+class Concept:
+    iri: str
+    label: str
+    kinds: set[str] = field(default_factory=set)
+
+
+class Vocabulary:
+    """An index of concepts by lower-cased label, with each concept's kinds (OWL classes).
+
+    >>> g = rdflib.Graph()
+    >>> _ = g.parse(data='''@prefix qikg: <https://w3id.org/qikg/ontology#> .
+    ... @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+    ... qikg:Nurse a skos:Concept, qikg:ProfessionalGroup ; skos:prefLabel "nurse"@en ;
+    ...   skos:altLabel "sygeplejerske"@da .''', format="turtle")
+    >>> vocab = Vocabulary.from_graph(g)
+    >>> vocab.resolve("Nurse", "professional_groups")
+    'https://w3id.org/qikg/ontology#Nurse'
+    >>> vocab.resolve("nurces", "professional_groups")
+    Traceback (most recent call last):
+    ...
+    kg.vocabulary.Unresolved: "nurces" is not a professional group; did you mean "nurse"?
+    """
+
+    def __init__(self, rows: list[tuple[str, str, str, bool]]) -> None:
+        """``rows``: (concept IRI, kind IRI, label, is_preferred_label)."""
+        self.concepts: dict[str, Concept] = {}
+        self.by_label: dict[str, set[str]] = defaultdict(set)
+        for iri, kind, label, preferred in rows:
+            concept = self.concepts.setdefault(iri, Concept(iri, label))
+            if preferred:
+                concept.label = label
+            concept.kinds.add(kind)
+            self.by_label[label.strip().casefold()].add(iri)
+
+    @classmethod
+    def from_graph(cls, graph: rdflib.Graph) -> Vocabulary:
+        """Index the concepts of an rdflib graph (e.g. the ontology files)."""
+        rows = []
+        for concept in set(graph.subjects(RDF.type, SKOS.Concept)):
+            kinds = [str(k) for k in graph.objects(concept, RDF.type)]
+            labels = [(lit, True) for lit in graph.objects(concept, SKOS.prefLabel)]
+            labels += [(lit, False) for lit in graph.objects(concept, SKOS.altLabel)]
+            labels.sort(key=lambda pair: getattr(pair[0], "language", None) not in (None, "en"))
+            for kind in kinds:
+                for label, preferred in labels:
+                    english = getattr(label, "language", None) in (None, "en")
+                    rows.append((str(concept), kind, str(label), preferred and english))
+        return cls(rows)
+
+    @classmethod
+    def from_store(cls, store: object) -> Vocabulary:
+        """Index the concepts held in a store (see kg.store)."""
+        result = store.query(  # type: ignore[attr-defined]
+            sparql_prefixes()
+            + """SELECT ?c ?kind ?label ?pref WHERE {
+                ?c a skos:Concept ; a ?kind .
+                { ?c skos:prefLabel ?label BIND(lang(?label) IN ("", "en") AS ?pref) }
+                UNION { ?c skos:altLabel ?label BIND(false AS ?pref) }
+            }""",
+            include_inferred=False,
+        )
+        return cls([(r["c"], r["kind"], r["label"], r["pref"] == "true") for r in result.values()])
+
+    def label(self, iri: str) -> str:
+        """The preferred label of a concept, else its CURIE."""
+        concept = self.concepts.get(iri)
+        return concept.label if concept else curie(iri)
+
+    def kinds(self, iri: str) -> set[str]:
+        """The OWL classes a concept is typed with (empty if unknown)."""
+        concept = self.concepts.get(iri)
+        return concept.kinds if concept else set()
+
+    def resolve(self, word: str, column: str) -> str:
+        """The IRI of the one concept of the column's kind named by ``word``, else Unresolved."""
+        kinds, kind_name = COLUMN_KINDS[column]
+        text = word.strip()
+        iri = expand(text) or (text.strip("<>") if "://" in text else None)
+        if iri is not None:
+            if self.kinds(iri) & set(kinds):
+                return iri
+            if iri in self.concepts:
+                raise Unresolved(f'"{text}" ({self.label(iri)}) is not {kind_name}')
+            raise Unresolved(f'"{text}" is not a concept in the vocabulary')
+        matches = sorted(i for i in self.by_label.get(text.casefold(), ()) if self.kinds(i) & set(kinds))
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            listed = ", ".join(f'{curie(m)} ("{self.label(m)}")' for m in matches)
+            raise Unresolved(f'"{text}" is ambiguous: it could mean {listed}; write the CURIE instead')
+        elsewhere = sorted(self.by_label.get(text.casefold(), ()))
+        if elsewhere:
+            other = elsewhere[0]
+            raise Unresolved(
+                f'"{text}" is not {kind_name} (it is {curie(other)}, "{self.label(other)}", '
+                "of another kind)"
+            )
+        suggestion = self.suggest(text, kinds)
+        hint = f'; did you mean "{suggestion}"?' if suggestion else ""
+        raise Unresolved(f'"{text}" is not {kind_name}{hint}')
+
+    def suggest(self, text: str, kinds: tuple[str, ...]) -> str | None:
+        """The closest label among concepts of these kinds, if one is close enough."""
+        choices = {
+            label
+            for label, iris in self.by_label.items()
+            if any(self.kinds(i) & set(kinds) for i in iris)
+        }
+        best = process.extractOne(text.casefold(), choices, scorer=fuzz.WRatio, score_cutoff=70)
+        return best[0] if best else None
+
+    def labels_for(self, column: str) -> list[str]:
+        """Every preferred label a column accepts, sorted (for the template's vocabulary sheet)."""
+        kinds = set(COLUMN_KINDS[column][0])
+        return sorted({c.label for c in self.concepts.values() if c.kinds & kinds}, key=str.casefold)
+
+    def type_triples(self, iris: set[str]) -> rdflib.Graph:
+        """The rdf:type triples of these concepts: the context SHACL needs to check their kinds."""
+        graph = rdflib.Graph()
+        for iri in iris:
+            for kind in self.kinds(iri):
+                graph.add((rdflib.URIRef(iri), RDF.type, rdflib.URIRef(kind)))
+        return graph

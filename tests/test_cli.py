@@ -1,0 +1,171 @@
+"""Every CLI verb of the foundation, with its error paths: one clear line, the right exit code."""
+
+import json
+
+import pytest
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def triples(cli, store):
+    return json.loads(cli("stats", "--json", store=store).out)["triples"]
+
+
+def test_stats_json_has_the_documented_keys(cli, built_store_path):
+    ran = cli("stats", "--json", store=built_store_path)
+    assert ran.exit_code == 0, ran.err
+    numbers = json.loads(ran.out)
+    assert {"triples", "graphs", "studies", "findings", "concepts"} <= set(numbers)
+    assert numbers["studies"] >= 11 and numbers["findings"] >= 40
+    assert "ontology" in numbers["graphs"] and "study/carstensen2024" in numbers["graphs"]
+    assert numbers["triples"] == sum(numbers["graphs"].values())
+
+
+def test_stats_text(cli, built_store_path):
+    ran = cli("stats", store=built_store_path)
+    assert ran.exit_code == 0 and "findings" in ran.out and "study/carstensen2024" in ran.out
+
+
+def test_build_is_idempotent(cli, fresh_store_path):
+    before = json.loads(cli("stats", "--json", store=fresh_store_path).out)
+    ran = cli("build", store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+    after = json.loads(cli("stats", "--json", store=fresh_store_path).out)
+    assert after["graphs"] == before["graphs"]
+
+
+def test_first_use_builds_the_store(cli, tmp_path):
+    ran = cli("stats", "--json", store=str(tmp_path / "new"))
+    assert ran.exit_code == 0, ran.err
+    assert "building it" in ran.err
+    assert json.loads(ran.out)["findings"] >= 40
+
+
+def test_build_fresh_drops_imported_graphs(cli, fresh_store_path, tmp_path):
+    from kg.store import open_store
+
+    with open_store(fresh_store_path) as store:
+        store.replace_graphs({"https://w3id.org/qikg/graph/study/extra": "<urn:a> <urn:b> <urn:c> .\n"})
+    assert cli("build", store=fresh_store_path).exit_code == 0
+    assert "study/extra" in json.loads(cli("stats", "--json", store=fresh_store_path).out)["graphs"]
+    assert cli("build", "--fresh", store=fresh_store_path).exit_code == 0
+    assert "study/extra" not in json.loads(cli("stats", "--json", store=fresh_store_path).out)["graphs"]
+
+
+def test_query_json_is_the_sparql_results_format(cli, built_store_path):
+    ran = cli("query", COUNT, "--format", "json", store=built_store_path)
+    assert ran.exit_code == 0, ran.err
+    doc = json.loads(ran.out)
+    assert doc["head"]["vars"] == ["n"]
+    assert int(doc["results"]["bindings"][0]["n"]["value"]) > 1000
+
+
+@pytest.mark.parametrize("fmt,marker", [("csv", "n\r\n"), ("tsv", "?n\n")])
+def test_query_csv_and_tsv(cli, built_store_path, fmt, marker):
+    ran = cli("query", COUNT, "--format", fmt, store=built_store_path)
+    assert ran.exit_code == 0 and ran.out.startswith(marker)
+
+
+def test_query_table_shows_labels_beside_iris(cli, built_store_path):
+    ran = cli("query", "SELECT ?s WHERE { ?s a qikg:Study } ORDER BY ?s LIMIT 3", store=built_store_path)
+    assert ran.exit_code == 0, ran.err
+    assert "qikgd:carstensen2022 (The Danish health care quality programme" in ran.out
+    assert "(3 rows" in ran.out
+
+
+def test_query_from_a_file(cli, built_store_path, tmp_path):
+    file = tmp_path / "q.rq"
+    file.write_text("# how many findings?\nSELECT (COUNT(?f) AS ?n) WHERE { ?f a qikg:Finding }")
+    ran = cli("query", str(file), "--format", "csv", store=built_store_path)
+    assert ran.exit_code == 0 and int(ran.out.split()[1]) >= 40
+
+
+def test_query_construct_as_turtle(cli, built_store_path):
+    ran = cli("query", "CONSTRUCT WHERE { ?s a qikg:Study }", "--format", "ttl", store=built_store_path)
+    assert ran.exit_code == 0 and "qikg:Study" in ran.out
+
+
+def test_query_ask(cli, built_store_path):
+    assert cli("query", "ASK { ?s a qikg:Finding }", store=built_store_path).out.strip() == "yes"
+
+
+def test_update_is_refused_with_exit_2_and_nothing_changes(cli, fresh_store_path):
+    before = triples(cli, fresh_store_path)
+    ran = cli("query", "INSERT DATA { <urn:a> <urn:b> <urn:c> }", store=fresh_store_path)
+    assert ran.exit_code == 2
+    assert "read-only" in ran.err and "Traceback" not in ran.err
+    assert len(ran.err.strip().splitlines()) == 1
+    assert triples(cli, fresh_store_path) == before
+
+
+def test_bad_sparql_names_line_and_column(cli, built_store_path):
+    ran = cli("query", "SELECT ?s\nWHERE { ?s ?p }", store=built_store_path)
+    assert ran.exit_code == 2
+    assert "line 2, column" in ran.err and "Traceback" not in ran.err
+
+
+def test_query_timeout(cli, built_store_path):
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    ran = cli("query", slow, "--timeout", "0.5", store=built_store_path)
+    assert ran.exit_code == 1 and "time limit" in ran.err
+
+
+def test_query_limit_warns_when_rows_are_cut(cli, built_store_path):
+    ran = cli("query", "SELECT ?s WHERE { ?s ?p ?o }", "--limit", "5", "--format", "csv",
+              store=built_store_path)
+    assert ran.exit_code == 0 and len(ran.out.strip().splitlines()) == 6
+    assert "first 5 rows" in ran.err
+
+
+def test_unknown_format_is_a_usage_error(cli, built_store_path):
+    ran = cli("query", COUNT, "--format", "yaml", store=built_store_path)
+    assert ran.exit_code == 2 and "yaml" in ran.err
+
+
+def test_missing_query_file_reads_as_text_and_fails_clearly(cli, built_store_path):
+    ran = cli("query", "no-such-file.rq", store=built_store_path)
+    assert ran.exit_code == 2 and "no-such-file.rq" in ran.err and "Traceback" not in ran.err
+
+
+@pytest.mark.parametrize("fmt,check", [
+    ("trig", lambda text: "GRAPH" in text or "{" in text),
+    ("nq", lambda text: "<https://w3id.org/qikg/graph/ontology>" in text),
+    ("ttl", lambda text: "@prefix" in text),
+    ("jsonld", lambda text: text.lstrip().startswith(("[", "{"))),
+])
+def test_export_formats(cli, built_store_path, tmp_path, fmt, check):
+    out = tmp_path / f"all.{fmt}"
+    ran = cli("export", "--format", fmt, "-o", str(out), store=built_store_path)
+    assert ran.exit_code == 0, ran.err
+    assert check(out.read_text())
+
+
+def test_export_one_graph_round_trips(cli, built_store_path, tmp_path):
+    import rdflib
+
+    ran = cli("export", "--graph", "study/carstensen2024", "--format", "ttl", store=built_store_path)
+    graph = rdflib.Graph().parse(data=ran.out, format="turtle")
+    sizes = json.loads(cli("stats", "--json", store=built_store_path).out)["graphs"]
+    assert len(graph) == sizes["study/carstensen2024"]
+
+
+def test_export_unknown_graph(cli, built_store_path):
+    ran = cli("export", "--graph", "study/nope", store=built_store_path)
+    assert ran.exit_code == 2 and "no graph" in ran.err
+
+
+def test_export_to_an_unwritable_place(cli, built_store_path, tmp_path):
+    ran = cli("export", "-o", str(tmp_path / "missing" / "x.trig"), store=built_store_path)
+    assert ran.exit_code == 2 and "cannot write" in ran.err
+
+
+@pytest.mark.parametrize("verb", ["build", "stats", "query", "export", "import", "validate",
+                                  "template", "export-sheet", "related", "compare", "explore"])
+def test_every_verb_has_help_with_an_example(cli, verb):
+    ran = cli(verb, "--help")
+    assert ran.exit_code == 0 and "Example" in ran.out
+
+
+def test_unknown_verb(cli):
+    ran = cli("frobnicate")
+    assert ran.exit_code == 2 and "frobnicate" in ran.err

@@ -1,0 +1,139 @@
+"""The embedded store: persistence, atomic replacement, read-only queries, bounds, several processes."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kg.errors import BadInput, QueryTimeout, ReadOnly, StoreUnavailable
+from kg.namespaces import INFERRED_GRAPH, study_graph
+from kg.store import open_store
+from kg.store.embedded import EmbeddedStore
+
+G = study_graph("t")
+NT = "".join(f"<urn:s{i}> <urn:p> <urn:o{i % 7}> .\n" for i in range(200))
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def test_data_survives_close_and_reopen(tmp_path):
+    with open_store(str(tmp_path / "s")) as store:
+        store.replace_graphs({G: NT})
+    with open_store(str(tmp_path / "s")) as again:
+        assert again.graph_sizes() == {G: 200}
+        assert again.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").values() == [{"n": "200"}]
+
+
+def test_replace_swaps_a_graph_as_a_unit(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: NT, study_graph("other"): "<urn:x> <urn:y> <urn:z> .\n"})
+    store.replace_graphs({G: "<urn:a> <urn:b> <urn:c> .\n"})
+    assert store.graph_sizes() == {G: 1, study_graph("other"): 1}
+
+
+def test_a_failed_write_changes_nothing(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: NT})
+    with pytest.raises(BadInput, match="nothing was written"):
+        store.replace_graphs({G: "<urn:a> <urn:b> .\n"})  # malformed: no object
+    assert store.graph_sizes() == {G: 200}
+
+
+@pytest.mark.parametrize(
+    "update", ["INSERT DATA { <urn:a> <urn:b> <urn:c> }", "LOAD <http://example.org/x.ttl>",
+               "DELETE WHERE { ?s ?p ?o }", "CLEAR ALL", "DROP GRAPH <urn:g>"],
+)
+def test_updates_are_refused_and_change_nothing(tmp_path, update):
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: NT})
+    with pytest.raises(ReadOnly, match="read-only"):
+        store.query(update)
+    assert store.graph_sizes() == {G: 200}
+
+
+def test_service_is_refused(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    with pytest.raises(ReadOnly, match="SERVICE"):
+        store.query("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }")
+
+
+def test_keywords_inside_strings_and_iris_are_not_updates(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    text = 'SELECT ?x WHERE { VALUES ?x { "INSERT DATA" <urn:load> } } # DELETE'
+    assert len(store.query(text)) == 2
+
+
+def test_syntax_error_names_line_and_column(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    with pytest.raises(BadInput, match=r"line 2, column \d+"):
+        store.query("SELECT *\nWHERE { ?s ?p }")
+
+
+def test_row_cap_truncates_and_says_so(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: NT})
+    result = store.query("SELECT ?s WHERE { ?s ?p ?o }", limit=10)
+    assert len(result) == 10 and result.truncated
+    assert not store.query("SELECT ?s WHERE { ?s ?p ?o }", limit=500).truncated
+
+
+def test_a_query_past_its_timeout_is_stopped_and_the_store_keeps_answering(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: NT})
+    start = time.monotonic()
+    with pytest.raises(QueryTimeout, match="time limit of 0.5 s"):
+        store.query(SLOW, timeout=0.5)
+    assert time.monotonic() - start < 10
+    assert store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=10).values() == [
+        {"n": "200"}
+    ]
+    store.close()
+
+
+def test_inferred_graph_can_be_left_out(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: NT, str(INFERRED_GRAPH): "<urn:i> <urn:p> <urn:o> .\n"})
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert store.query(count).values() == [{"n": "201"}]
+    assert store.query(count, include_inferred=False).values() == [{"n": "200"}]
+
+
+def test_a_reader_sees_what_another_process_wrote(tmp_path):
+    path = tmp_path / "s"
+    reader = EmbeddedStore(path)
+    assert reader.graph_sizes() == {}
+    script = (
+        "from kg.store import open_store; "
+        f"open_store({str(path)!r}).replace_graphs({{{G!r}: '<urn:a> <urn:b> <urn:c> .\\n'}})"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert reader.graph_sizes() == {G: 1}
+
+
+def test_a_writer_waits_then_names_the_process_holding_the_lock(tmp_path, monkeypatch):
+    import kg.store.embedded as embedded
+
+    path = tmp_path / "s"
+    EmbeddedStore(path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import pyoxigraph, sys, time; s = pyoxigraph.Store(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(30)", str(path / "oxigraph")],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(embedded, "WRITE_WAIT_SECONDS", 0.5)
+        with pytest.raises(StoreUnavailable, match="being written by another process"):
+            EmbeddedStore(path).replace_graphs({G: NT})
+    finally:
+        holder.kill()
+        holder.wait()
+    EmbeddedStore(path).replace_graphs({G: NT})
+
+
+def test_unwritable_location_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreUnavailable, match="cannot create the store folder"):
+        open_store(str(blocker / "store"))
