@@ -136,14 +136,15 @@ class Vocabulary:
         raise Unresolved(f'"{text}" is not {kind_name}{hint}')
 
     def suggest(self, text: str, kinds: tuple[str, ...]) -> str | None:
-        """The closest label among concepts of these kinds, if one is close enough."""
+        """The preferred label of the concept (of these kinds) whose label is closest to ``text``."""
         choices = {
-            label
+            label: iri
             for label, iris in self.by_label.items()
-            if any(self.kinds(i) & set(kinds) for i in iris)
+            for iri in iris
+            if self.kinds(iri) & set(kinds)
         }
-        best = process.extractOne(text.casefold(), choices, scorer=fuzz.WRatio, score_cutoff=70)
-        return best[0] if best else None
+        best = process.extractOne(text.casefold(), list(choices), scorer=fuzz.WRatio, score_cutoff=70)
+        return self.label(choices[best[0]]) if best else None
 
     def labels_for(self, column: str) -> list[str]:
         """Every preferred label a column accepts, sorted (for the template's vocabulary sheet)."""

@@ -69,7 +69,7 @@ def test_query_csv_and_tsv(cli, built_store_path, fmt, marker):
 def test_query_table_shows_labels_beside_iris(cli, built_store_path):
     ran = cli("query", "SELECT ?s WHERE { ?s a qikg:Study } ORDER BY ?s LIMIT 3", store=built_store_path)
     assert ran.exit_code == 0, ran.err
-    assert "qikgd:carstensen2022 (The Danish health care quality programme" in ran.out
+    assert "qikgd:carstensen2022 (The Danish health care quality" in ran.out
     assert "(3 rows" in ran.out
 
 

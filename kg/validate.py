@@ -1,0 +1,397 @@
+"""Check coded data against the SHACL shapes in ``shapes/`` and report problems in plain words.
+
+A violation refuses an import; warnings and infos are reported and let it pass. Each problem
+names the finding (``study_id/finding_id``) or study it concerns, so a researcher can find the
+row to fix; an importer adds the exact cell through ``locate``.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import pyshacl
+import rdflib
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS
+
+from kg.namespaces import DATA, OA, QIKG, SH, curie
+from kg.resources import shapes_dir
+
+SEVERITIES: dict[URIRef, str] = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+_RANK = {"violation": 0, "warning": 1, "info": 2}
+_PLURAL = {"violation": "violations", "warning": "warnings", "info": "infos"}
+_PLACEHOLDER = re.compile(r"\{[$?](value|this|path)\}")
+_FINDING_IRI = re.compile(re.escape(str(DATA)) + r"([^/]+)/finding/([^/]+)(?:/|$)")
+_STUDY_IRI = re.compile(re.escape(str(DATA)) + r"([^/]+)$")
+#: How a quote, its target and its selector hang below their finding (child -> parent).
+_PARENT_LINKS = (QIKG.supportedBy, OA.hasTarget, OA.hasSelector)
+_SHORT = 60
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a look) in the data, in the researcher's words.
+
+    >>> Problem("warning", "This study has no DOI.", "https://w3id.org/qikg/data/s1",
+    ...         "https://w3id.org/qikg/ontology#doi", None, study="s1").severity
+    'warning'
+    """
+
+    severity: str  # "violation" | "warning" | "info"
+    message: str  # the shape's sh:message, with values filled in
+    focus: str  # IRI of the node with the problem
+    path: str | None  # IRI of the property, if any
+    value: str | None  # the offending value, if any (lexical form or IRI)
+    finding: str | None = None  # "study_id/finding_id" of the finding concerned
+    study: str | None = None  # study_id concerned
+    source: str | None = None  # where in the researcher's file, filled through ``locate``
+
+
+@dataclass
+class Report:
+    """The problems found in one validation, and how many findings were checked.
+
+    >>> r = Report([Problem("warning", "No DOI.", "x", None, None, study="s1")], 3)
+    >>> r.conforms, r.summary()
+    (True, '1 warning in 3 findings')
+    """
+
+    problems: list[Problem]
+    findings_checked: int
+    results: rdflib.Graph | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def conforms(self) -> bool:
+        """True when nothing refuses the import (warnings and infos may remain)."""
+        return not any(p.severity == "violation" for p in self.problems)
+
+    def counts(self) -> dict[str, int]:
+        """How many problems of each severity.
+
+        >>> Report([], 0).counts()
+        {'violation': 0, 'warning': 0, 'info': 0}
+        """
+        counts = dict.fromkeys(_RANK, 0)
+        for p in self.problems:
+            counts[p.severity] = counts.get(p.severity, 0) + 1
+        return counts
+
+    def summary(self) -> str:
+        """One line: what was found, in how many findings.
+
+        >>> Report([], 14).summary()
+        'no problems in 14 findings'
+        >>> p = Problem("violation", "m", "x", None, None)
+        >>> Report([p, p, replace(p, severity="info")], 1).summary()
+        '2 violations, 1 info in 1 finding'
+        """
+        counts = self.counts()
+        parts = [_count(n, s, _PLURAL[s]) for s, n in counts.items() if n and s in _PLURAL]
+        found = ", ".join(parts) if parts else "no problems"
+        return f"{found} in {_count(self.findings_checked, 'finding', 'findings')}"
+
+    def to_text(self) -> str:
+        """Problems grouped by finding, then by study, then the rest; ends with the summary."""
+        groups: dict[tuple[int, str], list[Problem]] = {}
+        for p in self.problems:
+            if p.finding is not None:
+                key = (0, f"Finding {p.finding}")
+            elif p.study is not None:
+                key = (1, f"Study {p.study}")
+            else:
+                key = (2, "Other")
+            groups.setdefault(key, []).append(p)
+        lines: list[str] = []
+        for (_, title), problems in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], _natural(kv[0][1]))
+        ):
+            lines.append(title)
+            for p in sorted(problems, key=lambda p: _RANK.get(p.severity, 3)):
+                where = f" ({p.source})" if p.source else ""
+                lines.append(f"  {p.severity}{where}: {p.message}")
+        lines.append(self.summary())
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict: conforms, summary, counts, findings_checked and the problems.
+
+        >>> Report([], 2).to_json()["summary"]
+        'no problems in 2 findings'
+        """
+        return {
+            "conforms": self.conforms,
+            "summary": self.summary(),
+            "counts": self.counts(),
+            "findings_checked": self.findings_checked,
+            "problems": [asdict(p) for p in self.problems],
+        }
+
+    def to_turtle(self) -> str:
+        """The sh:ValidationReport in Turtle: pyshacl's results with messages filled in, plus
+        the problems found outside SHACL (e.g. by the importer).
+
+        >>> "sh:conforms true" in Report([], 0).to_turtle()
+        True
+        """
+        graph = _report_graph(self.results, self.problems, self.conforms)
+        graph.bind("sh", SH)
+        return graph.serialize(format="turtle")
+
+
+def load_shapes() -> rdflib.Graph:
+    """All ``shapes/*.ttl`` in one graph, new on every call (pyshacl changes the graph it uses).
+
+    >>> (None, SH.targetClass, QIKG.Finding) in load_shapes()
+    True
+    """
+    files = tuple((str(p), p.stat().st_mtime_ns) for p in sorted(shapes_dir().glob("*.ttl")))
+    triples, prefixes = _parsed_shapes(files)
+    graph = rdflib.Graph()
+    graph.addN((s, p, o, graph) for s, p, o in triples)
+    for prefix, ns in prefixes:
+        graph.bind(prefix, ns)
+    return graph
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_shapes(files: tuple[tuple[str, int], ...]) -> tuple[tuple, tuple]:
+    """The triples and prefixes of the shapes files, parsed once per version of the files."""
+    graph = rdflib.Graph()
+    for path, _ in files:
+        graph.parse(Path(path), format="turtle")
+    return tuple(graph), tuple((p, str(ns)) for p, ns in graph.namespaces())
+
+
+def validate(
+    data: rdflib.Graph,
+    context: rdflib.Graph | None = None,
+    locate: Callable[[Problem], str | None] | None = None,
+) -> Report:
+    """Validate ``data`` against the shapes; report only problems of nodes that ``data`` describes.
+
+    ``context`` supplies what the data points to but does not describe: the ``rdf:type`` (and
+    ``skos:inScheme``) triples of vocabulary concepts, of a study already in the store, and the
+    ``rdfs:subClassOf`` axioms. Only context triples about nodes the data points to (and does not
+    describe itself) are used, so the cost grows with the data, not with the context; problems of
+    nodes the data does not describe are left out. ``locate`` fills each problem's ``source``.
+
+    >>> g = rdflib.Graph()
+    >>> _ = g.add((DATA["s1"], RDF.type, QIKG.Study))
+    >>> report = validate(g)
+    >>> report.summary()
+    '4 violations, 2 warnings in 0 findings'
+    >>> sorted({p.study for p in report.problems})
+    ['s1']
+    """
+    described = set(data.subjects())
+    findings = len(set(data.subjects(RDF.type, QIKG.Finding)))
+    if not described:
+        return Report([], findings)
+    graph = _union(data, context, described)
+    # No ``focus_nodes=``: pyshacl 0.40.1 then also drops the value nodes that sh:or/sh:node
+    # check when they are not in the list, so an enabler that is an outcome would pass. The
+    # graph holds only the data and what it points to, so its targets scale with the data.
+    _, results, _ = pyshacl.validate(
+        graph, shacl_graph=load_shapes(), inference="none", allow_warnings=True, allow_infos=True
+    )
+    owners = _Owners(graph)
+    problems: dict[tuple, Problem] = {}
+    for result in list(results.objects(None, SH.result)):
+        focus = results.value(result, SH.focusNode)
+        if focus not in described:
+            _drop(results, result)
+            continue
+        problem = _problem(results, result, focus, owners)
+        _set_message(results, result, problem.message)
+        key = (problem.severity, problem.message, problem.focus, problem.path, problem.value)
+        problems.setdefault(key, problem)
+    found = sorted(problems.values(), key=_order)
+    if locate is not None:
+        found = [replace(p, source=locate(p)) for p in found]
+    return Report(found, findings, results)
+
+
+def _union(data: rdflib.Graph, context: rdflib.Graph | None, described: set) -> rdflib.Graph:
+    """The data plus the context triples about the nodes it points to but does not describe.
+
+    Context triples about nodes the data describes are left out: the data is their new version.
+    """
+    graph = rdflib.Graph()
+    triples: list[Iterable] = [data]
+    if context is not None:
+        pointed = {o for o in data.objects() if isinstance(o, URIRef)} - described
+        triples += [context.triples((node, None, None)) for node in pointed]
+        triples.append(context.triples((None, RDFS.subClassOf, None)))
+    graph.addN((s, p, o, graph) for s, p, o in itertools.chain.from_iterable(triples))
+    return graph
+
+
+def _problem(results: rdflib.Graph, result, focus, owners: _Owners) -> Problem:
+    severity = SEVERITIES.get(results.value(result, SH.resultSeverity), "violation")
+    path = results.value(result, SH.resultPath)
+    value = results.value(result, SH.value)
+    messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
+    message = _fill(
+        " ".join(messages) or "This value does not fit the data model.", focus, path, value
+    )
+    finding, study = owners.of(focus)
+    return Problem(
+        severity=severity,
+        message=message,
+        focus=str(focus),
+        path=str(path) if isinstance(path, URIRef) else None,
+        value=None if value is None else str(value),
+        finding=finding,
+        study=study,
+    )
+
+
+def _fill(message: str, focus, path, value) -> str:
+    """Fill ``{$value}``, ``{$this}`` and ``{$path}``, which pyshacl leaves in core results.
+
+    >>> _fill("{$value} is not a role.", None, None, URIRef("https://w3id.org/qikg/ontology#Nurse"))
+    'qikg:Nurse is not a role.'
+    >>> _fill("{$value} is not a role.", None, None, Literal("nurse"))
+    '"nurse" is not a role.'
+    """
+    terms = {"value": value, "this": focus, "path": path}
+
+    def fill(match: re.Match) -> str:
+        term = terms[match.group(1)]
+        quoted = match.start() > 0 and message[match.start() - 1] == '"'
+        text = _readable(term)
+        return f'"{text}"' if isinstance(term, Literal) and not quoted else text
+
+    return _PLACEHOLDER.sub(fill, message)
+
+
+def _readable(term) -> str:
+    """A term as a researcher reads it: a CURIE for an IRI, the text of a literal, shortened."""
+    if term is None:
+        return ""
+    if isinstance(term, BNode):
+        return "(a complex path)"
+    text = curie(str(term)) if isinstance(term, URIRef) else str(term)
+    return text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
+
+
+def _set_message(results: rdflib.Graph, result, message: str) -> None:
+    results.remove((result, SH.resultMessage, None))
+    results.add((result, SH.resultMessage, Literal(message)))
+
+
+def _drop(results: rdflib.Graph, result) -> None:
+    results.remove((None, SH.result, result))
+    results.remove((result, None, None))
+
+
+class _Owners:
+    """Which finding (``study_id/finding_id``) and study a node belongs to."""
+
+    def __init__(self, graph: rdflib.Graph) -> None:
+        self.graph = graph
+
+    def of(self, node) -> tuple[str | None, str | None]:
+        g = self.graph
+        for _ in range(len(_PARENT_LINKS) + 1):
+            if (node, RDF.type, QIKG.Finding) in g:
+                return self.finding(node)
+            if (node, RDF.type, QIKG.Study) in g:
+                return None, self.study(node)
+            parent = next((s for link in _PARENT_LINKS for s in g.subjects(link, node)), None)
+            if parent is None:
+                break
+            node = parent
+        match = _FINDING_IRI.match(str(node))
+        if match:
+            return f"{match[1]}/{match[2]}", match[1]
+        match = _STUDY_IRI.match(str(node))
+        return None, (match[1] if match else None)
+
+    def finding(self, node) -> tuple[str, str | None]:
+        match = _FINDING_IRI.match(str(node))
+        studies = sorted(self.graph.objects(node, QIKG.reportedIn))
+        study = self.study(studies[0]) if studies else (match[1] if match else None)
+        fid = _single_text(self.graph.objects(node, DCTERMS.identifier))
+        fid = fid or (match[2] if match else str(node))
+        return f"{study}/{fid}", study
+
+    def study(self, node) -> str:
+        sid = _single_text(self.graph.objects(node, DCTERMS.identifier))
+        match = _STUDY_IRI.match(str(node))
+        return sid or (match[1] if match else str(node))
+
+
+def _single_text(values: Iterable) -> str | None:
+    texts = {str(v) for v in values if isinstance(v, Literal)}
+    return texts.pop() if len(texts) == 1 else None
+
+
+def _order(p: Problem) -> tuple:
+    group = 0 if p.finding is not None else 1 if p.study is not None else 2
+    return (
+        group,
+        _natural(p.finding or p.study or p.focus),
+        _RANK.get(p.severity, 3),
+        p.path or "",
+        p.message,
+        p.value or "",
+    )
+
+
+def _natural(text: str) -> tuple:
+    """Sort key that puts F2 before F10.
+
+    >>> sorted(["s/F10", "s/F2"], key=_natural)
+    ['s/F2', 's/F10']
+    """
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _report_graph(
+    results: rdflib.Graph | None, problems: list[Problem], conforms: bool
+) -> rdflib.Graph:
+    """A copy of ``results`` (or a new sh:ValidationReport) with every problem in it."""
+    graph = rdflib.Graph()
+    if results is not None:
+        graph += results
+        for prefix, ns in results.namespaces():
+            graph.bind(prefix, ns)
+    report = graph.value(None, RDF.type, SH.ValidationReport, any=True)
+    if report is None:
+        report = BNode()
+        graph.add((report, RDF.type, SH.ValidationReport))
+    graph.set((report, SH.conforms, Literal(conforms)))
+    known = {
+        (str(graph.value(r, SH.focusNode)), str(m))
+        for r in graph.objects(report, SH.result)
+        for m in graph.objects(r, SH.resultMessage)
+    }
+    severity = {v: k for k, v in SEVERITIES.items()}
+    for p in problems:
+        if (p.focus, p.message) in known:
+            continue
+        result = BNode()
+        graph.add((report, SH.result, result))
+        graph.add((result, RDF.type, SH.ValidationResult))
+        graph.add((result, SH.resultSeverity, severity.get(p.severity, SH.Violation)))
+        graph.add((result, SH.resultMessage, Literal(p.message)))
+        if p.focus:
+            graph.add((result, SH.focusNode, URIRef(p.focus)))
+        if p.path:
+            graph.add((result, SH.resultPath, URIRef(p.path)))
+        if p.value is not None:
+            graph.add((result, SH.value, Literal(p.value)))
+    return graph
+
+
+__all__ = ["Problem", "Report", "load_shapes", "validate"]

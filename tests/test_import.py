@@ -1,0 +1,386 @@
+"""Importing coding sheets: every column, every error path, all-or-nothing, the round trip."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+import rdflib
+
+from kg.importer import import_path
+from kg.namespaces import study_graph
+from kg.store import open_store
+from tests.sheets import FINDING, STUDY, finding, study, write_sheet
+
+
+def state(path: str) -> tuple[int, str]:
+    """Triple count and a checksum of the whole store: equal means nothing changed."""
+    with open_store(path) as store:
+        data = store.dump("nq")
+    lines = sorted(line for line in data.decode().splitlines() if line.strip() and "_:" not in line)
+    return len(lines), hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+@pytest.mark.parametrize("form", ["sheet.xlsx", "sheet.zip", "sheetdir"])
+def test_a_valid_sheet_imports_in_every_form(cli, fresh_store_path, tmp_path, form):
+    path = write_sheet(tmp_path / form)
+    ran = cli("import", str(path), store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+    assert "imported 1 study (newstudy2025) with 1 findings" in ran.out
+    with open_store(fresh_store_path) as store:
+        rows = store.query(
+            """SELECT ?statement ?exact ?group ?barrier ?doi ?coder ?date WHERE {
+                ?f qikg:reportedIn qikgd:newstudy2025 ; qikg:statement ?statement ;
+                   qikg:concernsProfessionalGroup ?group ; qikg:hasBarrier ?barrier ;
+                   prov:wasDerivedFrom|qikg:reportedIn/qikg:doi ?doi ;
+                   prov:wasAttributedTo/foaf:name ?coder ; dcterms:created ?date ;
+                   qikg:supportedBy/oa:hasTarget/oa:hasSelector/oa:exact ?exact }"""
+        ).values()
+    assert rows and rows[0] == {
+        "statement": FINDING["statement"],
+        "exact": FINDING["quote"],
+        "group": "https://w3id.org/qikg/ontology#Nurse",
+        "barrier": "https://w3id.org/qikg/ontology#LackOfTime",
+        "doi": "https://doi.org/10.1234/qikg.test.1",
+        "coder": "Test Coder",
+        "date": "2025-03-01",
+    }
+
+
+def test_every_concept_column_resolves_labels_curies_and_iris(fresh_store_path, tmp_path):
+    row = finding(
+        professional_groups="Doctor; qikg:Nurse", roles="clinical champion",
+        qic_components="PDSA; learning session", enablers="Available Resources; external support",
+        barriers="https://w3id.org/qikg/ontology#LackOfTime", outcomes="QI competence; adoption",
+        concepts="synergy; project of professionalisation", confidence="Moderate",
+    )
+    with open_store(fresh_store_path) as store:
+        result = import_path(store, write_sheet(tmp_path / "s.xlsx", findings=[row]))
+        coded = store.query(
+            "SELECT ?p ?c WHERE { qikgd:newstudy2025\\/finding\\/F1 ?p ?c . ?c a skos:Concept }"
+        ).values()
+    assert result.committed and result.findings == 1
+    got = {(r["p"].rsplit("#")[1], r["c"].rsplit("#")[1]) for r in coded}
+    assert ("concernsProfessionalGroup", "Physician") in got
+    assert ("concernsProfessionalGroup", "Nurse") in got
+    assert ("hasEnabler", "AvailableResources") in got
+    assert ("hasBarrier", "LackOfTime") in got
+    assert ("cerqualConfidence", "ModerateConfidence") in got
+    assert len(got) == 13
+
+
+def test_extra_columns_are_kept_as_notes_and_round_trip(cli, fresh_store_path, tmp_path):
+    row = finding(site="Aarhus")
+    path = write_sheet(tmp_path / "s", findings=[row], extra_columns=("site",))
+    assert cli("import", str(path), store=fresh_store_path).exit_code == 0
+    out = tmp_path / "back"
+    assert cli("export-sheet", "newstudy2025", "-o", str(out), store=fresh_store_path).exit_code == 0
+    assert "site" in (out / "findings.csv").read_text().splitlines()[0]
+    assert "Aarhus" in (out / "findings.csv").read_text()
+
+
+def _cells(folder):
+    import csv
+
+    out = {}
+    for name in ("studies", "findings"):
+        with open(folder / f"{name}.csv", encoding="utf-8-sig", newline="") as handle:
+            for row in csv.DictReader(handle):
+                key = (name, row.get("finding_id") or row["study_id"])
+                out[key] = {
+                    k: frozenset(v.casefold().strip() for v in value.split(";")) if ";" in value else value.strip()
+                    for k, value in row.items() if value.strip()
+                }
+    return out
+
+
+def test_round_trip_import_then_export_gives_the_same_cells(cli, fresh_store_path, tmp_path):
+    rows = [finding(), finding(finding_id="F2", statement="Physicians valued the learning sessions "
+                               "for peer learning.", professional_groups="physician",
+                               barriers="", enablers="collaborative culture; peer recognition",
+                               quote="", quote_source="")]
+    original = write_sheet(tmp_path / "orig", findings=rows)
+    assert cli("import", str(original), store=fresh_store_path).exit_code == 0
+    back = tmp_path / "back"
+    assert cli("export-sheet", "newstudy2025", "-o", str(back), store=fresh_store_path).exit_code == 0
+    assert _cells(back) == _cells(original)
+
+
+def test_bundled_study_round_trips(cli, built_store_path, tmp_path):
+    out = tmp_path / "seed"
+    assert cli("export-sheet", "carstensen2024", "-o", str(out), store=built_store_path).exit_code == 0
+    from kg.resources import data_dir
+
+    assert _cells(out) == _cells(data_dir() / "studies" / "carstensen2024")
+
+
+def test_export_sheet_of_an_unknown_study(cli, built_store_path, tmp_path):
+    ran = cli("export-sheet", "nope", "-o", str(tmp_path / "x.xlsx"), store=built_store_path)
+    assert ran.exit_code == 2 and 'no study "nope"' in ran.err
+
+
+def test_reimport_needs_replace_and_replace_swaps_the_study(cli, fresh_store_path, tmp_path):
+    first = write_sheet(tmp_path / "a", findings=[finding(), finding(finding_id="F2")])
+    assert cli("import", str(first), store=fresh_store_path).exit_code == 0
+    before = state(fresh_store_path)
+    again = write_sheet(tmp_path / "b", findings=[finding(statement="A changed statement about nurses and time.")])
+    ran = cli("import", str(again), store=fresh_store_path)
+    assert ran.exit_code == 1 and "--replace" in ran.err
+    assert state(fresh_store_path) == before
+    assert cli("import", str(again), "--replace", store=fresh_store_path).exit_code == 0
+    with open_store(fresh_store_path) as store:
+        statements = store.query(
+            "SELECT ?s WHERE { ?f qikg:reportedIn qikgd:newstudy2025 ; qikg:statement ?s }"
+        ).column("s")
+    assert statements == ["A changed statement about nurses and time."]
+
+
+def test_findings_for_a_study_already_in_the_graph_are_added(cli, fresh_store_path, tmp_path):
+    extra = write_sheet(tmp_path / "x", studies=[], findings=[finding(
+        study_id="carstensen2024", finding_id="X1", quote="", quote_source="")])
+    with open_store(fresh_store_path) as store:
+        before = store.graph_sizes()[study_graph("carstensen2024")]
+    ran = cli("import", str(extra), store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+    with open_store(fresh_store_path) as store:
+        assert store.graph_sizes()[study_graph("carstensen2024")] > before
+        assert store.query("ASK { qikgd:carstensen2024\\/finding\\/F1 a qikg:Finding }").boolean
+    clash = cli("import", str(extra), store=fresh_store_path)
+    assert clash.exit_code == 1 and 'finding "X1"' in clash.err
+
+
+def test_dry_run_writes_nothing(cli, fresh_store_path, tmp_path):
+    before = state(fresh_store_path)
+    ran = cli("import", str(write_sheet(tmp_path / "s.xlsx")), "--dry-run", store=fresh_store_path)
+    assert ran.exit_code == 0 and "would import" in ran.out
+    assert state(fresh_store_path) == before
+
+
+ERRORS = {
+    "unknown label": (finding(finding_id="E1", professional_groups="nurces"),
+                      '"nurces" is not a professional group; did you mean "nurse"?'),
+    "label of another kind": (finding(finding_id="E2", professional_groups="lack of time"),
+                              '"lack of time" is not a professional group'),
+    "missing statement": (finding(finding_id="E3", statement=""), "column statement"),
+    "unknown study": (finding(finding_id="E4", study_id="ghost2020"),
+                      'study "ghost2020" is neither in the studies sheet nor in the graph'),
+    "duplicate id": (finding(finding_id="F1"), 'finding id "F1" is used twice'),
+    "bad date": (finding(finding_id="E6", coded_on="31/01/2025"), "column coded_on"),
+    "bad confidence": (finding(finding_id="E7", confidence="pretty sure"), "column confidence"),
+    "not coded": (finding(finding_id="E8", professional_groups="", roles="", qic_components="",
+                          barriers="", outcomes=""), "E8"),
+    "bad id": (finding(finding_id="F 9"), 'is not a usable finding_id'),
+}
+STUDY_ERRORS = {
+    "bad year": (study(year="twenty"), "column year"),
+    "year out of range": (study(study_id="old1850", year="1850"), "column year"),
+    "malformed DOI": (study(study_id="baddoi", doi="not a doi"), "column doi"),
+    "DOI pattern": (study(study_id="baddoi2", doi="11.5/abc"), "column doi"),
+    "missing title": (study(study_id="notitle", title=""), "column title"),
+}
+
+
+def test_one_report_lists_every_error_by_row_and_column_and_nothing_is_written(cli, fresh_store_path, tmp_path):
+    findings = [finding()] + [row for row, _ in ERRORS.values()]
+    studies = [row for row, _ in STUDY_ERRORS.values()]
+    path = write_sheet(tmp_path / "bad.xlsx", studies=studies, findings=findings)
+    before = state(fresh_store_path)
+    ran = cli("import", str(path), store=fresh_store_path)
+    assert ran.exit_code == 1, ran.out
+    for name, (_, expected) in {**ERRORS, **STUDY_ERRORS}.items():
+        assert expected in ran.err, f"{name}: {expected!r} not in report"
+    assert "row " in ran.err and "nothing was imported" in ran.err
+    assert "Traceback" not in ran.err
+    assert state(fresh_store_path) == before
+
+
+def test_validate_reports_without_importing(cli, fresh_store_path, tmp_path):
+    path = write_sheet(tmp_path / "bad", findings=[finding(professional_groups="nurces")])
+    before = state(fresh_store_path)
+    ran = cli("validate", str(path), store=fresh_store_path)
+    assert ran.exit_code == 1
+    assert ran.out.strip().splitlines()[-1].startswith("1 violation")
+    assert state(fresh_store_path) == before
+    doc = json.loads(cli("validate", str(path), "--format", "json", store=fresh_store_path).out)
+    assert doc["conforms"] is False
+    assert any("nurces" in p["message"] for p in doc["problems"])
+    ttl = cli("validate", str(path), "--format", "ttl", store=fresh_store_path).out
+    assert rdflib.Graph().parse(data=ttl, format="turtle")
+
+
+def test_validate_a_good_sheet_exits_0(cli, built_store_path, tmp_path):
+    ran = cli("validate", str(write_sheet(tmp_path / "ok.zip")), store=built_store_path)
+    assert ran.exit_code == 0, ran.out
+    assert "in 1 finding" in ran.out
+
+
+@pytest.mark.parametrize("name,content,expected", [
+    ("empty.xlsx", b"", "not a readable .xlsx"),
+    ("junk.xlsx", os.urandom(2048), "not a readable .xlsx"),
+    ("junk.zip", b"PK\x03\x04" + os.urandom(100), "not a readable .zip"),
+    ("notes.txt", b"hello", "not a coding sheet"),
+    ("findings.csv", b"finding_id\n", "give the folder"),
+])
+def test_unreadable_files_are_refused_with_exit_2(cli, built_store_path, tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    ran = cli("import", str(path), store=built_store_path)
+    assert ran.exit_code == 2 and expected in ran.err and "Traceback" not in ran.err
+
+
+def test_truncated_xlsx(cli, built_store_path, tmp_path):
+    good = write_sheet(tmp_path / "good.xlsx").read_bytes()
+    (tmp_path / "cut.xlsx").write_bytes(good[: len(good) // 2])
+    ran = cli("import", str(tmp_path / "cut.xlsx"), store=built_store_path)
+    assert ran.exit_code == 2 and "xlsx" in ran.err
+
+
+def test_missing_file(cli, built_store_path, tmp_path):
+    ran = cli("import", str(tmp_path / "nope.xlsx"), store=built_store_path)
+    assert ran.exit_code == 2 and "no such file" in ran.err
+
+
+def test_wrong_sheet_names(cli, built_store_path, tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Sheet1"
+    book.save(tmp_path / "w.xlsx")
+    ran = cli("import", str(tmp_path / "w.xlsx"), store=built_store_path)
+    assert ran.exit_code == 2 and "expected sheets named 'studies' and 'findings'" in ran.err
+
+
+def test_empty_sheets(cli, built_store_path, tmp_path):
+    path = write_sheet(tmp_path / "empty", studies=[], findings=[])
+    ran = cli("import", str(path), store=built_store_path)
+    assert ran.exit_code == 1 and "holds no studies and no findings" in ran.err
+
+
+def test_non_utf8_csv(cli, built_store_path, tmp_path):
+    folder = write_sheet(tmp_path / "latin")
+    text = (folder / "findings.csv").read_text(encoding="utf-8").replace("Nurses", "Sygeplejersker på ø")
+    (folder / "findings.csv").write_bytes(text.encode("latin-1"))
+    ran = cli("import", str(folder), store=built_store_path)
+    assert ran.exit_code == 2 and "not UTF-8" in ran.err
+
+
+def test_utf8_bom_is_accepted(cli, fresh_store_path, tmp_path):
+    folder = write_sheet(tmp_path / "bom")
+    for name in ("studies.csv", "findings.csv"):
+        file = folder / name
+        file.write_bytes(b"\xef\xbb\xbf" + file.read_bytes())
+    assert cli("import", str(folder), store=fresh_store_path).exit_code == 0
+
+
+def test_formula_cells_are_refused(cli, built_store_path, tmp_path):
+    import openpyxl
+
+    path = write_sheet(tmp_path / "f.xlsx")
+    book = openpyxl.load_workbook(path)
+    book["findings"]["C2"] = "=CONCATENATE(\"a\",\"b\")"
+    book.save(path)
+    ran = cli("import", str(path), store=built_store_path)
+    assert ran.exit_code == 1 and "holds a formula" in ran.err and "column statement" in ran.err
+
+
+def test_csv_injection_is_stored_as_plain_text(cli, fresh_store_path, tmp_path):
+    evil = "=cmd|' /C calc'!A0 and nurses said so"
+    path = write_sheet(tmp_path / "inj", findings=[finding(statement=evil, quote="+SUM(1,2)")])
+    assert cli("import", str(path), store=fresh_store_path).exit_code == 0
+    out = tmp_path / "back.xlsx"
+    assert cli("export-sheet", "newstudy2025", "-o", str(out), store=fresh_store_path).exit_code == 0
+    import openpyxl
+
+    cell = openpyxl.load_workbook(out)["findings"]["C2"]
+    assert cell.value == evil and cell.data_type == "s"
+
+
+def test_unicode_is_kept_verbatim(cli, fresh_store_path, tmp_path):
+    quote = "Sygeplejersken sagde: \u201cvi gjorde det sammen\u201d \U0001F60A — e\u0301 \u05e9\u05dc\u05d5\u05dd"
+    path = write_sheet(tmp_path / "u.xlsx", findings=[finding(quote=quote)])
+    assert cli("import", str(path), store=fresh_store_path).exit_code == 0
+    with open_store(fresh_store_path) as store:
+        got = store.query("SELECT ?q WHERE { ?s oa:exact ?q }").column("q")
+    assert quote in got
+
+
+def test_turtle_syntax_error_names_line_and_column(cli, built_store_path, tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix qikg: <https://w3id.org/qikg/ontology#> .\n<urn:a> qikg:x \"open .\n")
+    ran = cli("import", str(bad), store=built_store_path)
+    assert ran.exit_code == 2 and "line 2" in ran.err and "column" in ran.err
+
+
+def test_an_rdf_file_imports_through_the_same_checks(cli, fresh_store_path, tmp_path):
+    assert cli("import", str(write_sheet(tmp_path / "s")), store=fresh_store_path).exit_code == 0
+    ttl = cli("export", "--graph", "study/newstudy2025", "--format", "ttl", store=fresh_store_path).out
+    (tmp_path / "study.ttl").write_text(ttl)
+    assert cli("import", str(tmp_path / "study.ttl"), store=fresh_store_path).exit_code == 1
+    ran = cli("import", str(tmp_path / "study.ttl"), "--replace", store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+    broken = ttl.replace("qikg:Nurse", "qikg:LackOfTime")
+    (tmp_path / "broken.ttl").write_text(broken)
+    ran = cli("validate", str(tmp_path / "broken.ttl"), store=fresh_store_path)
+    assert ran.exit_code == 1 and "professional group" in ran.out
+
+
+def test_zip_with_path_traversal_is_refused(cli, built_store_path, tmp_path):
+    path = tmp_path / "evil.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("../../findings.csv", "finding_id,study_id,statement\n")
+    ran = cli("import", str(path), store=built_store_path)
+    assert ran.exit_code == 2 and "unsafe path" in ran.err
+
+
+def test_zip_bomb_is_refused(cli, built_store_path, tmp_path):
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("findings.csv", b"0" * (600 * 1024 * 1024))
+    ran = cli("import", str(path), store=built_store_path)
+    assert ran.exit_code == 2 and "more than 512 MB" in ran.err
+
+
+IMPORT_SCRIPT = """
+import sys
+from kg.store import open_store
+from kg.importer import import_path
+store = open_store(sys.argv[1])
+commit = store.replace_graphs
+def announced(*args, **kwargs):
+    print("commit", flush=True)
+    commit(*args, **kwargs)
+store.replace_graphs = announced
+import_path(store, sys.argv[2], replace=True)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_an_import_killed_half_way_leaves_the_store_exactly_as_it_was(fresh_store_path, tmp_path):
+    rows = [finding(finding_id=f"K{i}", statement=f"Finding number {i} about nurses and lack of time.")
+            for i in range(1500)]
+    path = write_sheet(tmp_path / "big", findings=rows)
+    before = state(fresh_store_path)
+    kills = 0
+    for delay in (0.0, 0.05, 0.2, 0.5):
+        proc = subprocess.Popen([sys.executable, "-c", IMPORT_SCRIPT, fresh_store_path, str(path)],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "commit"
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        if proc.returncode == 0:
+            after = state(fresh_store_path)
+            assert after[0] > before[0]
+            break
+        assert state(fresh_store_path) == before
+    assert kills, "every import finished before it could be killed"
