@@ -10,7 +10,7 @@ import rdflib
 
 from kg.errors import DataProblem
 from kg.importer import inferred_stale_flag
-from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, study_graph
+from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, SHARED_GRAPH, study_graph
 from kg.resources import data_dir, ontology_dir, shapes_dir
 from kg.sheets.read import read_tables
 from kg.sheets.to_rdf import tables_to_batch
@@ -56,21 +56,22 @@ def build(store: Store, *, fresh: bool = False) -> BuildReport:
     vocab = Vocabulary.from_graph(rdflib.Graph().parse(data=ontology, format="nt"))
     graphs = {str(ONTOLOGY_GRAPH): ontology, str(SHAPES_GRAPH): shapes}
     findings = 0
+    shared = rdflib.Graph()
     folders = bundled_studies()
     names = {p.name for p in folders}
     for folder in folders:
         batch = tables_to_batch(read_tables(folder), vocab, names.__contains__)
-        data = rdflib.Graph()
-        for graph in batch.graphs.values():
-            data += graph
-        report = validate(data, vocab.type_triples(batch.concepts), locate=batch.locate)
+        report = validate(batch.data(), vocab.type_triples(batch.concepts), locate=batch.locate)
         report.problems[:0] = batch.problems
         if not report.conforms:
             raise DataProblem(f"bundled study {folder.name} does not validate:\n{report.to_text()}")
         for sid, graph in batch.graphs.items():
             graphs[study_graph(sid)] = graph.serialize(format="nt")
         findings += batch.findings
+        shared += batch.shared
     graphs[str(META_GRAPH)] = inferred_stale_flag()
     drop = tuple(store.graph_sizes()) if fresh else ()
-    store.replace_graphs(graphs, drop=drop)
+    store.replace_graphs(
+        graphs, drop=drop, extend={str(SHARED_GRAPH): shared.serialize(format="nt")}
+    )
     return BuildReport(ontology.count("\n"), sorted(names), findings)

@@ -15,7 +15,7 @@ import rdflib
 from rdflib.namespace import DCTERMS, RDF
 
 from kg.errors import BadInput, DataProblem
-from kg.namespaces import INFERRED_GRAPH, META_GRAPH, QIKG, study_graph
+from kg.namespaces import DATA, INFERRED_GRAPH, META_GRAPH, QIKG, SHARED_GRAPH, study_graph
 from kg.sheets.read import read_tables
 from kg.sheets.to_rdf import Batch, study_iri, tables_to_batch
 from kg.store import Store
@@ -29,6 +29,9 @@ RDF_SUFFIXES = {
     ".nt": ox.RdfFormat.N_TRIPLES,
     ".nq": ox.RdfFormat.N_QUADS,
 }
+
+#: Nodes shared by studies (coders, QIC programmes): described once, in the shared graph.
+SHARED_PREFIXES = (str(DATA) + "agent/", str(DATA) + "programme/")
 
 
 @dataclass
@@ -55,7 +58,7 @@ def read_batch(path: str | Path, vocab: Vocabulary, store: Store) -> Batch:
 def study_ids(store: Store) -> list[str]:
     """The ids of the studies in the store."""
     prefix = study_graph("")
-    return sorted(g[len(prefix):] for g in store.graph_sizes() if g.startswith(prefix))
+    return sorted(g[len(prefix) :] for g in store.graph_sizes() if g.startswith(prefix))
 
 
 def _read_rdf(path: Path) -> Batch:
@@ -73,7 +76,11 @@ def _read_rdf(path: Path) -> Batch:
     for s, p, o, _ in dataset.quads():
         union.add((s, p, o))
     batch = Batch()
-    studies = {str(i): s for s in union.subjects(RDF.type, QIKG.Study) for i in union.objects(s, DCTERMS.identifier)}
+    studies = {
+        str(i): s
+        for s in union.subjects(RDF.type, QIKG.Study)
+        for i in union.objects(s, DCTERMS.identifier)
+    }
     if not studies:
         raise BadInput(f"{path.name}: holds no qikg:Study with a dcterms:identifier")
     if len(studies) > 1:
@@ -81,12 +88,19 @@ def _read_rdf(path: Path) -> Batch:
             f"{path.name}: holds {len(studies)} studies ({', '.join(sorted(studies))}); "
             "import one study per RDF file"
         )
-    (sid, node), = studies.items()
+    ((sid, node),) = studies.items()
     if node != study_iri(sid):
-        raise BadInput(f"{path.name}: study {sid} must have the IRI {study_iri(sid)} (docs/model.md)")
+        raise BadInput(
+            f"{path.name}: study {sid} must have the IRI {study_iri(sid)} (docs/model.md)"
+        )
     if any(isinstance(term, rdflib.BNode) for triple in union for term in triple):
         raise BadInput(f"{path.name}: holds blank nodes; give every node an IRI (docs/model.md)")
-    batch.graphs[sid] = union
+    for s, p, o in union:
+        (
+            batch.shared
+            if str(s).startswith(SHARED_PREFIXES)
+            else batch.graphs.setdefault(sid, rdflib.Graph())
+        ).add((s, p, o))
     batch.findings = len(set(union.subjects(RDF.type, QIKG.Finding)))
     batch.concepts = {str(o) for _, p, o in union if isinstance(o, rdflib.URIRef)}
     return batch
@@ -119,7 +133,7 @@ def check_path(store: Store, path: str | Path) -> Report:
     """Validate a coding sheet or RDF file against the shapes without importing it."""
     vocab = Vocabulary.from_store(store)
     batch = read_batch(path, vocab, store)
-    return _validate(batch, vocab)
+    return _validate(batch, vocab, store)
 
 
 def import_path(
@@ -140,15 +154,20 @@ def import_path(
             continue
         has_study = (study_iri(sid), RDF.type, QIKG.Study) in graph
         if has_study and not replace:
-            _refuse(batch, f'study "{sid}" is already in the graph; import with --replace to replace it')
+            _refuse(
+                batch, f'study "{sid}" is already in the graph; import with --replace to replace it'
+            )
             continue
         if not has_study:
-            clashes = _merge_existing(store, sid, graph, replace)
+            clashes = _merge_existing(batch, store, sid, replace)
             for fid in clashes:
-                _refuse(batch, f'finding "{fid}" of study "{sid}" is already in the graph; '
-                        "import with --replace to replace it")
+                _refuse(
+                    batch,
+                    f'finding "{fid}" of study "{sid}" is already in the graph; '
+                    "import with --replace to replace it",
+                )
         replaced.append(sid)
-    report = _validate(batch, vocab)
+    report = _validate(batch, vocab, store)
     result = ImportResult(sorted(batch.graphs), batch.findings, report, replaced)
     if not report.conforms:
         error = DataProblem(f"nothing was imported: {report.summary()}")
@@ -158,14 +177,16 @@ def import_path(
         return result
     graphs = {study_graph(sid): g.serialize(format="nt") for sid, g in batch.graphs.items()}
     graphs[str(META_GRAPH)] = inferred_stale_flag()
-    store.replace_graphs(graphs)
+    store.replace_graphs(graphs, extend={str(SHARED_GRAPH): batch.shared.serialize(format="nt")})
     result.committed = True
     return result
 
 
 def inferred_stale_flag() -> str:
     """The meta-graph triple that says the inferred graph no longer reflects the data."""
-    return f"<{INFERRED_GRAPH}> <{QIKG.stale}> \"true\"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n"
+    return (
+        f'<{INFERRED_GRAPH}> <{QIKG.stale}> "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n'
+    )
 
 
 def _refuse(batch: Batch, message: str) -> None:
@@ -174,9 +195,22 @@ def _refuse(batch: Batch, message: str) -> None:
     batch.problems.append(Problem("violation", message, "", None, None))
 
 
-def _merge_existing(store: Store, sid: str, graph: rdflib.Graph, replace: bool) -> list[str]:
-    """Add the study's stored triples to ``graph``; return the ids of findings that clash."""
-    stored = rdflib.Graph().parse(data=store.dump("nt", study_graph(sid)).decode(), format="nt")
+def stored_study(store: Store, sid: str) -> rdflib.Graph:
+    """A stored study's graph plus the shared descriptions (coders, programmes) it points to."""
+    graph = study_graph(sid)
+    described = store.query(
+        f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+            {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}
+            UNION {{ GRAPH <{graph}> {{ ?x ?q ?s }} GRAPH <{SHARED_GRAPH}> {{ ?s ?p ?o }} }}
+        }}"""
+    )
+    return rdflib.Graph().parse(data=described.ntriples, format="nt")
+
+
+def _merge_existing(batch: Batch, store: Store, sid: str, replace: bool) -> list[str]:
+    """Add the study's stored triples to its graph in the batch; return ids of clashing findings."""
+    graph = batch.graphs[sid]
+    stored = stored_study(store, sid)
     new_findings = {str(f) for f in graph.subjects(RDF.type, QIKG.Finding)}
     clashes = sorted(
         str(next(stored.objects(f, DCTERMS.identifier), f))
@@ -186,16 +220,30 @@ def _merge_existing(store: Store, sid: str, graph: rdflib.Graph, replace: bool) 
     if clashes and not replace:
         return clashes
     for s, p, o in stored:
-        if not any(str(s) == f or str(s).startswith(f + "/") for f in new_findings):
+        if str(s).startswith(SHARED_PREFIXES):
+            batch.shared.add((s, p, o))
+        elif not any(str(s) == f or str(s).startswith(f + "/") for f in new_findings):
             graph.add((s, p, o))
     return []
 
 
-def _validate(batch: Batch, vocab: Vocabulary) -> Report:
-    data = rdflib.Graph()
-    for graph in batch.graphs.values():
-        data += graph
-    context = vocab.type_triples({str(o) for o in data.objects() if isinstance(o, rdflib.URIRef)})
+def _validate(batch: Batch, vocab: Vocabulary, store: Store) -> Report:
+    data = batch.data()
+    pointed = {str(o) for o in data.objects() if isinstance(o, rdflib.URIRef)}
+    context = vocab.type_triples(pointed)
+    described = {str(s) for s in data.subjects()}
+    context += _stored_types(store, {i for i in pointed - described if i.startswith(str(DATA))})
     report = validate(data, context, locate=batch.locate)
     report.problems[:0] = batch.problems
     return report
+
+
+def _stored_types(store: Store, iris: set[str]) -> rdflib.Graph:
+    """The rdf:type triples the store holds for these nodes (studies, coders, programmes)."""
+    graph = rdflib.Graph()
+    if iris:
+        values = " ".join(f"<{i}>" for i in sorted(iris))
+        rows = store.query(f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t }}").values()
+        for row in rows:
+            graph.add((rdflib.URIRef(row["s"]), RDF.type, rdflib.URIRef(row["t"])))
+    return graph

@@ -16,8 +16,13 @@ from kg.store import Store
 CODED = "|".join(
     f"qikg:{p}"
     for p in (
-        "concernsProfessionalGroup", "concernsRole", "involvesQICComponent", "hasEnabler",
-        "hasBarrier", "relatesToOutcome", "relatesToConcept",
+        "concernsProfessionalGroup",
+        "concernsRole",
+        "involvesQICComponent",
+        "hasEnabler",
+        "hasBarrier",
+        "relatesToOutcome",
+        "relatesToConcept",
     )
 )
 REACH = "(skos:broader|skos:broadMatch|skos:closeMatch|skos:exactMatch)*"
@@ -60,7 +65,9 @@ def finding_ref(text: str) -> str:
         return expand(text)  # type: ignore[return-value]
     study, sep, finding = text.partition("/")
     if not sep or not study or not finding:
-        raise BadInput(f'"{text}" is not a finding: write study_id/finding_id, e.g. carstensen2024/F1')
+        raise BadInput(
+            f'"{text}" is not a finding: write study_id/finding_id, e.g. carstensen2024/F1'
+        )
     return f"{DATA}{study}/finding/{finding}"
 
 
@@ -93,7 +100,9 @@ def related(store: Store, finding: str, min_shared: int = 1, limit: int = 50) ->
     names = _pref_labels(store, {c for cs in shared.values() for c in cs})
     out = []
     for other, concepts in shared.items():
-        specific = [c for c in concepts if not any(c in closure.get(d, ()) for d in concepts if d != c)]
+        specific = [
+            c for c in concepts if not any(c in closure.get(d, ()) for d in concepts if d != c)
+        ]
         if len(specific) < min_shared:
             continue
         row = info[other]
@@ -146,12 +155,17 @@ class Matrix:
     def rows(self) -> list[dict[str, object]]:
         """One dict per study: ``study`` then a count per concept label."""
         return [
-            {"study": sid, **{label: self.counts.get((sid, iri), 0) for iri, label in self.concepts}}
+            {
+                "study": sid,
+                **{label: self.counts.get((sid, iri), 0) for iri, label in self.concepts},
+            }
             for sid, _ in self.studies
         ]
 
 
-def compare(store: Store, columns: str = "professional_groups", include_inferred: bool = False) -> Matrix:
+def compare(
+    store: Store, columns: str = "professional_groups", include_inferred: bool = False
+) -> Matrix:
     """The study x concept matrix of finding counts (the qualitative comparison table)."""
     if columns not in COMPARE_COLUMNS:
         raise BadInput(f"unknown columns {columns!r}: use {', '.join(COMPARE_COLUMNS)}")

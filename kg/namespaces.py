@@ -16,6 +16,7 @@ DOI = "https://doi.org/"
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 SHAPES_GRAPH = GRAPH["shapes"]
 INFERRED_GRAPH = GRAPH["inferred"]
+SHARED_GRAPH = GRAPH["shared"]
 META_GRAPH = GRAPH["meta"]
 STUDY_GRAPH_PREFIX = str(GRAPH) + "study/"
 
@@ -82,7 +83,7 @@ def curie(iri: str) -> str:
     """
     for prefix, ns in PREFIXES.items():
         if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns):]}"
+            return f"{prefix}:{iri[len(ns) :]}"
     return iri
 
 

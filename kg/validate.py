@@ -275,7 +275,7 @@ def _readable(term) -> str:
     if term is None:
         return ""
     if isinstance(term, BNode):
-        return "(a complex path)"
+        return "(an unnamed node)"
     text = curie(str(term)) if isinstance(term, URIRef) else str(term)
     return text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
 
@@ -319,7 +319,7 @@ class _Owners:
         study = self.study(studies[0]) if studies else (match[1] if match else None)
         fid = _single_text(self.graph.objects(node, DCTERMS.identifier))
         fid = fid or (match[2] if match else str(node))
-        return f"{study}/{fid}", study
+        return f"{study or '?'}/{fid}", study
 
     def study(self, node) -> str:
         sid = _single_text(self.graph.objects(node, DCTERMS.identifier))

@@ -21,8 +21,14 @@ COLUMN_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
     "professional_groups": ((str(QIKG.ProfessionalGroup),), "a professional group"),
     "roles": ((str(QIKG.Role),), "a role"),
     "qic_components": ((str(QIKG.QICComponent),), "a QIC component"),
-    "enablers": ((str(QIKG.Determinant), str(QIKG.CFIRConstruct)), "a determinant or CFIR construct"),
-    "barriers": ((str(QIKG.Determinant), str(QIKG.CFIRConstruct)), "a determinant or CFIR construct"),
+    "enablers": (
+        (str(QIKG.Determinant), str(QIKG.CFIRConstruct)),
+        "a determinant or CFIR construct",
+    ),
+    "barriers": (
+        (str(QIKG.Determinant), str(QIKG.CFIRConstruct)),
+        "a determinant or CFIR construct",
+    ),
     "outcomes": ((str(QIKG.Outcome),), "an outcome"),
     "concepts": ((str(SKOS.Concept),), "a concept"),
     "confidence": ((str(QIKG.CERQualConfidenceLevel),), "a GRADE-CERQual confidence level"),
@@ -118,12 +124,16 @@ class Vocabulary:
             if iri in self.concepts:
                 raise Unresolved(f'"{text}" ({self.label(iri)}) is not {kind_name}')
             raise Unresolved(f'"{text}" is not a concept in the vocabulary')
-        matches = sorted(i for i in self.by_label.get(text.casefold(), ()) if self.kinds(i) & set(kinds))
+        matches = sorted(
+            i for i in self.by_label.get(text.casefold(), ()) if self.kinds(i) & set(kinds)
+        )
         if len(matches) == 1:
             return matches[0]
         if matches:
             listed = ", ".join(f'{curie(m)} ("{self.label(m)}")' for m in matches)
-            raise Unresolved(f'"{text}" is ambiguous: it could mean {listed}; write the CURIE instead')
+            raise Unresolved(
+                f'"{text}" is ambiguous: it could mean {listed}; write the CURIE instead'
+            )
         elsewhere = sorted(self.by_label.get(text.casefold(), ()))
         if elsewhere:
             other = elsewhere[0]
@@ -143,13 +153,17 @@ class Vocabulary:
             for iri in iris
             if self.kinds(iri) & set(kinds)
         }
-        best = process.extractOne(text.casefold(), list(choices), scorer=fuzz.WRatio, score_cutoff=70)
+        best = process.extractOne(
+            text.casefold(), list(choices), scorer=fuzz.WRatio, score_cutoff=70
+        )
         return self.label(choices[best[0]]) if best else None
 
     def labels_for(self, column: str) -> list[str]:
         """Every preferred label a column accepts, sorted (for the template's vocabulary sheet)."""
         kinds = set(COLUMN_KINDS[column][0])
-        return sorted({c.label for c in self.concepts.values() if c.kinds & kinds}, key=str.casefold)
+        return sorted(
+            {c.label for c in self.concepts.values() if c.kinds & kinds}, key=str.casefold
+        )
 
     def type_triples(self, iris: set[str]) -> rdflib.Graph:
         """The rdf:type triples of these concepts: the context SHACL needs to check their kinds."""

@@ -45,11 +45,16 @@ def test_build_fresh_drops_imported_graphs(cli, fresh_store_path, tmp_path):
     from kg.store import open_store
 
     with open_store(fresh_store_path) as store:
-        store.replace_graphs({"https://w3id.org/qikg/graph/study/extra": "<urn:a> <urn:b> <urn:c> .\n"})
+        store.replace_graphs(
+            {"https://w3id.org/qikg/graph/study/extra": "<urn:a> <urn:b> <urn:c> .\n"}
+        )
     assert cli("build", store=fresh_store_path).exit_code == 0
     assert "study/extra" in json.loads(cli("stats", "--json", store=fresh_store_path).out)["graphs"]
     assert cli("build", "--fresh", store=fresh_store_path).exit_code == 0
-    assert "study/extra" not in json.loads(cli("stats", "--json", store=fresh_store_path).out)["graphs"]
+    assert (
+        "study/extra"
+        not in json.loads(cli("stats", "--json", store=fresh_store_path).out)["graphs"]
+    )
 
 
 def test_query_json_is_the_sparql_results_format(cli, built_store_path):
@@ -67,7 +72,9 @@ def test_query_csv_and_tsv(cli, built_store_path, fmt, marker):
 
 
 def test_query_table_shows_labels_beside_iris(cli, built_store_path):
-    ran = cli("query", "SELECT ?s WHERE { ?s a qikg:Study } ORDER BY ?s LIMIT 3", store=built_store_path)
+    ran = cli(
+        "query", "SELECT ?s WHERE { ?s a qikg:Study } ORDER BY ?s LIMIT 3", store=built_store_path
+    )
     assert ran.exit_code == 0, ran.err
     assert "qikgd:carstensen2022 (The Danish health care quality" in ran.out
     assert "(3 rows" in ran.out
@@ -81,7 +88,9 @@ def test_query_from_a_file(cli, built_store_path, tmp_path):
 
 
 def test_query_construct_as_turtle(cli, built_store_path):
-    ran = cli("query", "CONSTRUCT WHERE { ?s a qikg:Study }", "--format", "ttl", store=built_store_path)
+    ran = cli(
+        "query", "CONSTRUCT WHERE { ?s a qikg:Study }", "--format", "ttl", store=built_store_path
+    )
     assert ran.exit_code == 0 and "qikg:Study" in ran.out
 
 
@@ -111,8 +120,15 @@ def test_query_timeout(cli, built_store_path):
 
 
 def test_query_limit_warns_when_rows_are_cut(cli, built_store_path):
-    ran = cli("query", "SELECT ?s WHERE { ?s ?p ?o }", "--limit", "5", "--format", "csv",
-              store=built_store_path)
+    ran = cli(
+        "query",
+        "SELECT ?s WHERE { ?s ?p ?o }",
+        "--limit",
+        "5",
+        "--format",
+        "csv",
+        store=built_store_path,
+    )
     assert ran.exit_code == 0 and len(ran.out.strip().splitlines()) == 6
     assert "first 5 rows" in ran.err
 
@@ -127,12 +143,15 @@ def test_missing_query_file_reads_as_text_and_fails_clearly(cli, built_store_pat
     assert ran.exit_code == 2 and "no-such-file.rq" in ran.err and "Traceback" not in ran.err
 
 
-@pytest.mark.parametrize("fmt,check", [
-    ("trig", lambda text: "GRAPH" in text or "{" in text),
-    ("nq", lambda text: "<https://w3id.org/qikg/graph/ontology>" in text),
-    ("ttl", lambda text: "@prefix" in text),
-    ("jsonld", lambda text: text.lstrip().startswith(("[", "{"))),
-])
+@pytest.mark.parametrize(
+    "fmt,check",
+    [
+        ("trig", lambda text: "GRAPH" in text or "{" in text),
+        ("nq", lambda text: "<https://w3id.org/qikg/graph/ontology>" in text),
+        ("ttl", lambda text: "@prefix" in text),
+        ("jsonld", lambda text: text.lstrip().startswith(("[", "{"))),
+    ],
+)
 def test_export_formats(cli, built_store_path, tmp_path, fmt, check):
     out = tmp_path / f"all.{fmt}"
     ran = cli("export", "--format", fmt, "-o", str(out), store=built_store_path)
@@ -143,7 +162,9 @@ def test_export_formats(cli, built_store_path, tmp_path, fmt, check):
 def test_export_one_graph_round_trips(cli, built_store_path, tmp_path):
     import rdflib
 
-    ran = cli("export", "--graph", "study/carstensen2024", "--format", "ttl", store=built_store_path)
+    ran = cli(
+        "export", "--graph", "study/carstensen2024", "--format", "ttl", store=built_store_path
+    )
     graph = rdflib.Graph().parse(data=ran.out, format="turtle")
     sizes = json.loads(cli("stats", "--json", store=built_store_path).out)["graphs"]
     assert len(graph) == sizes["study/carstensen2024"]
@@ -159,8 +180,22 @@ def test_export_to_an_unwritable_place(cli, built_store_path, tmp_path):
     assert ran.exit_code == 2 and "cannot write" in ran.err
 
 
-@pytest.mark.parametrize("verb", ["build", "stats", "query", "export", "import", "validate",
-                                  "template", "export-sheet", "related", "compare", "explore"])
+@pytest.mark.parametrize(
+    "verb",
+    [
+        "build",
+        "stats",
+        "query",
+        "export",
+        "import",
+        "validate",
+        "template",
+        "export-sheet",
+        "related",
+        "compare",
+        "explore",
+    ],
+)
 def test_every_verb_has_help_with_an_example(cli, verb):
     ran = cli(verb, "--help")
     assert ran.exit_code == 0 and "Example" in ran.out

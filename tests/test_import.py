@@ -17,7 +17,7 @@ import rdflib
 from kg.importer import import_path
 from kg.namespaces import study_graph
 from kg.store import open_store
-from tests.sheets import FINDING, STUDY, finding, study, write_sheet
+from tests.sheets import FINDING, finding, study, write_sheet
 
 
 def state(path: str) -> tuple[int, str]:
@@ -56,10 +56,14 @@ def test_a_valid_sheet_imports_in_every_form(cli, fresh_store_path, tmp_path, fo
 
 def test_every_concept_column_resolves_labels_curies_and_iris(fresh_store_path, tmp_path):
     row = finding(
-        professional_groups="Doctor; qikg:Nurse", roles="clinical champion",
-        qic_components="PDSA; learning session", enablers="Available Resources; external support",
-        barriers="https://w3id.org/qikg/ontology#LackOfTime", outcomes="QI competence; adoption",
-        concepts="synergy; project of professionalisation", confidence="Moderate",
+        professional_groups="Doctor; qikg:Nurse",
+        roles="clinical champion",
+        qic_components="PDSA; learning session",
+        enablers="Available Resources; external support",
+        barriers="https://w3id.org/qikg/ontology#LackOfTime",
+        outcomes="QI competence; adoption",
+        concepts="synergy; project of professionalisation",
+        confidence="Moderate",
     )
     with open_store(fresh_store_path) as store:
         result = import_path(store, write_sheet(tmp_path / "s.xlsx", findings=[row]))
@@ -81,7 +85,9 @@ def test_extra_columns_are_kept_as_notes_and_round_trip(cli, fresh_store_path, t
     path = write_sheet(tmp_path / "s", findings=[row], extra_columns=("site",))
     assert cli("import", str(path), store=fresh_store_path).exit_code == 0
     out = tmp_path / "back"
-    assert cli("export-sheet", "newstudy2025", "-o", str(out), store=fresh_store_path).exit_code == 0
+    assert (
+        cli("export-sheet", "newstudy2025", "-o", str(out), store=fresh_store_path).exit_code == 0
+    )
     assert "site" in (out / "findings.csv").read_text().splitlines()[0]
     assert "Aarhus" in (out / "findings.csv").read_text()
 
@@ -95,27 +101,42 @@ def _cells(folder):
             for row in csv.DictReader(handle):
                 key = (name, row.get("finding_id") or row["study_id"])
                 out[key] = {
-                    k: frozenset(v.casefold().strip() for v in value.split(";")) if ";" in value else value.strip()
-                    for k, value in row.items() if value.strip()
+                    k: frozenset(v.casefold().strip() for v in value.split(";"))
+                    if ";" in value
+                    else value.strip()
+                    for k, value in row.items()
+                    if value.strip()
                 }
     return out
 
 
 def test_round_trip_import_then_export_gives_the_same_cells(cli, fresh_store_path, tmp_path):
-    rows = [finding(), finding(finding_id="F2", statement="Physicians valued the learning sessions "
-                               "for peer learning.", professional_groups="physician",
-                               barriers="", enablers="collaborative culture; peer recognition",
-                               quote="", quote_source="")]
+    rows = [
+        finding(),
+        finding(
+            finding_id="F2",
+            statement="Physicians valued the learning sessions for peer learning.",
+            professional_groups="physician",
+            barriers="",
+            enablers="collaborative culture; peer recognition",
+            quote="",
+            quote_source="",
+        ),
+    ]
     original = write_sheet(tmp_path / "orig", findings=rows)
     assert cli("import", str(original), store=fresh_store_path).exit_code == 0
     back = tmp_path / "back"
-    assert cli("export-sheet", "newstudy2025", "-o", str(back), store=fresh_store_path).exit_code == 0
+    assert (
+        cli("export-sheet", "newstudy2025", "-o", str(back), store=fresh_store_path).exit_code == 0
+    )
     assert _cells(back) == _cells(original)
 
 
 def test_bundled_study_round_trips(cli, built_store_path, tmp_path):
     out = tmp_path / "seed"
-    assert cli("export-sheet", "carstensen2024", "-o", str(out), store=built_store_path).exit_code == 0
+    assert (
+        cli("export-sheet", "carstensen2024", "-o", str(out), store=built_store_path).exit_code == 0
+    )
     from kg.resources import data_dir
 
     assert _cells(out) == _cells(data_dir() / "studies" / "carstensen2024")
@@ -130,7 +151,9 @@ def test_reimport_needs_replace_and_replace_swaps_the_study(cli, fresh_store_pat
     first = write_sheet(tmp_path / "a", findings=[finding(), finding(finding_id="F2")])
     assert cli("import", str(first), store=fresh_store_path).exit_code == 0
     before = state(fresh_store_path)
-    again = write_sheet(tmp_path / "b", findings=[finding(statement="A changed statement about nurses and time.")])
+    again = write_sheet(
+        tmp_path / "b", findings=[finding(statement="A changed statement about nurses and time.")]
+    )
     ran = cli("import", str(again), store=fresh_store_path)
     assert ran.exit_code == 1 and "--replace" in ran.err
     assert state(fresh_store_path) == before
@@ -143,8 +166,11 @@ def test_reimport_needs_replace_and_replace_swaps_the_study(cli, fresh_store_pat
 
 
 def test_findings_for_a_study_already_in_the_graph_are_added(cli, fresh_store_path, tmp_path):
-    extra = write_sheet(tmp_path / "x", studies=[], findings=[finding(
-        study_id="carstensen2024", finding_id="X1", quote="", quote_source="")])
+    extra = write_sheet(
+        tmp_path / "x",
+        studies=[],
+        findings=[finding(study_id="carstensen2024", finding_id="X1", quote="", quote_source="")],
+    )
     with open_store(fresh_store_path) as store:
         before = store.graph_sizes()[study_graph("carstensen2024")]
     ran = cli("import", str(extra), store=fresh_store_path)
@@ -164,19 +190,34 @@ def test_dry_run_writes_nothing(cli, fresh_store_path, tmp_path):
 
 
 ERRORS = {
-    "unknown label": (finding(finding_id="E1", professional_groups="nurces"),
-                      '"nurces" is not a professional group; did you mean "nurse"?'),
-    "label of another kind": (finding(finding_id="E2", professional_groups="lack of time"),
-                              '"lack of time" is not a professional group'),
+    "unknown label": (
+        finding(finding_id="E1", professional_groups="nurces"),
+        '"nurces" is not a professional group; did you mean "nurse"?',
+    ),
+    "label of another kind": (
+        finding(finding_id="E2", professional_groups="lack of time"),
+        '"lack of time" is not a professional group',
+    ),
     "missing statement": (finding(finding_id="E3", statement=""), "column statement"),
-    "unknown study": (finding(finding_id="E4", study_id="ghost2020"),
-                      'study "ghost2020" is neither in the studies sheet nor in the graph'),
+    "unknown study": (
+        finding(finding_id="E4", study_id="ghost2020"),
+        'study "ghost2020" is neither in the studies sheet nor in the graph',
+    ),
     "duplicate id": (finding(finding_id="F1"), 'finding id "F1" is used twice'),
     "bad date": (finding(finding_id="E6", coded_on="31/01/2025"), "column coded_on"),
     "bad confidence": (finding(finding_id="E7", confidence="pretty sure"), "column confidence"),
-    "not coded": (finding(finding_id="E8", professional_groups="", roles="", qic_components="",
-                          barriers="", outcomes=""), "E8"),
-    "bad id": (finding(finding_id="F 9"), 'is not a usable finding_id'),
+    "not coded": (
+        finding(
+            finding_id="E8",
+            professional_groups="",
+            roles="",
+            qic_components="",
+            barriers="",
+            outcomes="",
+        ),
+        "E8",
+    ),
+    "bad id": (finding(finding_id="F 9"), "is not a usable finding_id"),
 }
 STUDY_ERRORS = {
     "bad year": (study(year="twenty"), "column year"),
@@ -187,7 +228,9 @@ STUDY_ERRORS = {
 }
 
 
-def test_one_report_lists_every_error_by_row_and_column_and_nothing_is_written(cli, fresh_store_path, tmp_path):
+def test_one_report_lists_every_error_by_row_and_column_and_nothing_is_written(
+    cli, fresh_store_path, tmp_path
+):
     findings = [finding()] + [row for row, _ in ERRORS.values()]
     studies = [row for row, _ in STUDY_ERRORS.values()]
     path = write_sheet(tmp_path / "bad.xlsx", studies=studies, findings=findings)
@@ -221,14 +264,19 @@ def test_validate_a_good_sheet_exits_0(cli, built_store_path, tmp_path):
     assert "in 1 finding" in ran.out
 
 
-@pytest.mark.parametrize("name,content,expected", [
-    ("empty.xlsx", b"", "not a readable .xlsx"),
-    ("junk.xlsx", os.urandom(2048), "not a readable .xlsx"),
-    ("junk.zip", b"PK\x03\x04" + os.urandom(100), "not a readable .zip"),
-    ("notes.txt", b"hello", "not a coding sheet"),
-    ("findings.csv", b"finding_id\n", "give the folder"),
-])
-def test_unreadable_files_are_refused_with_exit_2(cli, built_store_path, tmp_path, name, content, expected):
+@pytest.mark.parametrize(
+    "name,content,expected",
+    [
+        ("empty.xlsx", b"", "not a readable .xlsx"),
+        ("junk.xlsx", os.urandom(2048), "not a readable .xlsx"),
+        ("junk.zip", b"PK\x03\x04" + os.urandom(100), "not a readable .zip"),
+        ("notes.txt", b"hello", "not a coding sheet"),
+        ("findings.csv", b"finding_id\n", "give the folder"),
+    ],
+)
+def test_unreadable_files_are_refused_with_exit_2(
+    cli, built_store_path, tmp_path, name, content, expected
+):
     path = tmp_path / name
     path.write_bytes(content)
     ran = cli("import", str(path), store=built_store_path)
@@ -265,7 +313,11 @@ def test_empty_sheets(cli, built_store_path, tmp_path):
 
 def test_non_utf8_csv(cli, built_store_path, tmp_path):
     folder = write_sheet(tmp_path / "latin")
-    text = (folder / "findings.csv").read_text(encoding="utf-8").replace("Nurses", "Sygeplejersker på ø")
+    text = (
+        (folder / "findings.csv")
+        .read_text(encoding="utf-8")
+        .replace("Nurses", "Sygeplejersker på ø")
+    )
     (folder / "findings.csv").write_bytes(text.encode("latin-1"))
     ran = cli("import", str(folder), store=built_store_path)
     assert ran.exit_code == 2 and "not UTF-8" in ran.err
@@ -284,7 +336,7 @@ def test_formula_cells_are_refused(cli, built_store_path, tmp_path):
 
     path = write_sheet(tmp_path / "f.xlsx")
     book = openpyxl.load_workbook(path)
-    book["findings"]["C2"] = "=CONCATENATE(\"a\",\"b\")"
+    book["findings"]["C2"] = '=CONCATENATE("a","b")'
     book.save(path)
     ran = cli("import", str(path), store=built_store_path)
     assert ran.exit_code == 1 and "holds a formula" in ran.err and "column statement" in ran.err
@@ -295,7 +347,9 @@ def test_csv_injection_is_stored_as_plain_text(cli, fresh_store_path, tmp_path):
     path = write_sheet(tmp_path / "inj", findings=[finding(statement=evil, quote="+SUM(1,2)")])
     assert cli("import", str(path), store=fresh_store_path).exit_code == 0
     out = tmp_path / "back.xlsx"
-    assert cli("export-sheet", "newstudy2025", "-o", str(out), store=fresh_store_path).exit_code == 0
+    assert (
+        cli("export-sheet", "newstudy2025", "-o", str(out), store=fresh_store_path).exit_code == 0
+    )
     import openpyxl
 
     cell = openpyxl.load_workbook(out)["findings"]["C2"]
@@ -303,7 +357,7 @@ def test_csv_injection_is_stored_as_plain_text(cli, fresh_store_path, tmp_path):
 
 
 def test_unicode_is_kept_verbatim(cli, fresh_store_path, tmp_path):
-    quote = "Sygeplejersken sagde: \u201cvi gjorde det sammen\u201d \U0001F60A — e\u0301 \u05e9\u05dc\u05d5\u05dd"
+    quote = "Sygeplejersken sagde: \u201cvi gjorde det sammen\u201d \U0001f60a — e\u0301 \u05e9\u05dc\u05d5\u05dd"
     path = write_sheet(tmp_path / "u.xlsx", findings=[finding(quote=quote)])
     assert cli("import", str(path), store=fresh_store_path).exit_code == 0
     with open_store(fresh_store_path) as store:
@@ -313,14 +367,16 @@ def test_unicode_is_kept_verbatim(cli, fresh_store_path, tmp_path):
 
 def test_turtle_syntax_error_names_line_and_column(cli, built_store_path, tmp_path):
     bad = tmp_path / "bad.ttl"
-    bad.write_text("@prefix qikg: <https://w3id.org/qikg/ontology#> .\n<urn:a> qikg:x \"open .\n")
+    bad.write_text('@prefix qikg: <https://w3id.org/qikg/ontology#> .\n<urn:a> qikg:x "open .\n')
     ran = cli("import", str(bad), store=built_store_path)
     assert ran.exit_code == 2 and "line 2" in ran.err and "column" in ran.err
 
 
 def test_an_rdf_file_imports_through_the_same_checks(cli, fresh_store_path, tmp_path):
     assert cli("import", str(write_sheet(tmp_path / "s")), store=fresh_store_path).exit_code == 0
-    ttl = cli("export", "--graph", "study/newstudy2025", "--format", "ttl", store=fresh_store_path).out
+    ttl = cli(
+        "export", "--graph", "study/newstudy2025", "--format", "ttl", store=fresh_store_path
+    ).out
     (tmp_path / "study.ttl").write_text(ttl)
     assert cli("import", str(tmp_path / "study.ttl"), store=fresh_store_path).exit_code == 1
     ran = cli("import", str(tmp_path / "study.ttl"), "--replace", store=fresh_store_path)
@@ -364,14 +420,19 @@ print("done", flush=True)
 
 @pytest.mark.slow
 def test_an_import_killed_half_way_leaves_the_store_exactly_as_it_was(fresh_store_path, tmp_path):
-    rows = [finding(finding_id=f"K{i}", statement=f"Finding number {i} about nurses and lack of time.")
-            for i in range(1500)]
+    rows = [
+        finding(finding_id=f"K{i}", statement=f"Finding number {i} about nurses and lack of time.")
+        for i in range(1500)
+    ]
     path = write_sheet(tmp_path / "big", findings=rows)
     before = state(fresh_store_path)
     kills = 0
     for delay in (0.0, 0.05, 0.2, 0.5):
-        proc = subprocess.Popen([sys.executable, "-c", IMPORT_SCRIPT, fresh_store_path, str(path)],
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", IMPORT_SCRIPT, fresh_store_path, str(path)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdout.readline().strip() == "commit"
         time.sleep(delay)
         if proc.poll() is None:

@@ -26,18 +26,30 @@ def sheets(draw: st.DrawFn) -> tuple[list[dict], list[dict], bool]:
     findings = []
     for i in range(draw(st.integers(1, 4))):
         group = draw(st.sampled_from(GOOD_GROUPS + BAD_WORDS))
-        statement = draw(st.one_of(st.just(""), st.just("Short."), text.map(
-            lambda t: f"Statement {i}: nurses engaged in improvement work. {t}")))
+        statement = draw(
+            st.one_of(
+                st.just(""),
+                st.just("Short."),
+                text.map(lambda t: f"Statement {i}: nurses engaged in improvement work. {t}"),
+            )
+        )
         ok &= group in GOOD_GROUPS or group == ""
         ok &= statement.startswith("Statement")
-        findings.append(finding(finding_id=f"P{i}", professional_groups=group, statement=statement,
-                                quote=draw(text)))
+        findings.append(
+            finding(
+                finding_id=f"P{i}", professional_groups=group, statement=statement, quote=draw(text)
+            )
+        )
     return studies, findings, ok
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(sheet=sheets())
-def test_import_succeeds_with_the_right_counts_or_changes_nothing(built_store_path, tmp_path_factory, sheet):
+def test_import_succeeds_with_the_right_counts_or_changes_nothing(
+    built_store_path, tmp_path_factory, sheet
+):
     studies, findings, expected_ok = sheet
     root = tmp_path_factory.mktemp("prop")
     store_path = root / "store"

@@ -23,12 +23,27 @@ def linked_store(built_store_path, tmp_path_factory):
     root = tmp_path_factory.mktemp("linked")
     shutil.copytree(built_store_path, root / "store")
     findings = [
-        finding(study_id="alpha2025", finding_id="F1", professional_groups="nurse",
-                enablers="participation of QI specialists", barriers="lack of time",
-                roles="", qic_components="", outcomes=""),
-        finding(study_id="beta2025", finding_id="F1", professional_groups="",
-                enablers="Available Resources", barriers="", roles="", qic_components="",
-                outcomes="", statement="Funding and staff for improvement work made QIC participation possible."),
+        finding(
+            study_id="alpha2025",
+            finding_id="F1",
+            professional_groups="nurse",
+            enablers="participation of QI specialists",
+            barriers="lack of time",
+            roles="",
+            qic_components="",
+            outcomes="",
+        ),
+        finding(
+            study_id="beta2025",
+            finding_id="F1",
+            professional_groups="",
+            enablers="Available Resources",
+            barriers="",
+            roles="",
+            qic_components="",
+            outcomes="",
+            statement="Funding and staff for improvement work made QIC participation possible.",
+        ),
     ]
     with open_store(str(root / "store")) as store:
         import_path(store, write_sheet(root / "sheet.xlsx", studies=[A, B], findings=findings))
@@ -53,7 +68,9 @@ def test_related_follows_the_cfir_alignment(linked_store):
 def test_related_is_hierarchy_aware(linked_store):
     with open_store(linked_store) as store:
         found = related(store, "alpha2025/F1")
-    via_broader = [r for r in found if r.study == "carstensen2024" and "health professional" in r.shared]
+    via_broader = [
+        r for r in found if r.study == "carstensen2024" and "health professional" in r.shared
+    ]
     assert via_broader, "a finding coded nurse should meet findings coded health professional"
 
 
@@ -80,7 +97,9 @@ def test_compare_counts_findings_per_study_and_concept(linked_store):
     with open_store(linked_store) as store:
         matrix = compare(store, "enablers")
         cfir = compare(store, "cfir")
-        cell = findings_for(store, "alpha2025", "cfir", "https://w3id.org/qikg/cfir#AvailableResources")
+        cell = findings_for(
+            store, "alpha2025", "cfir", "https://w3id.org/qikg/cfir#AvailableResources"
+        )
     rows = {r["study"]: r for r in matrix.rows()}
     assert rows["alpha2025"]["participation of QI specialists"] == 1
     assert rows["carstensen2024"]["participation of QI specialists"] == 1
@@ -94,7 +113,9 @@ def test_compare_and_related_from_the_cli(cli, linked_store):
     ran = cli("compare", "--cols", "cfir", "--format", "json", store=linked_store)
     assert ran.exit_code == 0, ran.err
     assert any(r["study"] == "beta2025" for r in json.loads(ran.out)["rows"])
-    csv_out = cli("compare", "--cols", "professional_groups", "--format", "csv", store=linked_store).out
+    csv_out = cli(
+        "compare", "--cols", "professional_groups", "--format", "csv", store=linked_store
+    ).out
     assert csv_out.splitlines()[0].startswith("study,")
     table = cli("compare", store=linked_store)
     assert table.exit_code == 0 and "alpha2025" in table.out

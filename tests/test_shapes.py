@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pyshacl
 import pytest
 import rdflib
 from rdflib import Literal, URIRef
@@ -710,3 +711,8 @@ def test_every_property_shape_is_used_and_every_used_one_exists():
     defined = {s for s in g.subjects(SH.path, None) if isinstance(s, URIRef)}
     assert defined - used == set(), "defined but not attached to a node shape"
     assert {u for u in used if (u, SH.path, None) not in g} == set(), "attached but not defined"
+
+
+def test_shapes_are_well_formed_shacl():
+    conforms, _, text = pyshacl.validate(rdflib.Graph(), shacl_graph=load_shapes(), meta_shacl=True)
+    assert conforms, text

@@ -40,8 +40,14 @@ def test_a_failed_write_changes_nothing(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "update", ["INSERT DATA { <urn:a> <urn:b> <urn:c> }", "LOAD <http://example.org/x.ttl>",
-               "DELETE WHERE { ?s ?p ?o }", "CLEAR ALL", "DROP GRAPH <urn:g>"],
+    "update",
+    [
+        "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+        "LOAD <http://example.org/x.ttl>",
+        "DELETE WHERE { ?s ?p ?o }",
+        "CLEAR ALL",
+        "DROP GRAPH <urn:g>",
+    ],
 )
 def test_updates_are_refused_and_change_nothing(tmp_path, update):
     store = EmbeddedStore(tmp_path / "s")
@@ -116,10 +122,15 @@ def test_a_writer_waits_then_names_the_process_holding_the_lock(tmp_path, monkey
     path = tmp_path / "s"
     EmbeddedStore(path)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import pyoxigraph, sys, time; s = pyoxigraph.Store(sys.argv[1]); print('held', flush=True); "
-         "time.sleep(30)", str(path / "oxigraph")],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import pyoxigraph, sys, time; s = pyoxigraph.Store(sys.argv[1]); print('held', flush=True); "
+            "time.sleep(30)",
+            str(path / "oxigraph"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "held"

@@ -12,8 +12,12 @@ from kg.resources import app_path
 
 @click.command("explore")
 @click.option("--port", type=int, default=8501, show_default=True)
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; loopback keeps the explorer on this machine.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; loopback keeps the explorer on this machine.",
+)
 @pass_context
 def command(ctx: Context, port: int, host: str) -> None:
     """Open the explorer in your browser (builds the store on first use).
@@ -27,9 +31,19 @@ def command(ctx: Context, port: int, host: str) -> None:
     store.close()
     click.echo(f"qikg: explorer at http://{host}:{port} (Ctrl+C to stop)", err=True)
     args = [
-        sys.executable, "-m", "streamlit", "run", str(app_path()),
-        "--server.address", host, "--server.port", str(port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path()),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     try:
         sys.exit(subprocess.call(args, env=env))

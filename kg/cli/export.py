@@ -10,12 +10,25 @@ from kg.namespaces import graph_iri
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(["ttl", "trig", "nq", "nt", "jsonld"]),
-              default="trig", show_default=True)
-@click.option("--graph", "graph", metavar="NAME",
-              help="One graph: ontology, shapes, inferred, study/<id>, or a full IRI.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["ttl", "trig", "nq", "nt", "jsonld"]),
+    default="trig",
+    show_default=True,
+)
+@click.option(
+    "--graph",
+    "graph",
+    metavar="NAME",
+    help="One graph: ontology, shapes, inferred, study/<id>, or a full IRI.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 @pass_context
 def command(ctx: Context, fmt: str, graph: str | None, output: Path | None) -> None:
     """Export the graph, or one named graph, as RDF.

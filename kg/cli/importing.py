@@ -37,16 +37,17 @@ def import_(ctx: Context, path: Path, dry_run: bool, replace: bool) -> None:
     if result.report.problems:
         click.echo(result.report.to_text(), err=True)
     verb = "would import" if dry_run else "imported"
-    click.echo(f"{verb} {len(result.studies)} stud{'y' if len(result.studies) == 1 else 'ies'} "
-               f"({', '.join(result.studies)}) with {result.findings} findings")
-
-
+    click.echo(
+        f"{verb} {len(result.studies)} stud{'y' if len(result.studies) == 1 else 'ies'} "
+        f"({', '.join(result.studies)}) with {result.findings} findings"
+    )
 
 
 @click.command("validate")
 @click.argument("path", type=_IN)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True
+)
 @pass_context
 def validate_command(ctx: Context, path: Path, fmt: str) -> None:
     """Check a coding sheet or RDF file against the shapes, without importing it.

@@ -12,8 +12,13 @@ from kg.linking import COMPARE_COLUMNS, compare, related
 
 @click.command("related")
 @click.argument("finding")
-@click.option("--min-shared", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Fewest shared concepts a related finding must have.")
+@click.option(
+    "--min-shared",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Fewest shared concepts a related finding must have.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_context
 def related_command(ctx: Context, finding: str, min_shared: int, as_json: bool) -> None:
@@ -41,10 +46,20 @@ def related_command(ctx: Context, finding: str, min_shared: int, as_json: bool) 
 
 @click.command("compare")
 @click.option("--rows", type=click.Choice(["studies"]), default="studies", show_default=True)
-@click.option("--cols", "columns", type=click.Choice(list(COMPARE_COLUMNS)),
-              default="professional_groups", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--cols",
+    "columns",
+    type=click.Choice(list(COMPARE_COLUMNS)),
+    default="professional_groups",
+    show_default=True,
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 @pass_context
 def compare_command(ctx: Context, rows: str, columns: str, fmt: str) -> None:
     """The study x concept matrix: how many findings of each study are coded with each concept.

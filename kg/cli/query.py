@@ -5,8 +5,8 @@ from pathlib import Path
 import click
 
 from kg.cli.common import Context, pass_context
-from kg.labels import labels
 from kg.errors import BadInput
+from kg.labels import labels
 from kg.namespaces import curie
 from kg.sparql import QueryResult
 
@@ -14,17 +14,32 @@ from kg.sparql import QueryResult
 @click.command("query")
 @click.argument("query_or_file")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json", "tsv", "xml", "ttl", "nt", "jsonld"]),
-    default="table", show_default=True, help="Output format (ttl/nt/jsonld for CONSTRUCT).",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "tsv", "xml", "ttl", "nt", "jsonld"]),
+    default="table",
+    show_default=True,
+    help="Output format (ttl/nt/jsonld for CONSTRUCT).",
 )
-@click.option("--limit", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="Most rows to return.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Stop the query after this many seconds.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Most rows to return.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Stop the query after this many seconds.",
+)
 @click.option("--no-inferred", is_flag=True, help="Leave the inferred graph out of the query.")
 @pass_context
-def command(ctx: Context, query_or_file: str, fmt: str, limit: int, timeout: float,
-            no_inferred: bool) -> None:
+def command(
+    ctx: Context, query_or_file: str, fmt: str, limit: int, timeout: float, no_inferred: bool
+) -> None:
     """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE).
 
     QUERY_OR_FILE is the query text or a .rq file. The qikg prefixes (qikg:, cfir:, skos:, prov:,
@@ -37,8 +52,7 @@ def command(ctx: Context, query_or_file: str, fmt: str, limit: int, timeout: flo
     """
     text = _query_text(query_or_file)
     store = ctx.store()
-    result = store.query(text, timeout=timeout, limit=limit,
-                         include_inferred=not no_inferred)
+    result = store.query(text, timeout=timeout, limit=limit, include_inferred=not no_inferred)
     if fmt == "table":
         click.echo(render_table(result, labels(store, _iris(result))))
     else:
@@ -51,7 +65,9 @@ def command(ctx: Context, query_or_file: str, fmt: str, limit: int, timeout: flo
 
 def _query_text(query_or_file: str) -> str:
     path = Path(query_or_file)
-    if path.suffix == ".rq" or (len(query_or_file) < 1024 and "\n" not in query_or_file and path.is_file()):
+    if path.suffix == ".rq" or (
+        len(query_or_file) < 1024 and "\n" not in query_or_file and path.is_file()
+    ):
         try:
             return path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -87,7 +103,7 @@ def render_table(result: QueryResult, names: dict[str, str]) -> str:
 
     def line(cells: list[str]) -> str:
         return "  ".join(
-            (c if len(c) <= w else c[: w - 1] + "…").ljust(w) for c, w in zip(cells, widths)
+            (c if len(c) <= w else c[: w - 1] + "…").ljust(w) for c, w in zip(cells, widths, strict=True)
         ).rstrip()
 
     out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]

@@ -6,6 +6,7 @@ import rdflib
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDFS, SKOS
 
 from kg.errors import BadInput
+from kg.importer import stored_study
 from kg.namespaces import DOI, OA, QIKG, study_graph
 from kg.sheets import FINDING_COLUMNS, STUDY_COLUMNS
 from kg.sheets.to_rdf import CODING_PROPERTIES, CONFIDENCE, STUDY_TEXT, study_iri
@@ -19,15 +20,19 @@ def study_tables(store: Store, study_id: str, vocab: Vocabulary) -> TablesOut:
     """The ``studies`` and ``findings`` tables of one stored study."""
     if study_graph(study_id) not in store.graph_sizes():
         raise BadInput(f'no study "{study_id}" in the graph (see `qikg stats`)')
-    g = rdflib.Graph().parse(data=store.dump("nt", study_graph(study_id)).decode(), format="nt")
+    g = stored_study(store, study_id)
     s = study_iri(study_id)
 
     def one(node: rdflib.term.Node, prop: rdflib.URIRef) -> str:
         value = g.value(node, prop)
         return "" if value is None else str(value)
 
-    study = {"study_id": study_id, "authors": one(s, QIKG.authors), "year": one(s, QIKG.publicationYear),
-             "sample_size": one(s, QIKG.sampleSize)}
+    study = {
+        "study_id": study_id,
+        "authors": one(s, QIKG.authors),
+        "year": one(s, QIKG.publicationYear),
+        "sample_size": one(s, QIKG.sampleSize),
+    }
     study.update({column: one(s, prop) for column, prop in STUDY_TEXT.items()})
     study["doi"] = one(s, QIKG.doi).removeprefix(DOI)
     programme = g.value(s, QIKG.evaluatesProgramme)
@@ -36,12 +41,22 @@ def study_tables(store: Store, study_id: str, vocab: Vocabulary) -> TablesOut:
     extra: set[str] = set()
     confidence = {str(v): k for k, v in CONFIDENCE.items()}
     findings = []
-    for f in sorted(g.subjects(QIKG.reportedIn, s), key=lambda n: _natural(one(n, DCTERMS.identifier))):
-        row = {"finding_id": one(f, DCTERMS.identifier), "study_id": study_id,
-               "statement": one(f, QIKG.statement), "theme": one(f, QIKG.theme)}
+    for f in sorted(
+        g.subjects(QIKG.reportedIn, s), key=lambda n: _natural(one(n, DCTERMS.identifier))
+    ):
+        row = {
+            "finding_id": one(f, DCTERMS.identifier),
+            "study_id": study_id,
+            "statement": one(f, QIKG.statement),
+            "theme": one(f, QIKG.theme),
+        }
         for column, prop in CODING_PROPERTIES.items():
-            row[column] = "; ".join(sorted((vocab.label(str(c)) for c in g.objects(f, prop)), key=str.casefold))
-        row["confidence"] = confidence.get(one(f, QIKG.cerqualConfidence), one(f, QIKG.cerqualConfidence))
+            row[column] = "; ".join(
+                sorted((vocab.label(str(c)) for c in g.objects(f, prop)), key=str.casefold)
+            )
+        row["confidence"] = confidence.get(
+            one(f, QIKG.cerqualConfidence), one(f, QIKG.cerqualConfidence)
+        )
         agent = g.value(f, PROV.wasAttributedTo)
         row["coder"] = one(agent, FOAF.name) if agent is not None else ""
         row["coded_on"] = one(f, DCTERMS.created)

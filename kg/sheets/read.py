@@ -109,12 +109,18 @@ def _read_zip(path: Path) -> dict[str, Table]:
                 continue
             parts = Path(info.filename).parts
             if info.filename.startswith("/") or ".." in parts:
-                raise BadInput(f"{path.name}: refused: the archive has an unsafe path {info.filename!r}")
+                raise BadInput(
+                    f"{path.name}: refused: the archive has an unsafe path {info.filename!r}"
+                )
             total += info.file_size
             if total > MAX_UNZIPPED_BYTES:
                 raise BadInput(f"{path.name}: refused: the archive unpacks to more than 512 MB")
             stem = Path(info.filename).name
-            if stem.lower().endswith(".csv") and stem[:-4].lower() in SHEETS and "__MACOSX" not in parts:
+            if (
+                stem.lower().endswith(".csv")
+                and stem[:-4].lower() in SHEETS
+                and "__MACOSX" not in parts
+            ):
                 members[stem[:-4].lower()] = info
         if not members:
             raise BadInput(f"{path.name}: the archive holds no studies.csv or findings.csv")
@@ -172,7 +178,9 @@ def _table(name: str, numbered: Iterable[tuple[int, list[str]]]) -> Table:
             value = str(value).strip()
             if column and value:
                 if len(value) > MAX_CELL_CHARS:
-                    table.problems.append((number, column, "the cell is longer than 32,767 characters"))
+                    table.problems.append(
+                        (number, column, "the cell is longer than 32,767 characters")
+                    )
                 cells[column] = value
         table.rows.append(Row(number, cells))
     return table
@@ -184,7 +192,9 @@ def _read_workbook(path: Path) -> dict[str, Table]:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types for damaged files
-        raise BadInput(f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+        raise BadInput(
+            f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})"
+        ) from None
     try:
         tables = {}
         for sheet in book.worksheets:
@@ -221,8 +231,12 @@ def _read_worksheet(sheet: object, name: str) -> Table:
     for number, index, value in formulas:
         column = table.columns[index] if index < len(table.columns) else f"#{index + 1}"
         table.problems.append(
-            (number, column, f"the cell holds a formula ({value[:40]}); qikg reads values only: "
-             "paste the value as text")
+            (
+                number,
+                column,
+                f"the cell holds a formula ({value[:40]}); qikg reads values only: "
+                "paste the value as text",
+            )
         )
     return table
 

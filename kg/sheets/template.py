@@ -48,7 +48,9 @@ def write_template(path: Path, vocab: Vocabulary) -> None:
     lists = {c: vocab.labels_for(c) for c in columns}
     lists["confidence"] = ["high", "moderate", "low", "very low"]
     depth = max(len(v) for v in lists.values())
-    vocabulary = [{c: (lists[c][i] if i < len(lists[c]) else "") for c in columns} for i in range(depth)]
+    vocabulary = [
+        {c: (lists[c][i] if i < len(lists[c]) else "") for c in columns} for i in range(depth)
+    ]
     write_tables(
         {
             "studies": (STUDY_COLUMNS, [EXAMPLE_STUDY]),

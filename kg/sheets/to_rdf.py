@@ -1,5 +1,8 @@
 """Turn coding-sheet tables into one RDF graph per study, following docs/model.md.
 
+Coders and QIC programmes are shared by studies, so their descriptions go to the shared graph
+(written once, never duplicated across study graphs); each study graph only points to them.
+
 Words are resolved to concepts here; everything a SHACL shape can check (years, dates, DOIs,
 cardinalities) is written as found and left to the shapes, so the rules live in one place. What
 RDF cannot carry (an unknown label, a duplicate row, an unknown study) is reported here, with the
@@ -98,10 +101,18 @@ class Batch:
     """What a coding sheet (or RDF file) holds, ready to validate and commit."""
 
     graphs: dict[str, rdflib.Graph] = field(default_factory=dict)
+    shared: rdflib.Graph = field(default_factory=rdflib.Graph)
     problems: list[Problem] = field(default_factory=list)
     origins: dict[tuple[str, str | None], str] = field(default_factory=dict)
     findings: int = 0
     concepts: set[str] = field(default_factory=set)
+
+    def data(self) -> rdflib.Graph:
+        """Everything the batch would write: the study graphs and the shared descriptions."""
+        union = rdflib.Graph()
+        for graph in (*self.graphs.values(), self.shared):
+            union += graph
+        return union
 
     def locate(self, problem: Problem) -> str | None:
         """Where in the researcher's file a SHACL problem comes from, if known."""
@@ -124,8 +135,11 @@ def tables_to_batch(
         if table is not None:
             missing = [c for c in REQUIRED[name] if c not in table.columns]
             if missing:
-                _problem(batch, f"the header row lacks the required column(s) {', '.join(missing)}",
-                         table.where(1))
+                _problem(
+                    batch,
+                    f"the header row lacks the required column(s) {', '.join(missing)}",
+                    table.where(1),
+                )
     if batch.problems:
         return batch
     in_sheet: dict[str, int] = {}
@@ -134,8 +148,11 @@ def tables_to_batch(
         if not _check_id(batch, studies, row.number, "study_id", sid):
             continue
         if sid in in_sheet:
-            _problem(batch, f'study "{sid}" appears twice (rows {in_sheet[sid]} and {row.number})',
-                     studies.where(row.number, "study_id"))
+            _problem(
+                batch,
+                f'study "{sid}" appears twice (rows {in_sheet[sid]} and {row.number})',
+                studies.where(row.number, "study_id"),
+            )
             continue
         in_sheet[sid] = row.number
         _study(batch, studies, row, sid)
@@ -147,18 +164,27 @@ def tables_to_batch(
         if not ok:
             continue
         if sid not in in_sheet and not known_studies(sid):
-            _problem(batch, f'study "{sid}" is neither in the studies sheet nor in the graph',
-                     findings.where(row.number, "study_id"))
+            _problem(
+                batch,
+                f'study "{sid}" is neither in the studies sheet nor in the graph',
+                findings.where(row.number, "study_id"),
+            )
             continue
         if (sid, fid) in seen:
-            _problem(batch, f'finding id "{fid}" is used twice in study "{sid}" '
-                     f"(rows {seen[sid, fid]} and {row.number}); finding ids must be unique "
-                     "within a study", findings.where(row.number, "finding_id"))
+            _problem(
+                batch,
+                f'finding id "{fid}" is used twice in study "{sid}" '
+                f"(rows {seen[sid, fid]} and {row.number}); finding ids must be unique "
+                "within a study",
+                findings.where(row.number, "finding_id"),
+            )
             continue
         seen[sid, fid] = row.number
         _finding(batch, findings, row, sid, fid, vocab, studies)
     if not in_sheet and not seen:
-        _problem(batch, "the sheet holds no studies and no findings", (findings or studies).where(2))
+        _problem(
+            batch, "the sheet holds no studies and no findings", (findings or studies).where(2)
+        )
     return batch
 
 
@@ -174,8 +200,12 @@ def _check_id(batch: Batch, table: Table, number: int, column: str, value: str) 
         _problem(batch, f"{column} is required", table.where(number, column))
         return False
     if not ID.match(value):
-        _problem(batch, f'"{value}" is not a usable {column}: use letters, digits, "-", "_" or "." '
-                 "and start with a letter or digit", table.where(number, column))
+        _problem(
+            batch,
+            f'"{value}" is not a usable {column}: use letters, digits, "-", "_" or "." '
+            "and start with a letter or digit",
+            table.where(number, column),
+        )
         return False
     return True
 
@@ -186,7 +216,9 @@ def _graph(batch: Batch, sid: str) -> rdflib.Graph:
     return batch.graphs[sid]
 
 
-def _remember(batch: Batch, node: URIRef, table: Table, number: int, properties: Iterable[URIRef]) -> None:
+def _remember(
+    batch: Batch, node: URIRef, table: Table, number: int, properties: Iterable[URIRef]
+) -> None:
     batch.origins[str(node), None] = table.where(number)
     for prop in properties:
         column = COLUMN_OF.get(str(prop))
@@ -222,15 +254,18 @@ def _study(batch: Batch, table: Table, row: Row, sid: str) -> None:
     doi = doi_iri(row.get("doi"))
     if doi is not None:
         if IRI_UNSAFE.search(doi):
-            _problem(batch, f'"{row.get("doi")}" is not a DOI (a DOI looks like 10.1177/1355819...)',
-                     table.where(row.number, "doi"))
+            _problem(
+                batch,
+                f'"{row.get("doi")}" is not a DOI (a DOI looks like 10.1177/1355819...)',
+                table.where(row.number, "doi"),
+            )
         else:
             g.add((s, QIKG.doi, URIRef(doi)))
     if row.get("qic"):
         programme = DATA[f"programme/{slug(row.get('qic'))}"]
         g.add((s, QIKG.evaluatesProgramme, programme))
-        g.add((programme, RDF.type, QIKG.QICProgramme))
-        g.add((programme, RDFS.label, Literal(row.get("qic"))))
+        batch.shared.add((programme, RDF.type, QIKG.QICProgramme))
+        batch.shared.add((programme, RDFS.label, Literal(row.get("qic"))))
     for column, value in row.cells.items():
         if column not in STUDY_COLUMNS:
             g.add((s, SKOS.note, Literal(f"{column}: {value}")))
@@ -248,12 +283,17 @@ def doi_iri(text: str) -> str | None:
         return None
     for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
         if text.lower().startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     return DOI + text
 
 
 def _finding(
-    batch: Batch, table: Table, row: Row, sid: str, fid: str, vocab: Vocabulary,
+    batch: Batch,
+    table: Table,
+    row: Row,
+    sid: str,
+    fid: str,
+    vocab: Vocabulary,
     studies: Table | None,
 ) -> None:
     g = _graph(batch, sid)
@@ -282,17 +322,21 @@ def _finding(
         try:
             level = level or URIRef(vocab.resolve(get("confidence"), "confidence"))
         except Unresolved:
-            _problem(batch, f'"{get("confidence")}" is not a GRADE-CERQual confidence level: '
-                     "write high, moderate, low or very low", table.where(row.number, "confidence"),
-                     f"{sid}/{fid}")
+            _problem(
+                batch,
+                f'"{get("confidence")}" is not a GRADE-CERQual confidence level: '
+                "write high, moderate, low or very low",
+                table.where(row.number, "confidence"),
+                f"{sid}/{fid}",
+            )
         else:
             g.add((f, QIKG.cerqualConfidence, level))
             batch.concepts.add(str(level))
     if get("coder"):
         agent = DATA[f"agent/{slug(get('coder'))}"]
         g.add((f, PROV.wasAttributedTo, agent))
-        g.add((agent, RDF.type, PROV.Agent))
-        g.add((agent, FOAF.name, Literal(get("coder"))))
+        batch.shared.add((agent, RDF.type, PROV.Agent))
+        batch.shared.add((agent, FOAF.name, Literal(get("coder"))))
     if get("coded_on"):
         g.add((f, DCTERMS.created, _typed(get("coded_on"), XSD.date, dt.date.fromisoformat)))
     for column, value in row.cells.items():

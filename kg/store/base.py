@@ -37,9 +37,14 @@ class Store(ABC):
         """
 
     @abstractmethod
-    def replace_graphs(self, graphs: Mapping[str, str], drop: tuple[str, ...] = ()) -> None:
-        """In one transaction: drop ``drop`` and each graph named in ``graphs``, then load each
-        graph's N-Triples text into it."""
+    def replace_graphs(
+        self,
+        graphs: Mapping[str, str],
+        drop: tuple[str, ...] = (),
+        extend: Mapping[str, str] | None = None,
+    ) -> None:
+        """In one transaction: drop ``drop`` and each graph named in ``graphs``, load each graph's
+        N-Triples text into it, and add ``extend``'s N-Triples to their graphs (kept as they are)."""
 
     @abstractmethod
     def graph_sizes(self) -> dict[str, int]:
@@ -49,7 +54,7 @@ class Store(ABC):
     def dump(self, fmt: str, graph: str | None = None) -> bytes:
         """Serialize one graph, or with ``graph=None`` every graph (trig/nq) or their union."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most backends hold nothing open
         """Release what the store holds open."""
 
     def is_empty(self) -> bool:

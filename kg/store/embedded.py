@@ -60,7 +60,11 @@ class EmbeddedStore(Store):
                 return ox.Store(str(self.root / "oxigraph"))
             except OSError as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    holder = (self.root / "writer").read_text() if (self.root / "writer").exists() else "?"
+                    holder = (
+                        (self.root / "writer").read_text()
+                        if (self.root / "writer").exists()
+                        else "?"
+                    )
                     raise StoreUnavailable(
                         f"the store {self.root} is being written by another process "
                         f"({holder.strip()}); try again when it has finished"
@@ -120,9 +124,15 @@ class EmbeddedStore(Store):
                 raise StoreUnavailable(f"the query failed in the store: {answer['message']}")
         return QueryResult(**answer)
 
-    def replace_graphs(self, graphs: Mapping[str, str], drop: tuple[str, ...] = ()) -> None:
+    def replace_graphs(
+        self,
+        graphs: Mapping[str, str],
+        drop: tuple[str, ...] = (),
+        extend: Mapping[str, str] | None = None,
+    ) -> None:
         parts = [f"DROP SILENT GRAPH <{g}>" for g in (*drop, *graphs)]
-        parts += [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in graphs.items() if nt.strip()]
+        loads = [*graphs.items(), *(extend or {}).items()]
+        parts += [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in loads if nt.strip()]
         if not parts:
             return
         try:

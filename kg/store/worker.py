@@ -89,7 +89,10 @@ def main() -> None:
         request = json.loads(line)
         try:
             answer = run_query(
-                view.get(), request["query"], request["graphs"], request["limit"],
+                view.get(),
+                request["query"],
+                request["graphs"],
+                request["limit"],
                 request.get("prefixes"),
             )
         except SyntaxError as exc:
