@@ -167,8 +167,21 @@ def import_path(
                     "import with --replace to replace it",
                 )
         replaced.append(sid)
+    return commit_batch(store, batch, vocab, dry_run=dry_run, replaced=replaced)
+
+
+def commit_batch(
+    store: Store, batch: Batch, vocab: Vocabulary, *, dry_run: bool = False,
+    replaced: list[str] | None = None,
+) -> ImportResult:
+    """Validate a batch and, unless ``dry_run``, write it in one transaction: all or nothing.
+
+    Each study graph in the batch replaces the stored one; the shared descriptions are added.
+    Raise DataProblem (with ``.report``) if it has violations. Every importer (coding sheets,
+    RDF files, REFI-QDA projects) ends here.
+    """
     report = _validate(batch, vocab, store)
-    result = ImportResult(sorted(batch.graphs), batch.findings, report, replaced)
+    result = ImportResult(sorted(batch.graphs), batch.findings, report, replaced or [])
     if not report.conforms:
         error = DataProblem(f"nothing was imported: {report.summary()}")
         error.report = report  # type: ignore[attr-defined]

@@ -204,3 +204,38 @@ def test_every_verb_has_help_with_an_example(cli, verb):
 def test_unknown_verb(cli):
     ran = cli("frobnicate")
     assert ran.exit_code == 2 and "frobnicate" in ran.err
+
+
+READER = """
+import sys, time
+from kg.store import open_store
+store = open_store(sys.argv[1])
+end = time.monotonic() + float(sys.argv[2])
+answers = 0
+while time.monotonic() < end:
+    n = store.query("SELECT (COUNT(?f) AS ?n) WHERE { ?f a qikg:Finding }").values()[0]["n"]
+    assert int(n) >= 41, n
+    answers += 1
+print(answers)
+"""
+
+
+def test_rebuild_and_import_while_another_process_keeps_querying(fresh_store_path, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.sheets import write_sheet
+
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, fresh_store_path, "8"], stdout=subprocess.PIPE, text=True
+    )
+    qikg = [sys.executable, "-m", "kg", "--store", fresh_store_path]
+    build = subprocess.run([*qikg, "build"], capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    sheet = write_sheet(tmp_path / "s.xlsx")
+    imported = subprocess.run([*qikg, "import", str(sheet)], capture_output=True, text=True, timeout=120)
+    assert imported.returncode == 0, imported.stderr
+    out, _ = reader.communicate(timeout=60)
+    assert reader.returncode == 0 and int(out) > 10
+    ran = subprocess.run([*qikg, "stats", "--json"], capture_output=True, text=True, timeout=60)
+    assert json.loads(ran.stdout)["studies"] == 12

@@ -11,8 +11,9 @@ can be cut down to the same profile.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS
@@ -23,6 +24,7 @@ from kg.store import Store
 IRI = str
 #: A property or its inverse: ``(property IRI, inverted)``.
 Role = tuple[IRI, bool]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class TBox:
         ...   :p a owl:ObjectProperty ; owl:inverseOf :q . :q a owl:ObjectProperty .''', format="turtle")
         >>> tbox = TBox.from_graph(g)
         >>> sorted(tbox.superclasses["urn:x:B"]), sorted(tbox.implied[("urn:x:p", False)])
-        (['urn:x:A'], [('urn:x:q', True)])
+        (['urn:x:A'], [('urn:x:p', False), ('urn:x:q', True)])
         """
 
         def named(kind: rdflib.URIRef) -> set[IRI]:
@@ -103,13 +105,15 @@ class TBox:
             for p in properties
             for inverted in ((False, True) if p in objects else (False,))
         }
-        declared = named(OWL.TransitiveProperty) & objects
-        transitive = {
+
+        def same(a: Role, b: Role) -> bool:
+            return b in implied[a] and a in implied[b]
+
+        transitive = {  # declared transitive, or equivalent to one or to its inverse
             p
             for p in objects
-            if any((t, False) in implied[(p, False)] and (p, False) in implied[(t, False)]
-                   or (t, True) in implied[(p, False)] and (p, False) in implied[(t, True)]
-                   for t in declared)
+            for t in named(OWL.TransitiveProperty) & objects
+            if same((p, False), (t, False)) or same((p, False), (t, True))
         }
 
         def upward(predicate: rdflib.URIRef) -> dict[IRI, frozenset[IRI]]:
@@ -132,9 +136,23 @@ class TBox:
             entities=frozenset(entities),
         )
 
-    def sources(self, target: Role) -> list[Role]:
-        """The roles whose assertions entail ``target`` (itself excluded), in a stable order."""
-        return sorted(r for r, implied in self.implied.items() if target in implied and r != target)
+    def producers(self, prop: IRI) -> list[tuple[IRI, bool]]:
+        """The other properties whose assertions entail ``prop`` assertions, sorted: ``(p, True)``
+        when ``x p y`` entails ``y prop x``, ``(p, False)`` when it entails ``x prop y``.
+
+        >>> g = rdflib.Graph().parse(data='''
+        ...   @prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix : <urn:x:> .
+        ...   :p a owl:ObjectProperty ; owl:inverseOf :q . :q a owl:ObjectProperty .''', format="turtle")
+        >>> TBox.from_graph(g).producers("urn:x:q")
+        [('urn:x:p', True)]
+        """
+        return sorted(
+            (p, inverted)
+            for (p, backwards), implied in self.implied.items()
+            if not backwards
+            for inverted in (False, True)
+            if (prop, inverted) in implied and (p, inverted) != (prop, False)
+        )
 
     def types_from_subject(self, predicate: IRI) -> frozenset[IRI]:
         """The named classes the subject of a ``predicate`` assertion belongs to (domains, and
@@ -173,7 +191,7 @@ class TBox:
         return sorted({cls} | {c for c, sup in self.superclasses.items() if cls in sup})
 
 
-def _reach[T](start: T, edges: dict[T, set[T]] | dict[T, Iterable[T]]) -> set[T]:
+def _reach(start: T, edges: Mapping[T, Iterable[T]]) -> set[T]:
     """Every node reachable from ``start`` (``start`` included)."""
     seen = {start}
     todo = [start]

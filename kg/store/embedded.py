@@ -110,7 +110,9 @@ class EmbeddedStore(Store):
         graphs = self.default_graphs(include_inferred)
         if timeout is None:
             try:
-                answer = run_query(self._view.get(), sparql, graphs, limit, PREFIXES)
+                answer = self._view.read(
+                    lambda store: run_query(store, sparql, graphs, limit, PREFIXES)
+                )
             except SyntaxError as exc:
                 raise syntax_error(exc) from None
         else:
@@ -142,28 +144,27 @@ class EmbeddedStore(Store):
             raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
 
     def graph_sizes(self) -> dict[str, int]:
-        rows = run_query(
-            self._view.get(),
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
-            None,
-            None,
-        )["bindings"]
+        query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+        rows = self._view.read(lambda store: run_query(store, query, None, None))["bindings"]
         return {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
 
     def dump(self, fmt: str, graph: str | None = None) -> bytes:
         if fmt not in RDF_FORMATS:
             raise BadInput(f"unknown export format {fmt!r}: use ttl, trig, nq, nt or jsonld")
-        store = self._view.get()
         rdf_format = RDF_FORMATS[fmt]
         kwargs = {"prefixes": PREFIXES} if fmt in ("ttl", "trig") else {}
-        if graph is not None:
-            if not store.contains_named_graph(ox.NamedNode(graph)):
-                raise BadInput(f"the store has no graph {graph}")
-            return store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), **kwargs) or b""
-        if rdf_format.supports_datasets:
-            return store.dump(format=rdf_format, **kwargs) or b""
-        triples = {q.triple for q in store.quads_for_pattern(None, None, None)}
-        return ox.serialize(triples, format=rdf_format, **kwargs) or b""
+
+        def dump(store: ox.Store) -> bytes:
+            if graph is not None:
+                if not store.contains_named_graph(ox.NamedNode(graph)):
+                    raise BadInput(f"the store has no graph {graph}")
+                return store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), **kwargs) or b""
+            if rdf_format.supports_datasets:
+                return store.dump(format=rdf_format, **kwargs) or b""
+            triples = {q.triple for q in store.quads_for_pattern(None, None, None)}
+            return ox.serialize(triples, format=rdf_format, **kwargs) or b""
+
+        return self._view.read(dump)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -11,13 +11,22 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 
+T = TypeVar("T")
+
 
 class ReadView:
-    """A read-only Oxigraph handle that reopens when a writer has committed since it opened."""
+    """A read-only Oxigraph handle that reopens when a writer has committed since it opened.
+
+    A read-only RocksDB handle keeps the file list it opened with; a writer may compact and
+    delete those files under it. Reading then fails with a missing file, and reopening (which
+    picks up the new file list) cures it, so ``read`` retries a few times.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -30,6 +39,23 @@ class ReadView:
             self._store = ox.Store.read_only(str(self.root / "oxigraph"))
             self._generation = generation
         return self._store
+
+    def read(self, action: Callable[[ox.Store], T]) -> T:
+        """Run ``action`` on the current view, reopening it if a writer moved files away."""
+        for attempt in range(8):
+            try:
+                return action(self.get())
+            except (OSError, RuntimeError) as exc:
+                if attempt == 7 or not _moved_by_writer(exc):
+                    raise
+                self._store = None
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+
+def _moved_by_writer(exc: Exception) -> bool:
+    text = str(exc)
+    return "No such file" in text or "Corruption" in text
 
 
 def _read_generation(root: Path) -> str:
@@ -88,12 +114,14 @@ def main() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            answer = run_query(
-                view.get(),
-                request["query"],
-                request["graphs"],
-                request["limit"],
-                request.get("prefixes"),
+            answer = view.read(
+                lambda store: run_query(
+                    store,
+                    request["query"],
+                    request["graphs"],
+                    request["limit"],
+                    request.get("prefixes"),
+                )
             )
         except SyntaxError as exc:
             answer = {"error": "syntax", "message": str(exc)}
