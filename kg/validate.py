@@ -112,8 +112,8 @@ class Report:
         ):
             lines.append(title)
             for p in sorted(problems, key=lambda p: _RANK.get(p.severity, 3)):
-                where = f" ({p.source})" if p.source else ""
-                lines.append(f"  {p.severity}{where}: {p.message}")
+                where = f" {p.source}:" if p.source else ""
+                lines.append(f"  {p.severity}:{where} {p.message}")
         lines.append(self.summary())
         return "\n".join(lines)
 

@@ -535,7 +535,7 @@ def test_locate_fills_the_source():
     report = validate(g, context(), locate=locate)
     assert only(report).source == "findings.csv row 2, column statement"
     assert seen[0].finding == "s1/F1"
-    assert "violation (findings.csv row 2, column statement): A finding needs a statement" in (
+    assert "violation: findings.csv row 2, column statement: A finding needs a statement" in (
         report.to_text()
     )
 
@@ -574,7 +574,7 @@ def test_to_text_groups_by_finding_then_study_then_other():
     )
     assert report.to_text().splitlines() == [
         "Finding s1/F2",
-        "  violation (findings.csv row 3): no statement",
+        "  violation: findings.csv row 3: no statement",
         "  info: no theme",
         "Finding s1/F10",
         "  warning: no quote",
