@@ -17,7 +17,7 @@ from rdflib.namespace import DCTERMS, RDF
 from kg.errors import BadInput, DataProblem
 from kg.namespaces import DATA, INFERRED_GRAPH, META_GRAPH, QIKG, SHARED_GRAPH, study_graph
 from kg.sheets.read import read_tables
-from kg.sheets.to_rdf import Batch, study_iri, tables_to_batch
+from kg.sheets.to_rdf import Batch, Progress, study_iri, tables_to_batch
 from kg.store import Store
 from kg.validate import Report, validate
 from kg.vocabulary import Vocabulary
@@ -45,14 +45,16 @@ class ImportResult:
     committed: bool = False
 
 
-def read_batch(path: str | Path, vocab: Vocabulary, store: Store) -> Batch:
+def read_batch(
+    path: str | Path, vocab: Vocabulary, store: Store, progress: Progress | None = None
+) -> Batch:
     """Read a coding sheet or an RDF file into per-study graphs (nothing is written)."""
     path = Path(path)
     if path.suffix.lower() in RDF_SUFFIXES:
         return _read_rdf(path)
     tables = read_tables(path)
     known = set(study_ids(store))
-    return tables_to_batch(tables, vocab, known.__contains__)
+    return tables_to_batch(tables, vocab, known.__contains__, progress)
 
 
 def study_ids(store: Store) -> list[str]:
@@ -129,15 +131,20 @@ def _rdflib_quad(quad: ox.Quad, context: str | None) -> tuple:
     return term(quad.subject), term(quad.predicate), term(quad.object), graph
 
 
-def check_path(store: Store, path: str | Path) -> Report:
+def check_path(store: Store, path: str | Path, progress: Progress | None = None) -> Report:
     """Validate a coding sheet or RDF file against the shapes without importing it."""
     vocab = Vocabulary.from_store(store)
-    batch = read_batch(path, vocab, store)
+    batch = read_batch(path, vocab, store, progress)
     return _validate(batch, vocab, store)
 
 
 def import_path(
-    store: Store, path: str | Path, *, replace: bool = False, dry_run: bool = False
+    store: Store,
+    path: str | Path,
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Import a coding sheet or RDF file; raise DataProblem (with ``.report``) if it has violations.
 
@@ -146,7 +153,7 @@ def import_path(
     the same id). With ``dry_run`` everything is checked and nothing written.
     """
     vocab = Vocabulary.from_store(store)
-    batch = read_batch(path, vocab, store)
+    batch = read_batch(path, vocab, store, progress)
     existing = set(study_ids(store))
     replaced = []
     for sid, graph in batch.graphs.items():

@@ -95,10 +95,15 @@ class Report:
         found = ", ".join(parts) if parts else "no problems"
         return f"{found} in {_count(self.findings_checked, 'finding', 'findings')}"
 
-    def to_text(self) -> str:
-        """Problems grouped by finding, then by study, then the rest; ends with the summary."""
+    def to_text(self, infos: bool = True) -> str:
+        """Problems grouped by finding, then by study, then the rest; ends with the summary.
+
+        With ``infos=False`` the information-only notes are counted in the summary, not listed.
+        """
         groups: dict[tuple[int, str], list[Problem]] = {}
         for p in self.problems:
+            if not infos and p.severity == "info":
+                continue
             if p.finding is not None:
                 key = (0, f"Finding {p.finding}")
             elif p.study is not None:

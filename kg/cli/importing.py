@@ -12,6 +12,29 @@ from kg.importer import check_path, import_path
 _IN = click.Path(path_type=Path)
 
 
+class RowProgress:
+    """A progress bar on the terminal while a large sheet's rows are read (none when piped)."""
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < 1000 or not sys.stderr.isatty():
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label="reading findings", file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._bar.pos)
+
+    def __enter__(self) -> "RowProgress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            click.echo("checking and writing…", err=True)
+
+
 @click.command("import")
 @click.argument("path", type=_IN)
 @click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
@@ -28,14 +51,17 @@ def import_(ctx: Context, path: Path, dry_run: bool, replace: bool) -> None:
       qikg import my-study.xlsx
     """
     try:
-        result = import_path(ctx.store(), path, replace=replace, dry_run=dry_run)
+        with RowProgress() as progress:
+            result = import_path(
+                ctx.store(), path, replace=replace, dry_run=dry_run, progress=progress
+            )
     except DataProblem as exc:
         report = getattr(exc, "report", None)
         if report is not None:
-            click.echo(report.to_text(), err=True)
+            click.echo(report.to_text(infos=False), err=True)
         raise
-    if result.report.problems:
-        click.echo(result.report.to_text(), err=True)
+    if any(p.severity != "info" for p in result.report.problems):
+        click.echo(result.report.to_text(infos=False), err=True)
     verb = "would import" if dry_run else "imported"
     click.echo(
         f"{verb} {len(result.studies)} stud{'y' if len(result.studies) == 1 else 'ies'} "
@@ -61,7 +87,8 @@ def validate_command(ctx: Context, path: Path, fmt: str) -> None:
     """
     import json
 
-    report = check_path(ctx.store(), path)
+    with RowProgress() as progress:
+        report = check_path(ctx.store(), path, progress)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     elif fmt == "ttl":

@@ -121,8 +121,15 @@ class Batch:
         )
 
 
+#: Told (rows done, rows in all) as a sheet's findings are turned into RDF.
+Progress = Callable[[int, int], None]
+
+
 def tables_to_batch(
-    tables: dict[str, Table], vocab: Vocabulary, known_studies: Callable[[str], bool]
+    tables: dict[str, Table],
+    vocab: Vocabulary,
+    known_studies: Callable[[str], bool],
+    progress: Progress | None = None,
 ) -> Batch:
     """Build each study's graph from the sheet; ``known_studies(id)`` says a study is in the store."""
     batch = Batch()
@@ -157,7 +164,10 @@ def tables_to_batch(
         in_sheet[sid] = row.number
         _study(batch, studies, row, sid)
     seen: dict[tuple[str, str], int] = {}
-    for row in findings.rows if findings else []:
+    rows = findings.rows if findings else []
+    for done, row in enumerate(rows, start=1):
+        if progress is not None and (done % 200 == 0 or done == len(rows)):
+            progress(done, len(rows))
         sid, fid = row.get("study_id"), row.get("finding_id")
         ok = _check_id(batch, findings, row.number, "study_id", sid)
         ok = _check_id(batch, findings, row.number, "finding_id", fid) and ok
