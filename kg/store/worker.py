@@ -115,12 +115,8 @@ def main() -> None:
         request = json.loads(line)
         try:
             answer = view.read(
-                lambda store: run_query(
-                    store,
-                    request["query"],
-                    request["graphs"],
-                    request["limit"],
-                    request.get("prefixes"),
+                lambda store, r=request: run_query(
+                    store, r["query"], r["graphs"], r["limit"], r.get("prefixes")
                 )
             )
         except SyntaxError as exc:
