@@ -1,7 +1,7 @@
 """Real SPARQL servers for tests: Oxigraph server and Virtuoso, each in a temp folder on free
 loopback ports, started as child processes in a process group of their own and stopped after.
 
-Not a test module: the fixtures in ``tests/conftest_servers.py`` call these helpers.
+Not a test module: the fixtures in ``tests/test_remote.py`` (and ``tests/test_serve.py``) use it.
 """
 
 from __future__ import annotations
@@ -89,14 +89,23 @@ def oxigraph_binary() -> str | None:
     return str(beside) if beside.exists() else shutil.which("oxigraph")
 
 
-def start_oxigraph(folder: Path, binary: str) -> Server:
-    """An Oxigraph server on a free port, storing its data in ``folder``."""
+def start_oxigraph(folder: Path, binary: str, *options: str) -> Server:
+    """An Oxigraph server on a free port, storing its data in ``folder``; ``options`` are more
+    ``oxigraph serve`` options (e.g. ``--timeout-s 2``)."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = folder / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [binary, "serve", "--location", str(folder / "data"), "--bind", f"127.0.0.1:{port}"],
+            [
+                binary,
+                "serve",
+                "--location",
+                str(folder / "data"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                *options,
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -108,10 +117,18 @@ def start_oxigraph(folder: Path, binary: str) -> Server:
 
 def virtuoso_config(folder: Path, sql_port: int, http_port: int) -> Path:
     """A copy of Debian's virtuoso.ini with every file in ``folder`` and the given ports."""
-    ini = configparser.ConfigParser(strict=False, inline_comment_prefixes=(";",), interpolation=None)
+    ini = configparser.ConfigParser(
+        strict=False, inline_comment_prefixes=(";",), interpolation=None
+    )
     ini.optionxform = str  # Virtuoso's keys are CamelCase; keep them as written
     ini.read(VIRTUOSO_INI)
-    for key in ("DatabaseFile", "ErrorLogFile", "LockFile", "TransactionFile", "xa_persistent_file"):
+    for key in (
+        "DatabaseFile",
+        "ErrorLogFile",
+        "LockFile",
+        "TransactionFile",
+        "xa_persistent_file",
+    ):
         ini["Database"][key] = str(folder / f"virtuoso.{key.lower()}")
     ini["TempDatabase"]["DatabaseFile"] = str(folder / "virtuoso-temp.db")
     ini["TempDatabase"]["TransactionFile"] = str(folder / "virtuoso-temp.trx")

@@ -57,20 +57,29 @@ class Store(ABC):
     def close(self) -> None:  # noqa: B027 - most backends hold nothing open
         """Release what the store holds open."""
 
+    def graph_names(self) -> list[str]:
+        """The named graphs, without counting their triples where the backend allows."""
+        return list(self.graph_sizes())
+
     def is_empty(self) -> bool:
         """True when the store holds no qikg graph yet."""
-        return not any(g.startswith(str(GRAPH)) for g in self.graph_sizes())
+        return not any(g.startswith(str(GRAPH)) for g in self.graph_names())
 
     def default_graphs(self, include_inferred: bool = True) -> list[str]:
         """The named graphs a query reads by default."""
-        return [
-            g
-            for g in self.graph_sizes()
-            if g not in HIDDEN_GRAPHS and (include_inferred or g != str(INFERRED_GRAPH))
-        ]
+        return visible_graphs(self.graph_names(), include_inferred)
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def visible_graphs(graphs: list[str], include_inferred: bool) -> list[str]:
+    """Of these graphs, those a query reads by default: not the shapes or bookkeeping graphs."""
+    return [
+        g
+        for g in graphs
+        if g not in HIDDEN_GRAPHS and (include_inferred or g != str(INFERRED_GRAPH))
+    ]

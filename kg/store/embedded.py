@@ -143,6 +143,9 @@ class EmbeddedStore(Store):
         except SyntaxError as exc:
             raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
 
+    def graph_names(self) -> list[str]:
+        return self._view.read(lambda store: sorted(g.value for g in store.named_graphs()))
+
     def graph_sizes(self) -> dict[str, int]:
         query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
         rows = self._view.read(lambda store: run_query(store, query, None, None))["bindings"]

@@ -1,0 +1,514 @@
+"""The remote store: qikg's graphs on an external SPARQL 1.1 server, spoken to over HTTP.
+
+The descriptor is the server's SPARQL **query endpoint** URL (see docs/deploy.md):
+
+======================  ==========================================  ===========================
+server                  descriptor                                  updates go to
+======================  ==========================================  ===========================
+Oxigraph server         ``http://host:7878/query``                  ``http://host:7878/update``
+Virtuoso                ``http://host:8890/sparql``                 the same URL
+Fuseki                  ``http://host:3030/DATASET/query``          ``.../DATASET/update``
+GraphDB, RDF4J          ``http://host:7200/repositories/REPO``      ``.../REPO/statements``
+======================  ==========================================  ===========================
+
+``QIKG_UPDATE_URL`` overrides the derived update URL; ``user:password@`` in the URL is sent as
+HTTP Basic authentication. Only graphs whose IRI starts with ``https://w3id.org/qikg/graph/``
+are qikg's: the store lists, queries, replaces and exports those and leaves any other graph on
+the server alone.
+
+Every write is SPARQL Update in one request, except on Virtuoso (found from its ``Server``
+header), whose SPARQL compiler cannot take more than a few thousand triples per INSERT DATA and
+refuses blank nodes there: each graph is uploaded to a staging graph with Virtuoso's Graph Store
+endpoint (``/sparql-graph-crud``), then one update request moves the staged graphs into place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pyoxigraph as ox
+
+from kg.errors import BadInput, QueryTimeout, StoreUnavailable
+from kg.namespaces import GRAPH, PREFIXES
+from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, syntax_error
+from kg.store.base import Store, visible_graphs
+
+UPDATE_URL_ENV = "QIKG_UPDATE_URL"
+#: Seconds to wait for a connection, and for any answer when the caller sets no time limit.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 300.0
+#: Virtuoso answers a query past its ``timeout`` parameter itself, a little late: wait that long.
+VIRTUOSO_GRACE = 3.0
+#: Triples per Graph Store upload: Virtuoso takes a 30 MB body, but smaller ones fail earlier.
+UPLOAD_CHUNK = 50_000
+#: Used as the dataset when the store holds no qikg graph, so a query sees nothing rather than
+#: whatever the server's own default graph is (Virtuoso's is every graph it holds).
+NO_GRAPH = "urn:qikg:no-graph"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+T = TypeVar("T")
+
+
+def update_url_for(query_url: str) -> str:
+    """The update endpoint that goes with a query endpoint, by each server's convention.
+
+    >>> update_url_for("http://localhost:7878/query")
+    'http://localhost:7878/update'
+    >>> update_url_for("http://localhost:8890/sparql")
+    'http://localhost:8890/sparql'
+    >>> update_url_for("http://localhost:7200/repositories/qikg")
+    'http://localhost:7200/repositories/qikg/statements'
+    """
+    parts = urlsplit(query_url)
+    path = parts.path.rstrip("/")
+    head, _, last = path.rpartition("/")
+    if last == "query":
+        path = f"{head}/update"
+    elif head.endswith("/repositories"):
+        path = f"{path}/statements"
+    return urlunsplit(parts._replace(path=path))
+
+
+def redact(url: str) -> str:
+    """The URL with any password hidden, fit for messages.
+
+    >>> redact("http://qikg:secret@db.example.org:8890/sparql")
+    'http://qikg:***@db.example.org:8890/sparql'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class RemoteStore(Store):
+    """qikg's named graphs on a SPARQL 1.1 server; same semantics as the embedded store.
+
+    >>> RemoteStore("http://127.0.0.1:7878/query").update_url
+    'http://127.0.0.1:7878/update'
+    """
+
+    def __init__(self, url: str, update_url: str | None = None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BadInput(f"not a SPARQL endpoint URL: {redact(url)}")
+        self.url = url
+        self.update_url = update_url or os.environ.get(UPDATE_URL_ENV) or update_url_for(url)
+        self.descriptor = url  # reopens the same store (the explorer gets it), so unredacted
+        self._client = httpx.Client(headers={"User-Agent": "qikg"})
+        self._virtuoso: bool | None = None
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _send(
+        self, method: str, url: str, read_timeout: float | None = None, **kwargs
+    ) -> httpx.Response:
+        """One request; a server that cannot be reached becomes StoreUnavailable naming it."""
+        timeout = httpx.Timeout(read_timeout or READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+        try:
+            response = self._client.request(method, url, timeout=timeout, **kwargs)
+        except httpx.ConnectTimeout:
+            raise StoreUnavailable(
+                f"the SPARQL server at {redact(url)} did not accept a connection "
+                f"within {CONNECT_TIMEOUT:g} s"
+            ) from None
+        except httpx.TimeoutException:
+            raise QueryTimeout(
+                f"the SPARQL server at {redact(url)} did not answer within {timeout.read:g} s"
+            ) from None
+        except httpx.TransportError as exc:
+            raise StoreUnavailable(
+                f"cannot reach the SPARQL server at {redact(url)} "
+                f"({type(exc).__name__}: {str(exc) or 'no answer'})"
+            ) from None
+        if self._virtuoso is None:
+            self._virtuoso = response.headers.get("server", "").startswith("Virtuoso")
+        return response
+
+    def _fail(self, response: httpx.Response, what: str) -> StoreUnavailable:
+        """An error from the server, in one line that names it and what was asked."""
+        detail = _server_message(response)
+        hint = ""
+        if response.status_code in (401, 403) or "permission" in detail.lower():
+            hint = " (see docs/deploy.md for the permissions qikg needs)"
+        elif response.status_code == 404:
+            hint = " (is the URL the server's SPARQL query endpoint? see docs/deploy.md)"
+        return StoreUnavailable(
+            f"the SPARQL server at {redact(str(response.url).split('?')[0])} refused "
+            f"{what} (HTTP {response.status_code}): {detail}{hint}"
+        )
+
+    def _is_virtuoso(self) -> bool:
+        if self._virtuoso is None:
+            self._send("GET", self.url, params={"query": "ASK {}"})
+        return bool(self._virtuoso)
+
+    def _select(self, sparql: str) -> list[dict[str, dict]]:
+        """Rows of a SELECT over the whole server (no dataset restriction): for bookkeeping."""
+        response = self._send(
+            "POST",
+            self.url,
+            data={"query": sparql},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        if response.status_code != 200:
+            raise self._fail(response, "a query")
+        return [
+            {k: _term(v) for k, v in row.items()} for row in response.json()["results"]["bindings"]
+        ]
+
+    def _construct(self, sparql: str) -> str:
+        response = self._send(
+            "POST", self.url, data={"query": sparql}, headers={"Accept": "application/n-triples"}
+        )
+        if response.status_code != 200:
+            raise self._fail(response, "a query")
+        return response.text
+
+    def _update(self, sparql: str) -> None:
+        response = self._send(
+            "POST",
+            self.update_url,
+            content=sparql.encode(),
+            headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+        )
+        if response.status_code not in (200, 201, 204):
+            raise self._fail(response, "an update")
+
+    # -- the Store interface ----------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        timeout: float | None = None,
+        limit: int | None = None,
+        include_inferred: bool = True,
+    ) -> QueryResult:
+        form = check_read_only(sparql)
+        sent = _with_prefixes(sparql)
+        graphs = self.graph_names()
+        default = visible_graphs(graphs, include_inferred) or [NO_GRAPH]
+        data: dict[str, str | list[str]] = {
+            "query": sent,
+            "default-graph-uri": default,
+            "named-graph-uri": graphs or [NO_GRAPH],
+        }
+        read_timeout = timeout
+        if timeout is not None and self._is_virtuoso():
+            data["timeout"] = str(max(1, round(timeout * 1000)))
+            read_timeout = timeout + VIRTUOSO_GRACE
+        graph_form = form in ("construct", "describe")
+        accept = "application/n-triples" if graph_form else "application/sparql-results+json"
+        start = time.perf_counter()
+        response = self._send("POST", self.url, read_timeout, data=data, headers={"Accept": accept})
+        elapsed = time.perf_counter() - start
+        if response.status_code == 400:
+            raise _bad_query(sparql, response)
+        if response.status_code != 200:
+            raise self._fail(response, "the query")
+        if response.headers.get("x-sql-state") == "S1TAT":  # Virtuoso's "anytime" partial answer
+            raise QueryTimeout(
+                f"the query was stopped after {_limit(timeout)} (the server had "
+                "only part of the answer)"
+            )
+        capped = "x-sparql-maxrows" in response.headers  # Virtuoso's ResultSetMaxRows cut it
+        if graph_form:
+            triples = self._answer(response, _parse_nt, timeout)
+            truncated = limit is not None and len(triples) > limit
+            text = ox.serialize(
+                triples[:limit] if truncated else triples, format=ox.RdfFormat.N_TRIPLES
+            )
+            return QueryResult(
+                "graph",
+                ntriples=(text or b"").decode(),
+                truncated=truncated or capped,
+                elapsed=elapsed,
+            )
+        answer = self._answer(response, json.loads, timeout)
+        if "boolean" in answer:
+            return QueryResult("ask", boolean=bool(answer["boolean"]), elapsed=elapsed)
+        rows = answer["results"]["bindings"]
+        truncated = limit is not None and len(rows) > limit
+        rows = rows[:limit] if truncated else rows
+        return QueryResult(
+            "select",
+            variables=answer["head"]["vars"],
+            bindings=[{k: _term(v) for k, v in row.items()} for row in rows],
+            truncated=truncated or capped,
+            elapsed=elapsed,
+        )
+
+    def _answer(
+        self, response: httpx.Response, parse: Callable[[str], T], timeout: float | None
+    ) -> T:
+        """Parse an answer; one cut off mid-stream is the server stopping the query (Oxigraph
+        server started with ``--timeout-s`` ends a streamed answer with "...has been cancelled")."""
+        try:
+            return parse(response.text)
+        except (ValueError, SyntaxError):
+            if "cancelled" in response.text[-200:]:
+                raise QueryTimeout(f"the query was stopped after {_limit(timeout)}") from None
+            raise StoreUnavailable(
+                f"the SPARQL server at {redact(self.url)} sent an answer that cannot be read"
+            ) from None
+
+    def replace_graphs(
+        self,
+        graphs: Mapping[str, str],
+        drop: tuple[str, ...] = (),
+        extend: Mapping[str, str] | None = None,
+    ) -> None:
+        extend = {g: nt for g, nt in (extend or {}).items() if nt.strip()}
+        if not graphs and not drop and not extend:
+            return
+        for text in [*graphs.values(), *extend.values()]:
+            try:
+                _parse_nt(text)  # bad data must fail here, before the server has any of it
+            except SyntaxError as exc:
+                raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
+        if self._is_virtuoso():
+            self._replace_staged(graphs, drop, extend)
+            return
+        parts = [f"DROP SILENT GRAPH <{g}>" for g in (*drop, *graphs)]
+        loads = [*graphs.items(), *extend.items()]
+        parts += [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in loads if nt.strip()]
+        self._update(" ;\n".join(parts))
+
+    def _replace_staged(
+        self, graphs: Mapping[str, str], drop: tuple[str, ...], extend: Mapping[str, str]
+    ) -> None:
+        """Virtuoso: upload each graph to a staging graph, then swap them in with one request.
+
+        Nothing visible changes until every upload has succeeded. Virtuoso commits the swap
+        request's operations one by one (a request whose third operation fails keeps the first
+        two), so the swap is atomic per graph, not across graphs.
+        """
+        token = uuid.uuid4().hex
+        replace = {
+            g: self._staging(token, n) for n, (g, nt) in enumerate(graphs.items()) if nt.strip()
+        }
+        add = {g: self._staging(token, len(graphs) + n) for n, g in enumerate(extend)}
+        try:
+            for graph, tmp in replace.items():
+                self._upload(tmp, graphs[graph], graph)
+            for graph, tmp in add.items():
+                self._upload(tmp, extend[graph], graph)
+            ops = [
+                f"DROP SILENT GRAPH <{g}>"
+                for g in dict.fromkeys((*drop, *graphs))
+                if g not in replace
+            ]
+            ops += [f"MOVE SILENT GRAPH <{tmp}> TO GRAPH <{g}>" for g, tmp in replace.items()]
+            for g, tmp in add.items():
+                ops += [f"ADD SILENT GRAPH <{tmp}> TO GRAPH <{g}>", f"DROP SILENT GRAPH <{tmp}>"]
+            self._update(" ;\n".join(ops))
+        except BaseException:
+            for tmp in [*replace.values(), *add.values()]:
+                try:
+                    self._update(f"DROP SILENT GRAPH <{tmp}>")
+                except Exception:  # best effort: the original error is the one to report
+                    pass
+            raise
+
+    @staticmethod
+    def _staging(token: str, n: int) -> str:
+        """A graph outside qikg's namespace, so a staging graph left by a crash stays unseen."""
+        return f"urn:qikg:staging:{token}:{n}"
+
+    def _upload(self, tmp: str, ntriples: str, graph: str) -> None:
+        """Load N-Triples into a staging graph with Virtuoso's Graph Store endpoint, in chunks."""
+        crud = _graph_crud_url(self.update_url)
+        for i, chunk in enumerate(_chunks(ntriples, UPLOAD_CHUNK)):
+            response = self._send(
+                "PUT" if i == 0 else "POST",
+                crud,
+                params={"graph-uri": tmp},
+                content=chunk.encode(),
+                headers={"Content-Type": "application/n-triples"},
+            )
+            if response.status_code not in (200, 201, 204):
+                raise self._fail(response, f"the upload of {graph}")
+
+    def graph_sizes(self) -> dict[str, int]:
+        # Counting every graph and filtering here is faster on Virtuoso than a FILTER in SPARQL.
+        rows = self._select(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        sizes = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
+        return {g: sizes[g] for g in sorted(sizes) if g.startswith(str(GRAPH))}
+
+    def graph_names(self) -> list[str]:
+        """qikg's graphs, without counting their triples where the server allows."""
+        if self._is_virtuoso():  # Virtuoso answers GRAPH ?g {} with one unbound row
+            return list(self.graph_sizes())
+        rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g {} }")
+        return sorted(g for r in rows if "g" in r and (g := r["g"]["value"]).startswith(str(GRAPH)))
+
+    def dump(self, fmt: str, graph: str | None = None) -> bytes:
+        if fmt not in RDF_FORMATS:
+            raise BadInput(f"unknown export format {fmt!r}: use ttl, trig, nq, nt or jsonld")
+        rdf_format = RDF_FORMATS[fmt]
+        kwargs = {"prefixes": PREFIXES} if fmt in ("ttl", "trig") else {}
+        sizes = self.graph_sizes()
+        if graph is not None:
+            if graph not in sizes:
+                raise BadInput(f"the store has no graph {graph}")
+            triples = _parse_nt(self._graph_ntriples(graph, sizes[graph]))
+            return ox.serialize(triples, format=rdf_format, **kwargs) or b""
+        quads = [
+            ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
+            for g, size in sizes.items()
+            for t in _parse_nt(self._graph_ntriples(g, size))
+        ]
+        if rdf_format.supports_datasets:
+            return ox.serialize(quads, format=rdf_format, **kwargs) or b""
+        return ox.serialize({q.triple for q in quads}, format=rdf_format, **kwargs) or b""
+
+    def _graph_ntriples(self, graph: str, size: int) -> str:
+        """One graph as N-Triples; in pages when the server caps an answer's length (Virtuoso's
+        ResultSetMaxRows, 10,000 by default, cuts a CONSTRUCT short without saying so)."""
+        text = self._construct(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        )
+        page = sum(1 for line in text.splitlines() if line.strip())
+        if page >= size or page == 0:
+            return text
+        parts = []
+        for offset in range(0, size, page):
+            # Virtuoso sorts at most ResultSetMaxRows rows at the top level; a sorted subquery
+            # paged from outside has no such limit.
+            parts.append(
+                self._construct(
+                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> "
+                    f"{{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o }} }} OFFSET {offset} LIMIT {page}"
+                )
+            )
+        return "\n".join(parts)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _limit(timeout: float | None) -> str:
+    return f"its time limit of {timeout:g} s" if timeout else "the server's own time limit"
+
+
+def _graph_crud_url(sparql_url: str) -> str:
+    """Virtuoso's Graph Store endpoint beside its SPARQL endpoint (``/sparql-auth`` has
+    ``/sparql-graph-crud-auth``).
+
+    >>> _graph_crud_url("http://localhost:8890/sparql")
+    'http://localhost:8890/sparql-graph-crud'
+    """
+    parts = urlsplit(sparql_url)
+    head, _, last = parts.path.rstrip("/").rpartition("/")
+    name = "sparql-graph-crud-auth" if last.endswith("-auth") else "sparql-graph-crud"
+    return urlunsplit(parts._replace(path=f"{head}/{name}", query=""))
+
+
+def _term(term: dict) -> dict:
+    """A SPARQL-JSON term in the form the embedded store gives, whatever the server wrote.
+
+    Virtuoso writes ``typed-literal`` (an old draft's name), xsd:string as an explicit datatype
+    and xsd:boolean as ``1``/``0``.
+
+    >>> _term({"type": "typed-literal", "datatype": XSD + "boolean", "value": "1"})
+    {'type': 'literal', 'value': 'true', 'datatype': 'http://www.w3.org/2001/XMLSchema#boolean'}
+    >>> _term({"type": "typed-literal", "datatype": XSD + "string", "value": "a"})
+    {'type': 'literal', 'value': 'a'}
+    """
+    if term.get("type") != "typed-literal" and "datatype" not in term:
+        return term
+    out = {"type": "literal", "value": term["value"]}
+    datatype = term.get("datatype")
+    if datatype == XSD + "boolean":
+        out["value"] = {"1": "true", "0": "false"}.get(term["value"], term["value"])
+    if datatype and datatype != XSD + "string":
+        out["datatype"] = datatype
+    return out
+
+
+def _bad_query(sparql: str, response: httpx.Response) -> BadInput:
+    """A 400 answer: our own parser's line-and-column message if it also finds the query
+    malformed, else the server's first line (a query valid SPARQL but beyond this server)."""
+    try:
+        ox.Store().query(sparql, prefixes=PREFIXES)
+    except SyntaxError as exc:
+        return syntax_error(exc)
+    except Exception:  # evaluation errors on an empty store say nothing about the syntax
+        pass
+    return BadInput(f"the SPARQL server refused the query: {_server_message(response)}")
+
+
+def _server_message(response: httpx.Response) -> str:
+    """The telling line of an error answer: the first line of a plain-text one (Virtuoso puts
+    the echoed query after it), the last line of an HTML page (its title and heading come first).
+    """
+    if "html" in response.headers.get("content-type", ""):
+        lines = [re.sub(r"<[^>]*>", "", line).strip() for line in response.text.splitlines()]
+        lines = [line for line in lines if line][-1:]
+    else:
+        lines = [line.strip() for line in response.text.splitlines() if line.strip()][:1]
+    return lines[0][:300] if lines else response.reason_phrase
+
+
+def _with_prefixes(sparql: str) -> str:
+    """The query with the qikg prefixes it does not declare itself, on its first line (so the
+    server's line numbers still match the query as written).
+
+    >>> _with_prefixes("PREFIX qikg: <urn:x#> ASK {}").count("PREFIX qikg:")
+    1
+    """
+    declared = set(re.findall(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?\s*:", sparql))
+    missing = [f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p not in declared]
+    return " ".join([*missing, sparql])
+
+
+def _parse_nt(text: str) -> list[ox.Triple]:
+    return [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)]
+
+
+def _chunks(ntriples: str, size: int) -> Iterator[str]:
+    """N-Triples text in pieces of about ``size`` triples, each blank node's triples together
+    (every upload is a document of its own, so a blank node split across two would become two).
+
+    >>> [c.count("\\n") for c in _chunks("<a:1> <a:p> _:x .\\n_:x <a:p> <a:2> .\\n<a:3> <a:p> <a:4> .\\n", 2)]
+    [2, 1]
+    """
+    triples = _parse_nt(ntriples)
+    if len(triples) <= size:
+        yield ntriples
+        return
+    parent: dict[str, str] = {}
+
+    def root(label: str) -> str:
+        while parent.setdefault(label, label) != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    for t in triples:
+        labels = [n.value for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)]
+        for other in labels[1:]:
+            parent[root(other)] = root(labels[0])
+    groups: dict[str | int, list[ox.Triple]] = {}
+    for n, t in enumerate(triples):
+        node = next((x.value for x in (t.subject, t.object) if isinstance(x, ox.BlankNode)), None)
+        groups.setdefault(root(node) if node is not None else n, []).append(t)
+    chunk: list[ox.Triple] = []
+    for group in groups.values():
+        if chunk and len(chunk) + len(group) > size:
+            yield (ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+            chunk = []
+        chunk.extend(group)
+    if chunk:
+        yield (ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES) or b"").decode()

@@ -1,0 +1,315 @@
+"""The store contract, run against every backend: the embedded store, an Oxigraph server and a
+Virtuoso, each built from the bundled data and compared with the embedded store built alike.
+
+The servers are real processes on free loopback ports (tests/servers.py); without Virtuoso or
+the oxigraph binary these tests skip on a laptop and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from kg.build import build
+from kg.errors import BadInput, QueryTimeout, StoreUnavailable
+from kg.namespaces import ONTOLOGY_GRAPH, study_graph
+from kg.resources import queries_dir
+from kg.stats import stats
+from kg.store import Store, open_store
+from kg.store.remote import RemoteStore
+from tests.conftest import need
+from tests.servers import Server, free_port, oxigraph_binary, start_oxigraph, start_virtuoso
+
+pytestmark = pytest.mark.server
+
+BACKENDS = ["embedded", "oxigraph", "virtuoso"]
+QUERIES = sorted(queries_dir().glob("*.rq")) if queries_dir().is_dir() else []
+#: A property path with * + or ? after a step (not a variable, not SELECT *, not COUNT(*)).
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+SLOW_DATA = "".join(f"<urn:s{i}> <urn:p> <urn:o{i}> .\n" for i in range(2000))  # 8e9 rows for SLOW
+PATH_OPERATOR = re.compile(r"(?<=[\w>)])[*+?](?=[\s/|;.)])")
+
+
+def _oxigraph() -> str:
+    binary = oxigraph_binary()
+    if binary is None:
+        need(
+            "oxigraph", "the Oxigraph server binary, from the oxigraph wheel (pip install oxigraph)"
+        )
+    return str(binary)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """An Oxigraph server for the whole session."""
+    server = start_oxigraph(tmp_path_factory.mktemp("oxigraph"), _oxigraph())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A Virtuoso for the whole session, its anonymous SPARQL user allowed to update."""
+    binary = need("virtuoso-t", "Virtuoso, a SPARQL server qikg supports (virtuoso-opensource)")
+    isql = need("isql-vt", "Virtuoso's SQL client, to grant SPARQL_UPDATE (virtuoso-opensource)")
+    server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"), binary, isql)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """A store of each kind, built from the bundled data (module-wide: tests restore what they
+    change)."""
+    if request.param == "embedded":
+        store = open_store(str(tmp_path_factory.mktemp("embedded") / "store"))
+    else:
+        store = open_store(request.getfixturevalue(f"{request.param}_server").url)
+    build(store, fresh=True)
+    yield store
+    store.close()
+
+
+def _rows(store: Store, sparql: str) -> list[tuple]:
+    """A query's rows as a sorted list of value tuples. GROUP_CONCAT's order is the engine's
+    choice, so ", "-joined values are compared as sorted parts."""
+    result = store.query(sparql)
+    return sorted(
+        tuple(", ".join(sorted((v or "").split(", "))) for v in row.values())
+        for row in result.values()
+    )
+
+
+def test_build_gives_the_same_graphs(backend: Store, built_store: Store) -> None:
+    assert backend.graph_sizes() == built_store.graph_sizes()
+    assert not backend.is_empty()
+
+
+def test_stats_are_the_same(backend: Store, built_store: Store) -> None:
+    assert stats(backend) == stats(built_store)
+
+
+def test_build_twice_changes_nothing(backend: Store, built_store: Store) -> None:
+    build(backend)
+    assert backend.graph_sizes() == built_store.graph_sizes()
+
+
+@pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
+def test_competency_questions_answer_alike(
+    backend: Store, built_store: Store, path: Path, request: pytest.FixtureRequest
+) -> None:
+    text = path.read_text(encoding="utf-8")
+    expected = _rows(built_store, text)
+    got = _rows(backend, text)
+    if got != expected and request.node.callspec.params["backend"] == "virtuoso":
+        if PATH_OPERATOR.search(text):
+            pytest.xfail(
+                "Virtuoso 7.2 answers some property paths with * or ? wrongly when "
+                "they are joined with other patterns (docs/deploy.md)"
+            )
+    assert got == expected
+
+
+def test_queries_without_competency_files(backend: Store, built_store: Store) -> None:
+    """A few questions of our own, so the contract holds even without ontology/queries."""
+    for sparql in (
+        "SELECT ?id ?title WHERE { ?s a qikg:Study ; dcterms:identifier ?id ; dcterms:title ?title }",
+        "SELECT ?f ?statement WHERE { ?f a qikg:Finding ; qikg:statement ?statement }",
+        "SELECT ?c ?label WHERE { ?c a skos:Concept ; skos:prefLabel ?label FILTER(lang(?label) = 'en') }",
+        "SELECT ?x ?year WHERE { ?x qikg:publicationYear ?year FILTER(?year >= 2020) }",
+        "SELECT ?kind (COUNT(?f) AS ?n) WHERE { ?f qikg:hasEnabler|qikg:hasBarrier ?kind } GROUP BY ?kind",
+    ):
+        assert _rows(backend, sparql) == _rows(built_store, sparql), sparql
+    ask = "ASK { ?f a qikg:Finding ; qikg:reportedIn ?s }"
+    assert backend.query(ask).boolean is True
+
+
+def test_construct_and_limits(backend: Store, built_store: Store) -> None:
+    construct = "CONSTRUCT { ?s a qikg:Study } WHERE { ?s a qikg:Study }"
+    assert len(backend.query(construct)) == len(built_store.query(construct)) == 11
+    capped = backend.query("SELECT * WHERE { ?s ?p ?o }", limit=5)
+    assert len(capped.bindings) == 5 and capped.truncated
+    assert not backend.query("SELECT * WHERE { ?s a qikg:Study }", limit=50).truncated
+    assert backend.query(construct, limit=3).truncated
+
+
+def test_hidden_graphs_stay_out_of_the_default_graph(backend: Store) -> None:
+    assert not backend.query("ASK { ?shape a <http://www.w3.org/ns/shacl#NodeShape> }").boolean
+    assert backend.query(
+        "ASK { GRAPH ?g { ?shape a <http://www.w3.org/ns/shacl#NodeShape> } }"
+    ).boolean
+
+
+def test_malformed_query_names_line_and_column(backend: Store) -> None:
+    with pytest.raises(BadInput, match=r"line 2, column \d+"):
+        backend.query("SELECT ?s WHERE {\n  ?s ?p }")
+
+
+def test_replace_is_exact_and_all_or_nothing(backend: Store) -> None:
+    graph = study_graph("zz-contract")
+    other = study_graph("zz-contract-other")
+    try:
+        backend.replace_graphs({graph: "<urn:a> <urn:p> <urn:old> .\n_:b <urn:p> <urn:a> .\n"})
+        backend.replace_graphs({graph: "<urn:a> <urn:p> <urn:new> .\n"})
+        rows = backend.query(f"SELECT ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").values()
+        assert rows == [{"o": "urn:new"}]
+        with pytest.raises(BadInput):
+            backend.replace_graphs({other: "<urn:x> <urn:p> <urn:y> .\n", graph: "not RDF at all"})
+        assert backend.graph_sizes()[graph] == 1 and other not in backend.graph_sizes()
+        backend.replace_graphs({}, extend={graph: "<urn:a> <urn:p> <urn:more> .\n"})
+        assert backend.graph_sizes()[graph] == 2
+    finally:
+        backend.replace_graphs({}, drop=(graph, other))
+    assert graph not in backend.graph_sizes()
+
+
+def _graphs(trig: bytes) -> dict[str, rdflib.Graph]:
+    """A TriG document's named graphs, each as an rdflib graph (for isomorphism checks)."""
+    by_graph: dict[str, list[ox.Triple]] = {}
+    for quad in ox.parse(trig, format=ox.RdfFormat.TRIG):
+        by_graph.setdefault(quad.graph_name.value, []).append(quad.triple)
+    return {
+        name: rdflib.Graph().parse(
+            data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt"
+        )
+        for name, triples in by_graph.items()
+    }
+
+
+def test_dump_round_trips(backend: Store, built_store: Store) -> None:
+    graphs, expected = _graphs(backend.dump("trig")), _graphs(built_store.dump("trig"))
+    assert set(graphs) == set(built_store.graph_sizes())
+    for name, graph in graphs.items():  # isomorphic: blank nodes (OWL axioms) get new labels
+        assert isomorphic(graph, expected[name]), name
+    ontology = backend.dump("nt", graph=str(ONTOLOGY_GRAPH))
+    triples = list(ox.parse(ontology, format=ox.RdfFormat.N_TRIPLES))
+    assert len(triples) == built_store.graph_sizes()[str(ONTOLOGY_GRAPH)]
+    assert any(isinstance(t.subject, ox.BlankNode) for t in triples)
+    with pytest.raises(BadInput):
+        backend.dump("trig", graph=study_graph("no-such-study"))
+
+
+# -- remote only ------------------------------------------------------------------------------
+
+
+def test_server_down_is_store_unavailable_naming_the_url(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/sparql"
+    with pytest.raises(StoreUnavailable, match=re.escape(url)):
+        RemoteStore(url).graph_sizes()
+    server = start_oxigraph(tmp_path / "gone", _oxigraph())
+    server.stop()
+    with pytest.raises(StoreUnavailable, match=re.escape(server.url)):
+        RemoteStore(server.url).query("ASK {}")
+
+
+@pytest.mark.parametrize("name", ["oxigraph", "virtuoso"])
+def test_cli_verbs_against_a_remote_store(
+    name: str,
+    request: pytest.FixtureRequest,
+    cli,
+    built_store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = request.getfixturevalue(f"{name}_server").url
+    with open_store(url) as store:
+        build(store, fresh=True)
+    ran = cli("stats", "--json", store=url)
+    assert ran.exit_code == 0, ran.err
+    assert json.loads(ran.out) == json.loads(json.dumps(stats(built_store)))
+    ran = cli(
+        "query",
+        "SELECT ?id WHERE { ?s a qikg:Study ; dcterms:identifier ?id }",
+        "--format",
+        "csv",
+        store=url,
+    )
+    assert ran.exit_code == 0, ran.err
+    assert len(ran.out.split()) == 12 and "carstensen2024" in ran.out
+    monkeypatch.setenv("QIKG_STORE", url)
+    ran = cli("export", "--format", "nq")
+    assert ran.exit_code == 0, ran.err
+    quads = list(ox.parse(ran.out.encode(), format=ox.RdfFormat.N_QUADS))
+    assert len(quads) == sum(built_store.graph_sizes().values())
+    ran = cli("query", "INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    assert ran.exit_code == 2 and "read-only" in ran.err and "Traceback" not in ran.err
+
+
+def test_cli_reports_a_server_down_in_one_line(cli) -> None:
+    url = f"http://127.0.0.1:{free_port()}/query"
+    ran = cli("stats", store=url)
+    assert ran.exit_code == 1
+    assert ran.err.strip().count("\n") == 0 and url in ran.err
+
+
+def test_virtuoso_stops_a_slow_query_at_its_time_limit(virtuoso_server: Server) -> None:
+    store = RemoteStore(virtuoso_server.url)
+    graph = study_graph("zz-slow")
+    store.replace_graphs({graph: SLOW_DATA})
+    try:
+        start = time.monotonic()
+        with pytest.raises(QueryTimeout):
+            store.query(SLOW, timeout=1)
+        assert time.monotonic() - start < 10
+        assert store.query("ASK { ?s <urn:p> ?o }", timeout=5).boolean is True
+    finally:
+        store.replace_graphs({}, drop=(graph,))
+        store.close()
+
+
+def test_oxigraph_server_timeout_is_a_query_timeout(tmp_path: Path) -> None:
+    """Oxigraph server started with --timeout-s cuts a streamed answer short: that is a timeout,
+    not a broken answer. (Without --timeout-s the server runs on after qikg gives up.)"""
+    server = start_oxigraph(tmp_path / "ox", _oxigraph(), "--timeout-s", "1")
+    try:
+        store = RemoteStore(server.url)
+        store.replace_graphs({study_graph("zz-slow"): SLOW_DATA})
+        for timeout in (None, 30.0):
+            with pytest.raises(QueryTimeout):
+                store.query(SLOW, timeout=timeout)
+        with pytest.raises(QueryTimeout):
+            store.query(SLOW, timeout=0.5)  # our own HTTP time limit comes first
+    finally:
+        server.stop()
+
+
+def test_virtuoso_big_graph_past_its_row_cap(
+    virtuoso_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """25,000 triples (with blank nodes) uploaded in chunks of 10,000, then read back past
+    Virtuoso's ResultSetMaxRows (10,000 in the stock virtuoso.ini the fixture copies)."""
+    monkeypatch.setattr("kg.store.remote.UPLOAD_CHUNK", 10_000)
+    graph = study_graph("zz-big")
+    lines = []
+    for i in range(5_000):
+        lines += [
+            f'<urn:f{i}> <urn:p> "finding {i} — åø" .',
+            f"<urn:f{i}> <urn:q> _:b{i} .",
+            f"_:b{i} <urn:first> <urn:c{i % 7}> .",
+            f"_:b{i} <urn:rest> _:c{i} .",
+            f'_:c{i} <urn:first> "{i}"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+        ]
+    store = RemoteStore(virtuoso_server.url)
+    try:
+        store.replace_graphs({graph: "\n".join(lines) + "\n"})
+        assert store.graph_sizes()[graph] == 25_000
+        capped = store.query(f"SELECT * WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", limit=20_000)
+        assert capped.truncated and len(capped.bindings) <= 10_000
+        triples = list(ox.parse(store.dump("nt", graph=graph), format=ox.RdfFormat.N_TRIPLES))
+        assert len(set(triples)) == 25_000
+        chains = store.query(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?f <urn:q>/<urn:rest>/<urn:first> ?i }} }}"
+        )
+        assert chains.values() == [{"n": "5000"}]  # no blank node was split across two uploads
+    finally:
+        store.replace_graphs({}, drop=(graph,))
+        store.close()
