@@ -19,6 +19,7 @@ from kg.namespaces import DATA, INFERRED_GRAPH, META_GRAPH, QIKG, SHARED_GRAPH, 
 from kg.sheets.read import read_tables
 from kg.sheets.to_rdf import Batch, Progress, study_iri, tables_to_batch
 from kg.store import Store
+from kg.synthesis.sheet import finding_refs, review_clashes, stored_support
 from kg.validate import Report, validate
 from kg.vocabulary import Vocabulary
 
@@ -43,6 +44,7 @@ class ImportResult:
     report: Report
     replaced: list[str] = field(default_factory=list)
     committed: bool = False
+    reviews: list[str] = field(default_factory=list)
 
 
 def read_batch(
@@ -54,7 +56,8 @@ def read_batch(
         return _read_rdf(path)
     tables = read_tables(path)
     known = set(study_ids(store))
-    return tables_to_batch(tables, vocab, known.__contains__, progress)
+    findings = finding_refs(store) if "reviews" in tables else set()
+    return tables_to_batch(tables, vocab, known.__contains__, progress, findings)
 
 
 def study_ids(store: Store) -> list[str]:
@@ -174,11 +177,17 @@ def import_path(
                     "import with --replace to replace it",
                 )
         replaced.append(sid)
+    for message in review_clashes(store, batch, replace):
+        _refuse(batch, message)
     return commit_batch(store, batch, vocab, dry_run=dry_run, replaced=replaced)
 
 
 def commit_batch(
-    store: Store, batch: Batch, vocab: Vocabulary, *, dry_run: bool = False,
+    store: Store,
+    batch: Batch,
+    vocab: Vocabulary,
+    *,
+    dry_run: bool = False,
     replaced: list[str] | None = None,
 ) -> ImportResult:
     """Validate a batch and, unless ``dry_run``, write it in one transaction: all or nothing.
@@ -188,14 +197,16 @@ def commit_batch(
     RDF files, REFI-QDA projects) ends here.
     """
     report = _validate(batch, vocab, store)
-    result = ImportResult(sorted(batch.graphs), batch.findings, report, replaced or [])
+    result = ImportResult(
+        sorted(batch.graphs), batch.findings, report, replaced or [], reviews=sorted(batch.reviews)
+    )
     if not report.conforms:
         error = DataProblem(f"nothing was imported: {report.summary()}")
         error.report = report  # type: ignore[attr-defined]
         raise error
     if dry_run:
         return result
-    graphs = {study_graph(sid): g.serialize(format="nt") for sid, g in batch.graphs.items()}
+    graphs = batch.named_graphs()
     graphs[str(META_GRAPH)] = inferred_stale_flag()
     store.replace_graphs(graphs, extend={str(SHARED_GRAPH): batch.shared.serialize(format="nt")})
     result.committed = True
@@ -253,6 +264,7 @@ def _validate(batch: Batch, vocab: Vocabulary, store: Store) -> Report:
     context = vocab.type_triples(pointed)
     described = {str(s) for s in data.subjects()}
     context += _stored_types(store, {i for i in pointed - described if i.startswith(str(DATA))})
+    context += stored_support(store, batch)
     report = validate(data, context, locate=batch.locate)
     report.problems[:0] = batch.problems
     return report

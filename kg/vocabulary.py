@@ -91,11 +91,16 @@ class Vocabulary:
 
     @classmethod
     def from_store(cls, store: object) -> Vocabulary:
-        """Index the concepts held in a store (see kg.store)."""
+        """Index the concepts held in a store (see kg.store).
+
+        A study's own codes (``qikgd:{study}/code/...``, imported from a QDA project) are left
+        out: they are mapped to the vocabulary, not part of it.
+        """
         result = store.query(  # type: ignore[attr-defined]
             sparql_prefixes()
             + """SELECT ?c ?kind ?label ?pref WHERE {
                 ?c a skos:Concept ; a ?kind .
+                FILTER(!STRSTARTS(STR(?c), STR(qikgd:)))
                 { ?c skos:prefLabel ?label BIND(lang(?label) IN ("", "en") AS ?pref) }
                 UNION { ?c skos:altLabel ?label BIND(false AS ?pref) }
             }""",

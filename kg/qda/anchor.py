@@ -14,6 +14,7 @@ qikg stores positions in the source text with its line endings normalised to LF.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -73,7 +74,7 @@ def fold(text: str) -> tuple[str, list[int], list[int]]:
     return "".join(out), starts, ends
 
 
-def _folded(text: str) -> str:
+def _plain(text: str) -> str:
     return fold(text)[0].strip()
 
 
@@ -90,8 +91,12 @@ class SourceText:
     def __init__(self, raw: str) -> None:
         self.raw = raw.removeprefix("\ufeff")
         self.text = self.raw.replace("\r\n", "\n").replace("\r", "\n")
-        self._fold: tuple[str, list[int], list[int]] | None = None
 
+    @functools.cached_property
+    def _folded(self) -> tuple[str, list[int], list[int]]:
+        return fold(self.text)
+
+    @functools.cached_property
     def _raw_to_text(self) -> list[int]:
         """For each position in the raw text (CRLF = 2), the position in the LF text."""
         out, c, i, raw = [], 0, 0, self.raw
@@ -103,8 +108,12 @@ class SourceText:
         out.append(c)
         return out
 
-    def _utf16_to_text(self) -> list[int]:
-        """For each UTF-16 code unit position, the code point position in the LF text."""
+    @functools.cached_property
+    def _utf16_to_text(self) -> list[int] | None:
+        """For each UTF-16 code unit position, the code point position in the LF text (None
+        when the text has no character outside the BMP, so both counts agree)."""
+        if all(ord(ch) <= 0xFFFF for ch in self.text):
+            return None
         out = []
         for c, ch in enumerate(self.text):
             out.extend([c] * (2 if ord(ch) > 0xFFFF else 1))
@@ -115,14 +124,14 @@ class SourceText:
         """The readings of the given positions, the standard one first."""
         found = []
         if self.raw != self.text:
-            r2t = self._raw_to_text()
+            r2t = self._raw_to_text
             if 0 <= start <= end < len(r2t):
                 found.append((r2t[start], r2t[end], EXACT))
             found.append((start, end, "line endings"))
         else:
             found.append((start, end, EXACT))
-        if any(ord(ch) > 0xFFFF for ch in self.text):
-            u2t = self._utf16_to_text()
+        u2t = self._utf16_to_text
+        if u2t is not None:
             if 0 <= start <= end < len(u2t):
                 found.append((u2t[start], u2t[end], "UTF-16 positions"))
         return found
@@ -134,9 +143,12 @@ class SourceText:
                 raise Unanchorable("its startPosition and endPosition are not whole numbers")
             start = end = 0
         candidates = self._candidates(start, end)
-        expected = _folded(words or "")
-        truncated = expected.endswith(ELLIPSES)
-        expected = expected.rstrip("…").rstrip(".").rstrip() if truncated else expected
+        expected = _plain(words or "")
+        truncated = False
+        for mark in ELLIPSES:
+            if expected.endswith(mark) and expected[: -len(mark)].strip():
+                expected, truncated = expected[: -len(mark)].rstrip(), True
+                break
         if not expected:
             s, e, _ = candidates[0]
             if not 0 <= s < e <= len(self.text):
@@ -144,25 +156,36 @@ class SourceText:
                     f"its positions {start}-{end} are outside the source text ({len(self.text)} "
                     "characters), and it has no words (name) to search for"
                 )
+            if not self.text[s:e].strip():
+                raise Unanchorable(f"its positions {start}-{end} select only white space")
             return Anchor(s, e, UNCHECKED)
         for s, e, how in candidates:
-            if 0 <= s < e <= len(self.text) and _folded(self.text[s:e]).startswith(expected):
+            if 0 <= s < e <= len(self.text) and _plain(self.text[s:e]).startswith(expected):
                 return Anchor(s, e, how)
         return self._search(expected, truncated, candidates[0][0], candidates[0][1])
 
     def _search(self, expected: str, truncated: bool, start: int, end: int) -> Anchor:
-        folded, starts, ends = self._fold or fold(self.text)
-        self._fold = (folded, starts, ends)
+        folded, starts, ends = self._folded
+        n = len(expected)
+
+        def whole(h: int) -> bool:
+            """The hit neither starts nor (unless cut short) ends inside a character cluster."""
+            inside_start = h > 0 and starts[h] == starts[h - 1]
+            last = h + n - 1
+            inside_end = last + 1 < len(folded) and ends[last] == ends[last + 1]
+            return not inside_start and (truncated or not inside_end)
+
         hits = []
         at = folded.find(expected)
         while at >= 0:
-            hits.append(at)
+            if whole(at):
+                hits.append(at)
             at = folded.find(expected, at + 1)
         if not hits:
             shown = expected if len(expected) <= 60 else expected[:57] + "..."
             raise Unanchorable(f'its words "{shown}" are not in the source text')
         best = min(hits, key=lambda h: abs(starts[h] - start))
-        s, e = starts[best], ends[best + len(expected) - 1]
+        s, e = starts[best], ends[best + n - 1]
         if truncated:
             e = max(e, min(len(self.text), s + (end - start)))
         near = abs(s - start) <= max(200, 2 * (end - start))

@@ -17,7 +17,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rdflib.namespace import SKOS
 
 from kg.errors import BadInput
@@ -26,7 +26,9 @@ from kg.qda.read import Code, Project, guid_key
 from kg.sheets.to_rdf import slug
 from kg.vocabulary import Vocabulary
 
-MATCHES = {str(SKOS[p]) for p in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")}
+MATCHES = {
+    str(SKOS[p]) for p in ("exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch")
+}
 #: The matches that let a code stand for a concept when findings are coded (the concept is the
 #: code's equal or broader); narrowMatch and relatedMatch are stored but code nothing.
 CODING_MATCHES = {str(SKOS[p]) for p in ("exactMatch", "closeMatch", "broadMatch")}
@@ -35,13 +37,28 @@ NO_TERM = "sssom:NoTermFound"
 SUGGEST_KINDS = tuple(
     str(k)
     for k in (
-        QIKG.ProfessionalGroup, QIKG.Role, QIKG.QICComponent, QIKG.Determinant, QIKG.CFIRConstruct,
-        QIKG.Outcome, QIKG.TheoryConcept, QIKG.ImplementationStrategy,
+        QIKG.ProfessionalGroup,
+        QIKG.Role,
+        QIKG.QICComponent,
+        QIKG.Determinant,
+        QIKG.CFIRConstruct,
+        QIKG.Outcome,
+        QIKG.TheoryConcept,
+        QIKG.ImplementationStrategy,
     )
 )
 COLUMNS = [
-    "subject_id", "subject_label", "predicate_id", "object_id", "object_label",
-    "mapping_justification", "confidence", "author_id", "finding", "role", "comment",
+    "subject_id",
+    "subject_label",
+    "predicate_id",
+    "object_id",
+    "object_label",
+    "mapping_justification",
+    "confidence",
+    "author_id",
+    "finding",
+    "role",
+    "comment",
 ]
 CURIE_MAP = {
     "code": "urn:uuid:",
@@ -96,20 +113,28 @@ def read_mapping(path: str | Path, project: Project, study_id: str, vocab: Vocab
     lines = text.splitlines()
     header = [line[1:] for line in lines if line.startswith("#")]
     body = [line for line in lines if not line.startswith("#")]
-    first = len(lines) - len(body) + 1
     prefixes = {**CURIE_MAP, **curie_map(header)}
     reader = csv.DictReader(io.StringIO("\n".join(body)), delimiter="\t")
-    missing = [c for c in ("subject_id", "predicate_id", "object_id") if c not in (reader.fieldnames or [])]
+    missing = [
+        c for c in ("subject_id", "predicate_id", "object_id") if c not in (reader.fieldnames or [])
+    ]
     if missing:
-        raise BadInput(f"{path.name}: not an SSSOM table: the header lacks {', '.join(missing)} "
-                       "(see `qikg mapping-template`)")
+        raise BadInput(
+            f"{path.name}: not an SSSOM table: the header lacks {', '.join(missing)} "
+            "(see `qikg mapping-template`)"
+        )
     mapping = Mapping(path.name)
     names: dict[str, list[str]] = {}
     for code in project.codes.values():
         names.setdefault(code.name.casefold(), []).append(code.key)
     context = _Context(project, names, prefixes, f"{DATA}{study_id}/code/", vocab)
-    for number, cells in enumerate(reader, start=first + 1):
-        row = {k: (v or "").strip() for k, v in cells.items() if isinstance(k, str) and isinstance(v, str | None)}
+    for cells in reader:
+        number = len(header) + reader.line_num  # the row's line in the file (header on top)
+        row = {
+            k: (v or "").strip()
+            for k, v in cells.items()
+            if isinstance(k, str) and isinstance(v, str | None)
+        }
         try:
             mapping.rows.append(_row(number, row, context))
         except ValueError as exc:
@@ -132,8 +157,10 @@ def _row(number: int, cells: dict[str, str], context: _Context) -> Row:
     concept = _concept(cells.get("object_id", ""), cells.get("object_label", ""), context)
     predicate = _expand(cells.get("predicate_id", ""), context.prefixes)
     if concept and predicate not in MATCHES:
-        raise ValueError(f'predicate_id "{cells.get("predicate_id", "")}" is not a SKOS mapping: '
-                         "use skos:exactMatch, skos:closeMatch or skos:broadMatch")
+        raise ValueError(
+            f'predicate_id "{cells.get("predicate_id", "")}" is not a SKOS mapping: '
+            "use skos:exactMatch, skos:closeMatch or skos:broadMatch"
+        )
     finding, role = cells.get("finding", "").casefold(), cells.get("role", "").casefold()
     if finding not in _YES | _NO:
         raise ValueError(f'finding "{cells["finding"]}" should be yes or empty')
@@ -178,7 +205,7 @@ def _code(subject: str, context: _Context) -> Code:
     iri = _expand(subject, context.prefixes) or ""
     for base in (context.code_base, "urn:uuid:", context.prefixes.get("code", "urn:uuid:")):
         if iri.startswith(base):
-            local = iri[len(base):]
+            local = iri[len(base) :]
             break
     else:
         if "://" in local:
@@ -191,8 +218,10 @@ def _code(subject: str, context: _Context) -> Code:
     if len(keys) == 1:
         return codes[keys[0]]
     if keys:
-        raise ValueError(f'subject_id "{subject}": {len(keys)} codes are named "{local}"; '
-                         "write the GUID of the one you mean")
+        raise ValueError(
+            f'subject_id "{subject}": {len(keys)} codes are named "{local}"; '
+            "write the GUID of the one you mean"
+        )
     raise ValueError(f'subject_id "{subject}" is not a code of {context.project.file}')
 
 
@@ -204,29 +233,35 @@ def _concept(object_id: str, label: str, context: _Context) -> str:
     iri = _expand(object_id, context.prefixes)
     if iri is not None and iri in vocab.concepts:
         return iri
-    hint = vocab.suggest(label or object_id.rpartition(":")[2], SUGGEST_KINDS)
-    hint_text = ""
-    if hint:
-        iri = _labelled(vocab, hint)
-        hint_text = f'; did you mean {curie(iri)} ("{vocab.label(iri)}")?'
+    hint = closest(vocab, label or object_id.rpartition(":")[2])
+    hint_text = f'; did you mean {curie(hint[0])} ("{vocab.label(hint[0])}")?' if hint else ""
     raise ValueError(f'object_id "{object_id}" is not a concept in the vocabulary{hint_text}')
 
 
-def _labelled(vocab: Vocabulary, label: str) -> str:
-    """The concept (of a suggestible kind) with this label, the first by IRI when several."""
+def closest(vocab: Vocabulary, text: str) -> tuple[str, float] | None:
+    """The concept (of a kind that codes findings) whose label is most like ``text``, and how
+    alike they are (0-1), if alike enough: rapidfuzz WRatio of 70 or more, as Vocabulary.suggest."""
     kinds = set(SUGGEST_KINDS)
-    return sorted(i for i in vocab.by_label[label] if vocab.kinds(i) & kinds)[0]
+    choices = {
+        label: min(i for i in iris if vocab.kinds(i) & kinds)
+        for label, iris in vocab.by_label.items()
+        if any(vocab.kinds(i) & kinds for i in iris)
+    }
+    best = process.extractOne(text.casefold(), list(choices), scorer=fuzz.WRatio, score_cutoff=70)
+    return (choices[best[0]], best[1] / 100) if best else None
 
 
 def write_template(project: Project, vocab: Vocabulary, output: str | Path) -> int:
     """Write an SSSOM table with one row per code and a suggested match; return the row count.
 
-    A suggestion is the closest label among the concepts that code findings (rapidfuzz WRatio,
-    as ``Vocabulary.suggest``), written as ``skos:closeMatch`` with justification
+    A suggestion is the closest label among the concepts that code findings (see ``closest``),
+    written as ``skos:closeMatch`` with justification
     ``semapv:LexicalMatching`` and the similarity as confidence; a code with no close label gets
     ``sssom:NoTermFound``. Codes in a set named "Findings" or "Themes" are marked ``finding: yes``.
     """
-    finding_codes = {m for s in project.sets if s.name.casefold() in FINDING_SETS for m in s.members}
+    finding_codes = {
+        m for s in project.sets if s.name.casefold() in FINDING_SETS for m in s.members
+    }
     out = io.StringIO()
     out.write(
         "#curie_map:\n"
@@ -241,19 +276,28 @@ def write_template(project: Project, vocab: Vocabulary, output: str | Path) -> i
     writer.writerow(COLUMNS)
     rows = 0
     for code in _in_tree_order(project):
-        hint = vocab.suggest(code.name, SUGGEST_KINDS) if code.name else None
+        hint = closest(vocab, code.name) if code.name else None
         if hint:
-            iri = _labelled(vocab, hint)
-            score = fuzz.WRatio(code.name.casefold(), hint) / 100
+            iri, score = hint
             match = [
-                "skos:closeMatch", curie(iri), vocab.label(iri), "semapv:LexicalMatching",
+                "skos:closeMatch",
+                curie(iri),
+                vocab.label(iri),
+                "semapv:LexicalMatching",
                 f"{score:.2f}",
             ]
         else:
             match = ["skos:closeMatch", NO_TERM, "", "semapv:LexicalMatching", ""]
         writer.writerow(
-            [f"code:{code.guid.strip('{}')}", code.name, *match, "",
-             "yes" if code.key in finding_codes else "", "", _path(project, code)]
+            [
+                f"code:{code.guid.strip('{}')}",
+                code.name,
+                *match,
+                "",
+                "yes" if code.key in finding_codes else "",
+                "",
+                _path(project, code),
+            ]
         )
         rows += 1
     Path(output).write_text(out.getvalue(), encoding="utf-8")
@@ -284,5 +328,3 @@ def _path(project: Project, code: Code) -> str:
         names.append(project.codes[parent].name)
         parent = project.codes[parent].parent
     return " > ".join(reversed(names))
-
-

@@ -126,7 +126,8 @@ class Project:
     sources: list[Source] = field(default_factory=list)
     notes: dict[str, Note] = field(default_factory=dict)
     project_note_refs: list[str] = field(default_factory=list)
-    skipped_sources: int = 0
+    #: What the import leaves out, e.g. {"PDFSource": 1}: only text selections are imported.
+    ignored: dict[str, int] = field(default_factory=dict)
     #: (message, where) of what is wrong in the file: each refuses the import.
     problems: list[tuple[str, str]] = field(default_factory=list)
 
@@ -185,10 +186,12 @@ class _Root(Exception):
 def parse_xml(data: bytes, where: str) -> etree._Element:
     """Parse untrusted XML: refuse a DTD, then parse with entities and network off.
 
-    >>> parse_xml(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', "x.qdc")
+    >>> parse_xml(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', "x.qdc")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    kg.errors.BadInput: x.qdc: refused: the XML declares a DTD (<!DOCTYPE>), which REFI-QDA files never use; a DTD can expand entities into gigabytes or read other files
+    kg.errors.BadInput: x.qdc: refused: the XML declares a DTD (<!DOCTYPE>), which REFI-QDA ...
+    >>> parse_xml(b'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"/>', "x.qdc").tag
+    '{urn:QDA-XML:codebook:1.0}CodeBook'
     """
     prolog = expat.ParserCreate()
 
@@ -211,7 +214,9 @@ def parse_xml(data: bytes, where: str) -> etree._Element:
     except _Root:
         pass
     except expat.ExpatError as exc:
-        raise BadInput(f"{where}: not well-formed XML (line {exc.lineno}: {_expat_message(exc)})") from None
+        raise BadInput(
+            f"{where}: not well-formed XML (line {exc.lineno}: {_expat_message(exc)})"
+        ) from None
     try:
         return etree.fromstring(data, etree.XMLParser(**_SAFE_PARSER))
     except etree.XMLSyntaxError as exc:
@@ -225,8 +230,12 @@ def _expat_message(exc: expat.ExpatError) -> str:
 def _expect_root(root: etree._Element, name: str, namespaces: tuple[str, ...], where: str) -> None:
     qname = etree.QName(root)
     if qname.localname != name or qname.namespace not in namespaces:
-        found = f"<{qname.localname}>" + (f" in namespace {qname.namespace}" if qname.namespace else "")
-        raise BadInput(f"{where}: expected a REFI-QDA <{name}> in namespace {namespaces[0]}, found {found}")
+        found = f"<{qname.localname}>" + (
+            f" in namespace {qname.namespace}" if qname.namespace else ""
+        )
+        raise BadInput(
+            f"{where}: expected a REFI-QDA <{name}> in namespace {namespaces[0]}, found {found}"
+        )
 
 
 class Archive:
@@ -237,7 +246,9 @@ class Archive:
         try:
             self.zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as exc:
-            raise BadInput(f"{path.name}: not a readable .qdpx file: a .qdpx is a zip archive ({exc})") from None
+            raise BadInput(
+                f"{path.name}: not a readable .qdpx file: a .qdpx is a zip archive ({exc})"
+            ) from None
         try:
             self._check()
         except BadInput:
@@ -259,12 +270,23 @@ class Archive:
         total = 0
         for info in self.zip.infolist():
             name = info.filename.replace("\\", "/")
-            if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in PurePosixPath(name).parts:
-                raise BadInput(f"{self.name}: refused: the archive holds an unsafe path {info.filename!r}")
+            if (
+                name.startswith("/")
+                or re.match(r"^[A-Za-z]:", name)
+                or ".." in PurePosixPath(name).parts
+            ):
+                raise BadInput(
+                    f"{self.name}: refused: the archive holds an unsafe path {info.filename!r}"
+                )
             total += info.file_size
             if total > MAX_UNPACKED:
-                raise BadInput(f"{self.name}: refused: the archive unpacks to more than {MAX_UNPACKED >> 30} GB")
-            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise BadInput(
+                    f"{self.name}: refused: the archive unpacks to more than "
+                    f"{MAX_UNPACKED >> 30} GB"
+                )
+            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1
+            ):
                 raise BadInput(
                     f"{self.name}: refused: {info.filename} unpacks to more than {MAX_RATIO} times "
                     "its packed size (a zip bomb?)"
@@ -278,7 +300,7 @@ class Archive:
             if len(top) != 1:
                 raise BadInput(
                     f"{self.name}: holds no project.qde: is it a REFI-QDA project export "
-                    "(File > Export > REFI-QDA project in your QDA software)?"
+                    "(.qdpx) from your QDA software?"
                 )
             info = top[0]
         return info.filename, self.read(info, MAX_XML)
@@ -317,7 +339,9 @@ def decode_text(data: bytes) -> str:
 class _Reader:
     """Walk a CodeBook or Project element into a Project, noting what is wrong where."""
 
-    def __init__(self, project: Project, root: etree._Element, archive: Archive | None, file: str) -> None:
+    def __init__(
+        self, project: Project, root: etree._Element, archive: Archive | None, file: str
+    ) -> None:
         self.p = project
         self.ns = etree.QName(root).namespace
         self.archive = archive
@@ -341,7 +365,9 @@ class _Reader:
         key = guid_key(value or "")
         if not _GUID.match(key):
             what = etree.QName(el).localname
-            self.p.problems.append((f"<{what}> has no usable {attribute} ({value!r})", self._where(el)))
+            self.p.problems.append(
+                (f"<{what}> has no usable {attribute} ({value!r})", self._where(el))
+            )
             return None
         return key
 
@@ -359,13 +385,19 @@ class _Reader:
         if key is None:
             return
         if key in self.p.codes:
-            self.p.problems.append((f'the code GUID {el.get("guid")} is used twice', self._where(el)))
+            self.p.problems.append(
+                (f"the code GUID {el.get('guid')} is used twice", self._where(el))
+            )
             return
         name = (el.get("name") or "").strip()
         if not name:
             self.p.problems.append((f"the code {el.get('guid')} has no name", self._where(el)))
         self.p.codes[key] = Code(
-            key, el.get("guid", "").strip(), name, self._text(el, "Description").strip(), parent,
+            key,
+            el.get("guid", "").strip(),
+            name,
+            self._text(el, "Description").strip(),
+            parent,
             self._refs(el, "NoteRef"),
         )
         for child in self._all(el, "Code"):
@@ -377,7 +409,8 @@ class _Reader:
             if key is None:
                 continue
             members = [
-                k for m in self._all(el, "MemberCode")
+                k
+                for m in self._all(el, "MemberCode")
                 if (k := self._key(m, "targetGUID" if m.get("targetGUID") else "guid"))
             ]
             self.p.sets.append(CodeSet(key, (el.get("name") or "").strip(), members))
@@ -398,18 +431,25 @@ class _Reader:
             if key:
                 text, _ = self._content(note)
                 self.p.notes[key] = Note(
-                    key, note.get("name") or "", (text or "").strip(),
-                    self._user(note), note.get("creationDateTime"),
+                    key,
+                    note.get("name") or "",
+                    (text or "").strip(),
+                    self._user(note),
+                    note.get("creationDateTime"),
                 )
         self.p.project_note_refs = self._refs(root, "NoteRef")
         sources = self._one(root, "Sources")
         for el in sources if sources is not None else []:
             if not isinstance(el.tag, str):
                 continue
-            if etree.QName(el).localname == "TextSource":
+            name = etree.QName(el).localname
+            if name == "TextSource":
                 self._source(el)
-            else:
-                self.p.skipped_sources += 1
+            elif next(el.iter(f"{{{self.ns}}}Coding"), None) is not None:
+                self._ignore(f"coded {name}")
+
+    def _ignore(self, what: str) -> None:
+        self.p.ignored[what] = self.p.ignored.get(what, 0) + 1
 
     def _user(self, el: etree._Element) -> str | None:
         return guid_key(el.get("creatingUser", "")) or None
@@ -424,7 +464,10 @@ class _Reader:
             return None, "it has neither PlainTextContent nor a plainTextPath"
         scheme, sep, rest = path.partition("://")
         if not sep or scheme.lower() != "internal" or self.archive is None:
-            return None, f"its text {path!r} is outside the archive (only internal:// paths are read)"
+            return (
+                None,
+                f"its text {path!r} is outside the archive (only internal:// paths are read)",
+            )
         data = self.archive.source(rest)
         if data is None:
             return None, f"its text {path!r} is not in the archive's Sources folder"
@@ -439,13 +482,20 @@ class _Reader:
             return
         text, problem = self._content(el)
         source = Source(
-            key, el.get("guid", "").strip(), el.get("name") or el.get("guid", ""), text, problem,
-            self._text(el, "Description").strip(), self._refs(el, "NoteRef"),
+            key,
+            el.get("guid", "").strip(),
+            el.get("name") or el.get("guid", ""),
+            text,
+            problem,
+            self._text(el, "Description").strip(),
+            self._refs(el, "NoteRef"),
         )
         for sel in self._all(el, "PlainTextSelection"):
             selection = self._selection(sel)
             if selection is not None:
                 source.selections.append(selection)
+        for _ in self._all(el, "Coding"):
+            self._ignore("coding of a whole text source")
         self.p.sources.append(source)
 
     def _selection(self, el: etree._Element) -> Selection | None:
@@ -453,8 +503,13 @@ class _Reader:
         if key is None:
             return None
         selection = Selection(
-            key, el.get("guid", "").strip(), el.get("name") or "", _int(el.get("startPosition")),
-            _int(el.get("endPosition")), self._user(el), el.get("creationDateTime"),
+            key,
+            el.get("guid", "").strip(),
+            el.get("name") or "",
+            _int(el.get("startPosition")),
+            _int(el.get("endPosition")),
+            self._user(el),
+            el.get("creationDateTime"),
             note_refs=self._refs(el, "NoteRef"),
         )
         for coding in self._all(el, "Coding"):
@@ -466,15 +521,23 @@ class _Reader:
                     self.p.problems.append(("<Coding> has no <CodeRef>", self._where(coding)))
                 continue
             if code not in self.p.codes:
-                self.p.problems.append((
-                    f"a coding refers to the code {ref.get('targetGUID')}, which is not in the "
-                    "codebook", self._where(ref),
-                ))
+                self.p.problems.append(
+                    (
+                        f"a coding refers to the code {ref.get('targetGUID')}, which is not in the "
+                        "codebook",
+                        self._where(ref),
+                    )
+                )
                 continue
-            selection.codings.append(Coding(
-                coding_key, code, self._user(coding), coding.get("creationDateTime"),
-                self._refs(coding, "NoteRef"),
-            ))
+            selection.codings.append(
+                Coding(
+                    coding_key,
+                    code,
+                    self._user(coding),
+                    coding.get("creationDateTime"),
+                    self._refs(coding, "NoteRef"),
+                )
+            )
         return selection
 
     def check_sets(self) -> None:
@@ -482,10 +545,13 @@ class _Reader:
         for code_set in self.p.sets:
             unknown = [m for m in code_set.members if m not in self.p.codes]
             if unknown:
-                self.p.problems.append((
-                    f'the set "{code_set.name}" lists the code {unknown[0]}, which is not in the '
-                    "codebook", f"{self.p.file}: {self.file}",
-                ))
+                self.p.problems.append(
+                    (
+                        f'the set "{code_set.name}" lists the code {unknown[0]}, which is not '
+                        "in the codebook",
+                        f"{self.p.file}: {self.file}",
+                    )
+                )
 
 
 def _int(text: str | None) -> int | None:

@@ -62,8 +62,9 @@ def study_tables(store: Store, study_id: str, vocab: Vocabulary) -> TablesOut:
         row["coded_on"] = one(f, DCTERMS.created)
         quote = g.value(f, QIKG.supportedBy)
         if quote is not None:
-            selector = g.value(g.value(quote, OA.hasTarget), OA.hasSelector)
-            row["quote"] = one(selector, OA.exact) if selector is not None else ""
+            target = g.value(quote, OA.hasTarget)
+            selectors = g.objects(target, OA.hasSelector) if target is not None else ()
+            row["quote"] = next((str(e) for s in selectors for e in g.objects(s, OA.exact)), "")
             row["quote_source"] = one(quote, QIKG.quoteLocation)
         extra |= _notes(g, f, row)
         findings.append(row)
