@@ -10,11 +10,12 @@ import rdflib
 
 from kg.errors import DataProblem
 from kg.importer import inferred_stale_flag
-from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, SHARED_GRAPH, study_graph
+from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, SHARED_GRAPH
 from kg.resources import data_dir, ontology_dir, shapes_dir
 from kg.sheets.read import read_tables
 from kg.sheets.to_rdf import tables_to_batch
 from kg.store import Store
+from kg.synthesis.sheet import batch_findings
 from kg.validate import validate
 from kg.vocabulary import Vocabulary
 
@@ -45,8 +46,15 @@ def bundled_studies() -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []
 
 
+def bundled_reviews() -> list[Path]:
+    """The folder of the bundled review findings (a ``reviews.csv``), if there is one."""
+    folder = data_dir() / "reviews"
+    return [folder] if (folder / "reviews.csv").exists() else []
+
+
 def build(store: Store, *, fresh: bool = False) -> BuildReport:
-    """Load the ontology, shapes and bundled studies, replacing their graphs in one transaction.
+    """Load the ontology, shapes, bundled studies and bundled reviews (which synthesise the
+    studies' findings), replacing their graphs in one transaction.
 
     Idempotent: building twice gives the same graphs. Studies a user imported stay, unless
     ``fresh``, which first empties the store.
@@ -59,16 +67,22 @@ def build(store: Store, *, fresh: bool = False) -> BuildReport:
     shared = rdflib.Graph()
     folders = bundled_studies()
     names = {p.name for p in folders}
-    for folder in folders:
-        batch = tables_to_batch(read_tables(folder), vocab, names.__contains__)
-        report = validate(batch.data(), vocab.type_triples(batch.concepts), locate=batch.locate)
+    primary = rdflib.Graph()  # the studies read so far: what the reviews' findings point to
+    known: set[str] = set()
+    for folder in [*folders, *bundled_reviews()]:
+        tables = read_tables(folder)
+        batch = tables_to_batch(tables, vocab, names.__contains__, known_findings=known)
+        context = vocab.type_triples(batch.concepts) + primary
+        report = validate(batch.data(), context, locate=batch.locate)
         report.problems[:0] = batch.problems
         if not report.conforms:
-            raise DataProblem(f"bundled study {folder.name} does not validate:\n{report.to_text()}")
-        for sid, graph in batch.graphs.items():
-            graphs[study_graph(sid)] = graph.serialize(format="nt")
+            message = f"bundled data {folder.relative_to(data_dir())} does not validate"
+            raise DataProblem(f"{message}:\n{report.to_text()}")
+        graphs.update(batch.named_graphs())
         findings += batch.findings
         shared += batch.shared
+        primary += batch.data()
+        known |= batch_findings(batch)
     graphs[str(META_GRAPH)] = inferred_stale_flag()
     drop = tuple(store.graph_sizes()) if fresh else ()
     store.replace_graphs(

@@ -26,7 +26,17 @@ from kg.resources import ontology_dir
 owlready2.JAVA_EXE = "/usr/bin/java"
 
 CHECKS = sorted((ontology_dir() / "checks").glob("*-violation.rq"))
-MODULES = ["model", "professions", "qic", "determinants", "outcomes", "theory", "cfir", "cerqual"]
+MODULES = [
+    "model",
+    "professions",
+    "qic",
+    "determinants",
+    "outcomes",
+    "theory",
+    "cfir",
+    "cerqual",
+    "synthesis",
+]
 
 # ---------------------------------------------------------------------------------------------
 # Vocabulary as data

@@ -74,11 +74,6 @@ def read_tables(path: str | Path) -> dict[str, Table]:
         )
     else:
         raise BadInput(f"{path.name}: not a coding sheet (.xlsx, a folder or .zip of CSV files)")
-    if "findings" not in tables and "studies" not in tables:
-        raise BadInput(
-            f"{path.name}: found no sheet named 'studies' or 'findings' "
-            f"(found: {', '.join(sorted(tables)) or 'none'}); see `qikg template`"
-        )
     return tables
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kg.sheets import CONCEPT_COLUMNS, FINDING_COLUMNS, STUDY_COLUMNS
 from kg.sheets.write import write_tables
+from kg.synthesis.model import REVIEW_COLUMNS
 from kg.vocabulary import Vocabulary
 
 EXAMPLE_STUDY = {
@@ -40,13 +41,38 @@ EXAMPLE_FINDING = {
     "coder": "Your Name",
     "coded_on": "2025-01-31",
 }
+EXAMPLE_REVIEW = {
+    "review_finding_id": "RF1",
+    "review": "example-review",
+    "statement": "Replace with the review finding: what the supporting findings say together.",
+    "supporting_findings": "example2025/F1",
+    "explanation": "How the finding was synthesised (optional).",
+    "methodological_limitations": "moderate concerns",
+    "methodological_limitations_explanation": "Why, e.g. coded from the abstract only.",
+    "coherence": "no or very minor concerns",
+    "coherence_explanation": "Why.",
+    "adequacy": "serious concerns",
+    "adequacy_explanation": "Why, e.g. one finding from one study.",
+    "relevance": "minor concerns",
+    "relevance_explanation": "Why.",
+    "confidence": "low",
+    "confidence_explanation": "Which components lowered confidence, and why.",
+    "assessor": "Your Name",
+    "assessed_on": "2025-02-28",
+}
 
 
 def write_template(path: Path, vocab: Vocabulary) -> None:
     """Write the template workbook (or CSV folder/zip) with a ``vocabulary`` sheet."""
-    columns = [*CONCEPT_COLUMNS, "confidence"]
-    lists = {c: vocab.labels_for(c) for c in columns}
+    columns = [*CONCEPT_COLUMNS, "confidence", "concern levels"]
+    lists = {c: vocab.labels_for(c) for c in CONCEPT_COLUMNS}
     lists["confidence"] = ["high", "moderate", "low", "very low"]
+    lists["concern levels"] = [
+        "no or very minor concerns",
+        "minor concerns",
+        "moderate concerns",
+        "serious concerns",
+    ]
     depth = max(len(v) for v in lists.values())
     vocabulary = [
         {c: (lists[c][i] if i < len(lists[c]) else "") for c in columns} for i in range(depth)
@@ -55,6 +81,7 @@ def write_template(path: Path, vocab: Vocabulary) -> None:
         {
             "studies": (STUDY_COLUMNS, [EXAMPLE_STUDY]),
             "findings": (FINDING_COLUMNS, [EXAMPLE_FINDING]),
+            "reviews": (REVIEW_COLUMNS, [EXAMPLE_REVIEW]),
             "vocabulary": (columns, vocabulary),
         },
         path,

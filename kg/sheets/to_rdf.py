@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 
-from kg.namespaces import DATA, DOI, OA, QIKG
+from kg.namespaces import DATA, DOI, OA, QIKG, study_graph
 from kg.sheets import CONCEPT_COLUMNS, FINDING_COLUMNS, REQUIRED, STUDY_COLUMNS
 from kg.sheets.read import Row, Table
+from kg.synthesis.model import review_graph
 from kg.validate import Problem
 from kg.vocabulary import Unresolved, Vocabulary
 
@@ -106,13 +107,21 @@ class Batch:
     origins: dict[tuple[str, str | None], str] = field(default_factory=dict)
     findings: int = 0
     concepts: set[str] = field(default_factory=set)
+    reviews: dict[str, rdflib.Graph] = field(default_factory=dict)
 
     def data(self) -> rdflib.Graph:
-        """Everything the batch would write: the study graphs and the shared descriptions."""
+        """Everything the batch would write: the study and review graphs and the shared
+        descriptions."""
         union = rdflib.Graph()
-        for graph in (*self.graphs.values(), self.shared):
+        for graph in (*self.graphs.values(), *self.reviews.values(), self.shared):
             union += graph
         return union
+
+    def named_graphs(self) -> dict[str, str]:
+        """The N-Triples of each study and review graph, by graph IRI (the shared graph apart)."""
+        named = {study_graph(sid): g for sid, g in self.graphs.items()}
+        named.update({review_graph(review): g for review, g in self.reviews.items()})
+        return {iri: g.serialize(format="nt") for iri, g in named.items()}
 
     def locate(self, problem: Problem) -> str | None:
         """Where in the researcher's file a SHACL problem comes from, if known."""
@@ -130,8 +139,13 @@ def tables_to_batch(
     vocab: Vocabulary,
     known_studies: Callable[[str], bool],
     progress: Progress | None = None,
+    known_findings: Collection[str] = (),
 ) -> Batch:
-    """Build each study's graph from the sheet; ``known_studies(id)`` says a study is in the store."""
+    """Build each study's graph from the sheet; ``known_studies(id)`` says a study is in the store.
+
+    A ``reviews`` table becomes one graph per review (kg.synthesis.sheet); its supporting
+    findings must be in the sheet or in ``known_findings`` (``study_id/finding_id``).
+    """
     batch = Batch()
     for table in tables.values():
         for number, column, message in table.problems:
@@ -191,7 +205,11 @@ def tables_to_batch(
             continue
         seen[sid, fid] = row.number
         _finding(batch, findings, row, sid, fid, vocab, studies)
-    if not in_sheet and not seen:
+    if "reviews" in tables:
+        from kg.synthesis.sheet import add_reviews  # late: kg.synthesis.sheet builds on this module
+
+        add_reviews(batch, tables["reviews"], vocab, known_findings)
+    elif not in_sheet and not seen:
         _problem(
             batch, "the sheet holds no studies and no findings", (findings or studies).where(2)
         )
