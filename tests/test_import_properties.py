@@ -30,7 +30,7 @@ def sheets(draw: st.DrawFn) -> tuple[list[dict], list[dict], bool]:
             st.one_of(
                 st.just(""),
                 st.just("Short."),
-                text.map(lambda t: f"Statement {i}: nurses engaged in improvement work. {t}"),
+                text.map(lambda t, i=i: f"Statement {i}: nurses engaged in improvement work. {t}"),
             )
         )
         ok &= group in GOOD_GROUPS or group == ""

@@ -63,10 +63,15 @@ def import_(ctx: Context, path: Path, dry_run: bool, replace: bool) -> None:
     if any(p.severity != "info" for p in result.report.problems):
         click.echo(result.report.to_text(infos=False), err=True)
     verb = "would import" if dry_run else "imported"
-    click.echo(
-        f"{verb} {len(result.studies)} stud{'y' if len(result.studies) == 1 else 'ies'} "
-        f"({', '.join(result.studies)}) with {result.findings} findings"
-    )
+    parts = []
+    if result.studies or not result.reviews:
+        parts.append(
+            f"{len(result.studies)} stud{'y' if len(result.studies) == 1 else 'ies'} "
+            f"({', '.join(result.studies)}) with {result.findings} findings"
+        )
+    if result.reviews:
+        parts.append(f"{len(result.reviews)} review finding(s) ({', '.join(result.reviews)})")
+    click.echo(f"{verb} {' and '.join(parts)}")
 
 
 @click.command("validate")
