@@ -82,8 +82,12 @@ def system_of(iri: str) -> str:
     >>> system_of("http://data.europa.eu/esco/isco/C2221"), system_of("https://w3id.org/qikg/cfir#Funding")
     ('ISCO-08', 'CFIR 2.0')
     """
-    for prefix, name in ((str(ISCO), "ISCO-08"), (str(CFIR), "CFIR 2.0"), (str(ERIC), "ERIC"),
-                         (str(QIKG), "qikg")):
+    for prefix, name in (
+        (str(ISCO), "ISCO-08"),
+        (str(CFIR), "CFIR 2.0"),
+        (str(ERIC), "ERIC"),
+        (str(QIKG), "qikg"),
+    ):
         if iri.startswith(prefix):
             return name
     return "external"
@@ -110,7 +114,7 @@ class TreeNode:
 
 @dataclass(frozen=True)
 class Link:
-    """A concept another concept points to: ``relation`` in words, and the target's label if known."""
+    """A concept pointed to: ``relation`` in words, and the target's label if it is in the graph."""
 
     relation: str
     iri: str
@@ -258,7 +262,9 @@ def concept(store: Store, iri: str) -> ConceptDetail | None:
     concepts = _concepts_among(store, pointed)
 
     def link(relation: str, other: str) -> Link:
-        return Link(relation, other, names.get(other) if other in concepts else None, system_of(other))
+        return Link(
+            relation, other, names.get(other) if other in concepts else None, system_of(other)
+        )
 
     detail = ConceptDetail(iri, names.get(iri, curie(iri)), [], [], [], [], [], [], [], [], [], [])
     for r in out_rows:
@@ -269,7 +275,7 @@ def concept(store: Store, iri: str) -> ConceptDetail | None:
         elif p == _SKOS + "inScheme":
             detail.schemes.append(Link("in scheme", value, names.get(value, curie(value)), "qikg"))
         elif p in (_SKOS + "prefLabel", _SKOS + "altLabel", _SKOS + "hiddenLabel"):
-            kind = {"pref": "preferred", "alt": "alternative"}.get(p[len(_SKOS):-5], "hidden")
+            kind = {"pref": "preferred", "alt": "alternative"}.get(p[len(_SKOS) : -5], "hidden")
             detail.labels.append(Label(value, lang, kind))
         elif p == _SKOS + "definition":
             detail.definitions.append(Label(value, lang, "definition"))
@@ -296,11 +302,15 @@ def concept(store: Store, iri: str) -> ConceptDetail | None:
         elif p in _MATCHES:
             detail.alignments.append(link(_MATCHES[p][1], s))
     order = {"preferred": 0, "alternative": 1, "hidden": 2}
-    detail.labels.sort(key=lambda lb: (order[lb.kind], lb.lang != "en", lb.lang, lb.text.casefold()))
+    detail.labels.sort(
+        key=lambda lb: (order[lb.kind], lb.lang != "en", lb.lang, lb.text.casefold())
+    )
     detail.definitions.sort(key=lambda d: (d.lang not in ("", "en"), d.lang))
     for links in (detail.broader, detail.narrower, detail.related, detail.alignments):
         unique = {(lk.relation, lk.iri): lk for lk in links}
-        links[:] = sorted(unique.values(), key=lambda lk: (lk.relation, (lk.label or lk.iri).casefold()))
+        links[:] = sorted(
+            unique.values(), key=lambda lk: (lk.relation, (lk.label or lk.iri).casefold())
+        )
     detail.kinds.sort()
     detail.sources.sort()
     return detail
@@ -343,7 +353,9 @@ def label_index(store: Store) -> list[LabelEntry]:
     ]
 
 
-def search_labels(index: list[LabelEntry], text: str, limit: int = 10, cutoff: float = 70) -> list[Hit]:
+def search_labels(
+    index: list[LabelEntry], text: str, limit: int = 10, cutoff: float = 70
+) -> list[Hit]:
     """The concepts whose labels best match ``text``, forgiving typos; best first.
 
     >>> index = [LabelEntry("urn:n", "nurse", True, "en", "professional group"),
@@ -383,7 +395,21 @@ def _score(query: str, choice: str, **_: object) -> float:
 
 
 __all__ = [
-    "CODING", "UP", "ConceptDetail", "Hit", "Label", "LabelEntry", "Link", "Scheme", "TreeNode",
-    "concept", "label_index", "scheme_tree", "schemes", "search_labels", "sparql_iri",
-    "sparql_string", "system_of",
+    "CODING",
+    "UP",
+    "ConceptDetail",
+    "Hit",
+    "Label",
+    "LabelEntry",
+    "Link",
+    "Scheme",
+    "TreeNode",
+    "concept",
+    "label_index",
+    "scheme_tree",
+    "schemes",
+    "search_labels",
+    "sparql_iri",
+    "sparql_string",
+    "system_of",
 ]

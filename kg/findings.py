@@ -46,7 +46,10 @@ class Facet:
 FACETS: dict[str, Facet] = {
     "studies": Facet("Study", "qikg:reportedIn", "", ("qikg:Study",), "dcterms:identifier"),
     "professional_groups": Facet(
-        "Professional group", "qikg:concernsProfessionalGroup", "skos:broader", ("qikg:ProfessionalGroup",)
+        "Professional group",
+        "qikg:concernsProfessionalGroup",
+        "skos:broader",
+        ("qikg:ProfessionalGroup",),
     ),
     "roles": Facet("Role", "qikg:concernsRole", "skos:broader", ("qikg:Role",)),
     "qic_components": Facet(
@@ -311,7 +314,9 @@ def search_findings(
         include_inferred=include_inferred,
     ).values()
     found = [
-        FindingRow(r["f"] or "", r["sid"] or "", r["fid"] or "", r["statement"] or "", r["theme"] or "")
+        FindingRow(
+            r["f"] or "", r["sid"] or "", r["fid"] or "", r["statement"] or "", r["theme"] or ""
+        )
         for r in rows
     ]
     return FindingPage(found, int(total[0]["n"] or 0) if total else 0)
@@ -327,7 +332,7 @@ def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDe
             OPTIONAL {{ {target} qikg:reportedIn ?s }}
             OPTIONAL {{ {target} qikg:statement ?statement }}
             OPTIONAL {{ {target} qikg:theme ?theme }}
-            OPTIONAL {{ {target} prov:wasAttributedTo ?agent OPTIONAL {{ ?agent foaf:name ?coder }} }}
+            OPTIONAL {{ {target} prov:wasAttributedTo/foaf:name ?coder }}
             OPTIONAL {{ {target} dcterms:created ?created }}
             OPTIONAL {{ {target} prov:wasDerivedFrom ?derived }}
         }} LIMIT 1""",
@@ -376,8 +381,13 @@ def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDe
         statement=h["statement"] or "",
         theme=h["theme"] or "",
         quotes=[
-            Quote(r["q"] or "", r["text"] or "", r["location"] or "", r["source"] or "",
-                  r["participant"] or "")
+            Quote(
+                r["q"] or "",
+                r["text"] or "",
+                r["location"] or "",
+                r["source"] or "",
+                r["participant"] or "",
+            )
             for r in quotes
         ],
         codes=found_codes,
@@ -389,7 +399,20 @@ def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDe
 
 
 __all__ = [
-    "CODE_NAMES", "FACETS", "Code", "citation", "Facet", "FindingDetail", "FindingFilters", "FindingPage",
-    "FindingRow", "Option", "Quote", "Study", "facet_options", "finding", "search_findings",
+    "CODE_NAMES",
+    "FACETS",
+    "Code",
+    "citation",
+    "Facet",
+    "FindingDetail",
+    "FindingFilters",
+    "FindingPage",
+    "FindingRow",
+    "Option",
+    "Quote",
+    "Study",
+    "facet_options",
+    "finding",
+    "search_findings",
     "studies",
 ]

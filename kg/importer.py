@@ -16,6 +16,7 @@ from rdflib.namespace import DCTERMS, RDF
 
 from kg.errors import BadInput, DataProblem
 from kg.namespaces import DATA, INFERRED_GRAPH, META_GRAPH, QIKG, SHARED_GRAPH, study_graph
+from kg.reasoning import keep_current
 from kg.sheets.read import read_tables
 from kg.sheets.to_rdf import Batch, Progress, study_iri, tables_to_batch
 from kg.store import Store
@@ -207,8 +208,12 @@ def commit_batch(
     if dry_run:
         return result
     graphs = batch.named_graphs()
+    written = list(graphs)
     graphs[str(META_GRAPH)] = inferred_stale_flag()
-    store.replace_graphs(graphs, extend={str(SHARED_GRAPH): batch.shared.serialize(format="nt")})
+    with keep_current(store, written, extended=[str(SHARED_GRAPH)]):
+        store.replace_graphs(
+            graphs, extend={str(SHARED_GRAPH): batch.shared.serialize(format="nt")}
+        )
     result.committed = True
     return result
 

@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kg.concepts import sparql_iri
+from kg.concepts import sparql_iri, system_of
 from kg.findings import citation
 from kg.namespaces import curie, sparql_prefixes
 from kg.store import Store
@@ -178,8 +178,15 @@ def _describe(store: Store, iris: list[str], include_inferred: bool) -> list[Nod
     for r in rows:
         iri = r["n"] or ""
         kind = kind_names[int(r["r"])] if r["r"] else "external"
-        found[iri] = Node(iri, _label(kind, r) or curie(iri), kind, r["tip"] or "")
-    return [found.get(i, Node(i, curie(i), "external")) for i in iris]
+        found[iri] = Node(iri, _label(kind, r) or _external(iri), kind, r["tip"] or "")
+    return [found.get(i, Node(i, _external(i), "external")) for i in iris]
+
+
+def _external(iri: str) -> str:
+    """A name for a node the graph has no label for: its vocabulary and code, else its CURIE."""
+    short = curie(iri)
+    system = system_of(iri)
+    return f"{system} {short.split(':', 1)[1]}" if system not in ("external", "qikg") else short
 
 
 def _label(kind: str, row: dict[str, str | None]) -> str | None:
@@ -192,9 +199,12 @@ def _label(kind: str, row: dict[str, str | None]) -> str | None:
     return row["label"]
 
 
-def to_dot(hood: Neighbourhood, href: Callable[[Node], str] | None = None) -> str:
-    """Graphviz DOT text for a neighbourhood: nodes filled by kind, the centre outlined, and each
-    node linking to ``href(node)`` when given.
+def to_dot(
+    hood: Neighbourhood, href: Callable[[Node], str] | None = None, edge_labels: bool = True
+) -> str:
+    """Graphviz DOT text for a neighbourhood: nodes filled by kind, the centre outlined, each
+    node linking to ``href(node)`` when given; links are named on hover, and on the picture too
+    with ``edge_labels``.
 
     >>> hood = Neighbourhood("urn:a", [Node("urn:a", 'say "hi"', "finding")], [])
     >>> 'label="say \\\\"hi\\\\""' in to_dot(hood)
@@ -202,12 +212,12 @@ def to_dot(hood: Neighbourhood, href: Callable[[Node], str] | None = None) -> st
     """
     lines = [
         "digraph neighbourhood {",
-        '  graph [layout=neato, overlap=false, splines=true, sep="+8", outputorder=edgesfirst,'
-        ' bgcolor="transparent", fontname="Helvetica"];',
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11,'
-        ' color="#555555", penwidth=1, margin="0.12,0.06"];',
-        '  edge [fontname="Helvetica", fontsize=9, color="#888888", fontcolor="#555555",'
-        " arrowsize=0.6];",
+        '  graph [layout=twopi, root=n0, ranksep=1.1, overlap=false, splines=true, sep="+4",'
+        ' outputorder=edgesfirst, bgcolor="transparent", fontname="Helvetica"];',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=9,'
+        ' color="#555555", penwidth=1, margin="0.08,0.04", height=0.3];',
+        '  edge [fontname="Helvetica", fontsize=7, color="#999999", fontcolor="#666666",'
+        " arrowsize=0.5];",
     ]
     ids = {n.iri: f"n{i}" for i, n in enumerate(hood.nodes)}
     for n in hood.nodes:
@@ -217,12 +227,13 @@ def to_dot(hood: Neighbourhood, href: Callable[[Node], str] | None = None) -> st
             "tooltip": f"{n.kind}: {n.label}" + (f"\n\n{n.tooltip}" if n.tooltip else ""),
         }
         if n.iri == hood.centre:
-            attrs.update(penwidth="3", color="#222222", fontsize="13")
+            attrs.update(penwidth="2.5", color="#222222")
         if href is not None:
             attrs.update(URL=href(n), target="_self")
         lines.append(f"  {ids[n.iri]} [{_attrs(attrs)}];")
     for e in hood.edges:
-        lines.append(f"  {ids[e.source]} -> {ids[e.target]} [{_attrs({'label': e.label})}];")
+        attrs = {"tooltip": e.label, **({"label": e.label} if edge_labels else {})}
+        lines.append(f"  {ids[e.source]} -> {ids[e.target]} [{_attrs(attrs)}];")
     lines.append("}")
     return "\n".join(lines)
 

@@ -233,7 +233,9 @@ def test_rebuild_and_import_while_another_process_keeps_querying(fresh_store_pat
     build = subprocess.run([*qikg, "build"], capture_output=True, text=True, timeout=120)
     assert build.returncode == 0, build.stderr
     sheet = write_sheet(tmp_path / "s.xlsx")
-    imported = subprocess.run([*qikg, "import", str(sheet)], capture_output=True, text=True, timeout=120)
+    imported = subprocess.run(
+        [*qikg, "import", str(sheet)], capture_output=True, text=True, timeout=120
+    )
     assert imported.returncode == 0, imported.stderr
     out, _ = reader.communicate(timeout=60)
     assert reader.returncode == 0 and int(out) > 10

@@ -20,9 +20,10 @@ def test_docs_write_an_index_with_the_hierarchies_and_a_page_per_scheme(cli, tmp
     for link in index.xpath("//a/@href"):
         if not link.startswith(("http", "#")):
             assert (site / link).exists(), link
-    assert "qikg:Finding" in (site / "ontology.html").read_text() or "Finding" in (
-        site / "ontology.html"
-    ).read_text()
+    assert (
+        "qikg:Finding" in (site / "ontology.html").read_text()
+        or "Finding" in (site / "ontology.html").read_text()
+    )
     assert len(list(site.glob("scheme-*.html"))) >= 8
 
 

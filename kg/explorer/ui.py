@@ -20,7 +20,7 @@ from kg.explorer import page
 from kg.store import Store, default_location, open_store
 
 T = TypeVar("T")
-#: Seconds a remote store's answers are reused (an embedded store is watched through its generation).
+#: Seconds a remote store's answers are reused (an embedded store is watched by its generation).
 REMOTE_TTL = 30
 PAGE_SIZE = 25
 
@@ -47,7 +47,9 @@ def store_version(handle: Store) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=1024, ttl=3600)
-def _call(name: str, descriptor: str, version: str, args: tuple, kwargs: tuple, _fn: Callable) -> Any:
+def _call(
+    name: str, descriptor: str, version: str, args: tuple, kwargs: tuple, _fn: Callable
+) -> Any:
     return _fn(_open(descriptor), *args, **dict(kwargs))
 
 
@@ -55,7 +57,9 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``fn(store, *args, **kwargs)``, answered from the cache while the store is unchanged."""
     handle = store()
     name = f"{fn.__code__.co_filename}:{fn.__qualname__}"
-    return _call(name, handle.descriptor, store_version(handle), args, tuple(sorted(kwargs.items())), fn)
+    return _call(
+        name, handle.descriptor, store_version(handle), args, tuple(sorted(kwargs.items())), fn
+    )
 
 
 def require_data() -> None:
@@ -103,7 +107,9 @@ def inferred_toggle(key: str) -> bool:
         "stale": "The inferred graph is older than the data: run the reasoner to refresh it.",
         "current": "The inferred graph is up to date.",
     }[state]
-    return st.toggle("Include inferred", key=key, help=f"Also read triples a reasoner derived. {note}")
+    return st.toggle(
+        "Include inferred", key=key, help=f"Also read triples a reasoner derived. {note}"
+    )
 
 
 def pager(total: int, key: str, size: int = PAGE_SIZE) -> int:
@@ -124,14 +130,19 @@ def empty(message: str) -> None:
 
 def finding_link(ref: str, label: str | None = None) -> None:
     """A link to a finding's page (``study_id/finding_id``)."""
-    st.page_link(page("findings"), label=label or ref, icon=":material/description:",
-                 query_params={"finding": ref})
+    st.page_link(
+        page("findings"),
+        label=label or ref,
+        icon=":material/description:",
+        query_params={"finding": ref},
+    )
 
 
 def concept_link(iri: str, label: str) -> None:
     """A link to a concept's page in the ontology browser."""
-    st.page_link(page("ontology"), label=label, icon=":material/label:",
-                 query_params={"concept": iri})
+    st.page_link(
+        page("ontology"), label=label, icon=":material/label:", query_params={"concept": iri}
+    )
 
 
 def graph_link(iri: str, label: str = "Show in the graph view") -> None:
@@ -140,7 +151,7 @@ def graph_link(iri: str, label: str = "Show in the graph view") -> None:
 
 
 def finding_list(items: Iterable[tuple[str, str, str]]) -> None:
-    """Findings as linked rows: (``study_id/finding_id``, statement, a note such as shared concepts)."""
+    """Findings as linked rows of (``study_id/finding_id``, statement, a note under it)."""
     for ref, statement, note in items:
         with st.container(border=True):
             left, right = st.columns([1, 4], vertical_alignment="top")

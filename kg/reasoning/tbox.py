@@ -3,7 +3,8 @@
 The entailments qikg materialises (docs/reasoning.md) are fixed by a few kinds of axiom:
 ``rdfs:subClassOf``/``owl:equivalentClass`` between named classes, ``rdfs:domain``/``rdfs:range``
 with a named class, and the property axioms ``rdfs:subPropertyOf``, ``owl:equivalentProperty``,
-``owl:inverseOf``, ``owl:SymmetricProperty`` and ``owl:TransitiveProperty``. ``TBox`` holds their
+``owl:inverseOf``, ``owl:SymmetricProperty``, ``owl:TransitiveProperty`` and
+``owl:propertyChainAxiom``. ``TBox`` holds their
 closure, so the SPARQL engine can write each entailment as one pattern and every engine's output
 can be cut down to the same profile.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import rdflib
+import rdflib.collection
 from rdflib.namespace import OWL, RDF, RDFS
 
 from kg.namespaces import ONTOLOGY_GRAPH
@@ -39,12 +41,14 @@ class TBox:
     transitive: frozenset[IRI]
     domains: dict[IRI, frozenset[IRI]]
     ranges: dict[IRI, frozenset[IRI]]
+    disjoint: frozenset[tuple[IRI, IRI]]
+    chains: dict[IRI, list[tuple[Role, ...]]]
     entities: frozenset[IRI]
 
     @classmethod
     def from_store(cls, store: Store) -> TBox:
         """Read the ontology graph of a store."""
-        if str(ONTOLOGY_GRAPH) not in store.graph_sizes():
+        if str(ONTOLOGY_GRAPH) not in store.graph_names():
             return cls.from_graph(rdflib.Graph())
         text = store.dump("nt", str(ONTOLOGY_GRAPH)).decode()
         return cls.from_graph(rdflib.Graph().parse(data=text, format="nt"))
@@ -83,7 +87,7 @@ class TBox:
         for a, b in pairs(OWL.equivalentClass, classes):
             up[a].add(b)
             up[b].add(a)
-        superclasses = {c: frozenset(_reach(c, up) - {c}) for c in classes}
+        superclasses = {c: frozenset(reach(c, up) - {c}) for c in classes}
 
         edges: dict[Role, set[Role]] = defaultdict(set)
         for p, q in pairs(RDFS.subPropertyOf, properties):
@@ -101,7 +105,7 @@ class TBox:
             edges[(p, False)].add((p, True))
             edges[(p, True)].add((p, False))
         implied = {
-            (p, inverted): frozenset(_reach((p, inverted), edges))
+            (p, inverted): frozenset(reach((p, inverted), edges))
             for p in properties
             for inverted in ((False, True) if p in objects else (False,))
         }
@@ -123,6 +127,19 @@ class TBox:
                     found[str(p)] |= {str(c), *superclasses[str(c)]}
             return {p: frozenset(cs) for p, cs in found.items()}
 
+        disjoint = set(pairs(OWL.disjointWith, classes))
+        for axiom in graph.subjects(RDF.type, OWL.AllDisjointClasses):
+            for members in graph.objects(axiom, OWL.members):
+                listed = [str(c) for c in rdflib.collection.Collection(graph, members)]
+                disjoint |= {(a, b) for a in listed for b in listed if a != b}
+        disjoint |= {(b, a) for a, b in disjoint}
+
+        chains: dict[IRI, list[tuple[Role, ...]]] = defaultdict(list)
+        for prop, members in graph.subject_objects(OWL.propertyChainAxiom):
+            chain = tuple(_role(graph, m) for m in rdflib.collection.Collection(graph, members))
+            if str(prop) in objects and all(r[0] in objects for r in chain):
+                chains[str(prop)].append(chain)
+
         entities = classes | properties | named(OWL.AnnotationProperty) | named(OWL.Ontology)
         return cls(
             classes=frozenset(classes),
@@ -133,6 +150,8 @@ class TBox:
             transitive=frozenset(transitive),
             domains=upward(RDFS.domain),
             ranges=upward(RDFS.range),
+            disjoint=frozenset((a, b) for a, b in disjoint if a in classes and b in classes),
+            chains=dict(chains),
             entities=frozenset(entities),
         )
 
@@ -191,7 +210,13 @@ class TBox:
         return sorted({cls} | {c for c, sup in self.superclasses.items() if cls in sup})
 
 
-def _reach(start: T, edges: Mapping[T, Iterable[T]]) -> set[T]:
+def _role(graph: rdflib.Graph, node: rdflib.term.Node) -> Role:
+    """A property chain member: a property, or ``[ owl:inverseOf p ]`` for its inverse."""
+    inverse = graph.value(node, OWL.inverseOf) if isinstance(node, rdflib.BNode) else None
+    return (str(inverse), True) if inverse is not None else (str(node), False)
+
+
+def reach(start: T, edges: Mapping[T, Iterable[T]]) -> set[T]:
     """Every node reachable from ``start`` (``start`` included)."""
     seen = {start}
     todo = [start]

@@ -30,8 +30,13 @@ def long_frame(matrix: Matrix) -> pd.DataFrame:
     citations = dict(matrix.studies)
     return pd.DataFrame(
         [
-            {"study_id": sid, "study": f"{citations[sid]} ({sid})", "concept_iri": iri,
-             "concept": names[iri], "findings": matrix.counts.get((sid, iri), 0)}
+            {
+                "study_id": sid,
+                "study": f"{citations[sid]} ({sid})",
+                "concept_iri": iri,
+                "concept": names[iri],
+                "findings": matrix.counts.get((sid, iri), 0),
+            }
             for sid, _ in matrix.studies
             for iri, _ in matrix.concepts
         ]
@@ -42,23 +47,39 @@ def heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     """The matrix as coloured cells with their counts; a click selects a cell."""
     cell = alt.selection_point(name="cell", fields=["study_id", "concept_iri"], on="click")
     base = alt.Chart(frame).encode(
-        x=alt.X("concept:N", sort=list(dict.fromkeys(frame["concept"])), title=None,
-                axis=alt.Axis(labelAngle=-40, labelLimit=200, orient="top")),
-        y=alt.Y("study:N", sort=list(dict.fromkeys(frame["study"])), title=None,
-                axis=alt.Axis(labelLimit=260)),
+        x=alt.X(
+            "concept:N",
+            sort=list(dict.fromkeys(frame["concept"])),
+            title=None,
+            axis=alt.Axis(labelAngle=-40, labelLimit=200, orient="top"),
+        ),
+        y=alt.Y(
+            "study:N",
+            sort=list(dict.fromkeys(frame["study"])),
+            title=None,
+            axis=alt.Axis(labelLimit=260),
+        ),
     )
     top = max(int(frame["findings"].max()), 1)
-    cells = base.mark_rect(stroke="#ffffff", strokeWidth=1).encode(
-        color=alt.Color("findings:Q", scale=alt.Scale(scheme="blues", domain=[0, top]),
-                        legend=alt.Legend(title="findings")),
-        opacity=alt.condition(cell, alt.value(1.0), alt.value(0.45)),
-        tooltip=["study:N", "concept:N", "findings:Q"],
-    ).add_params(cell)
+    shade = alt.Color(
+        "findings:Q",
+        scale=alt.Scale(scheme="blues", domain=[0, top]),
+        legend=alt.Legend(title="findings"),
+    )
+    cells = (
+        base.mark_rect(stroke="#ffffff", strokeWidth=1)
+        .encode(
+            color=alt.condition(alt.datum.findings > 0, shade, alt.value("#f1f3f6")),
+            opacity=alt.condition(cell, alt.value(1.0), alt.value(0.45)),
+            tooltip=["study:N", "concept:N", "findings:Q"],
+        )
+        .add_params(cell)
+    )
     counts = base.mark_text(fontSize=12).encode(
         text=alt.condition(alt.datum.findings > 0, "findings:Q", alt.value("")),
         color=alt.condition(alt.datum.findings > top / 2, alt.value("white"), alt.value("black")),
     )
-    return (cells + counts).properties(width=alt.Step(38), height=alt.Step(30))
+    return (cells + counts).properties(width=alt.Step(44), height=alt.Step(30))
 
 
 def remember_click(event: object, frame: pd.DataFrame) -> None:
@@ -74,47 +95,70 @@ def remember_click(event: object, frame: pd.DataFrame) -> None:
         st.session_state["compare_concept"] = clicked[1]
 
 
-ui.header(
-    "Compare",
-    "How many findings of each study are coded with each concept: the qualitative comparison "
-    "table. Click a cell, or pick a study and a concept, to read the findings behind it.",
-)
-top_left, top_right = st.columns([4, 1], vertical_alignment="bottom")
-with top_left:
-    columns = st.segmented_control(
-        "Columns", list(COLUMNS), format_func=COLUMNS.__getitem__, default="professional_groups",
-        key="compare_columns",
-    ) or "professional_groups"
-with top_right:
+def main() -> None:
+    """Draw the page."""
+    ui.header(
+        "Compare",
+        "How many findings of each study are coded with each concept: the qualitative comparison "
+        "table. Click a cell, or pick a study and a concept, to read the findings behind it.",
+    )
+    columns = (
+        st.segmented_control(
+            "Columns",
+            list(COLUMNS),
+            format_func=COLUMNS.__getitem__,
+            default="professional_groups",
+            key="compare_columns",
+        )
+        or "professional_groups"
+    )
     inferred = ui.inferred_toggle("compare_inferred")
-matrix = ui.cached(compare, columns, include_inferred=inferred)
-if not matrix.concepts or not matrix.studies:
-    ui.empty(f"No finding is coded with {COLUMNS[columns].lower()} yet.")
-    st.stop()
-frame = long_frame(matrix)
-event = st.altair_chart(heatmap(frame), on_select="rerun", key=f"compare_chart_{columns}")
-remember_click(event, frame)
-st.download_button(
-    "Download the matrix (CSV)",
-    pd.DataFrame(matrix.rows()).to_csv(index=False).encode(),
-    file_name=f"qikg-compare-{columns}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-)
+    matrix = ui.cached(compare, columns, include_inferred=inferred)
+    if not matrix.concepts or not matrix.studies:
+        ui.empty(f"No finding is coded with {COLUMNS[columns].lower()} yet.")
+        return
+    frame = long_frame(matrix)
+    event = st.altair_chart(
+        heatmap(frame), on_select="rerun", key=f"compare_chart_{columns}", width="content"
+    )
+    remember_click(event, frame)
+    st.download_button(
+        "Download the matrix (CSV)",
+        pd.DataFrame(matrix.rows()).to_csv(index=False).encode(),
+        file_name=f"qikg-compare-{columns}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
 
-st.subheader("Findings behind a cell")
-studies = dict.fromkeys(frame["study_id"])
-concepts = dict(zip(frame["concept_iri"], frame["concept"], strict=True))
-citations = dict(zip(frame["study_id"], frame["study"], strict=True))
-if st.session_state.get("compare_concept") not in concepts:
-    st.session_state.pop("compare_concept", None)
-left, right = st.columns(2)
-study = left.selectbox("Study", list(studies), format_func=citations.__getitem__, key="compare_study",
-                       index=None, placeholder="choose a study")
-concept = right.selectbox("Concept", list(concepts), format_func=concepts.__getitem__,
-                          key="compare_concept", index=None, placeholder="choose a concept")
-if study and concept:
-    rows = ui.cached(findings_for, study, columns, concept)
-    if not rows:
-        ui.empty(f"{citations[study]} has no finding coded with {concepts[concept]}.")
-    ui.finding_list((f"{study}/{r['fid']}", r["statement"] or "", "") for r in rows)
+    st.subheader("Findings behind a cell")
+    studies = dict.fromkeys(frame["study_id"])
+    concepts = dict(zip(frame["concept_iri"], frame["concept"], strict=True))
+    citations = dict(zip(frame["study_id"], frame["study"], strict=True))
+    if st.session_state.get("compare_concept") not in concepts:
+        st.session_state.pop("compare_concept", None)
+    left, right = st.columns(2)
+    study = left.selectbox(
+        "Study",
+        list(studies),
+        format_func=citations.__getitem__,
+        key="compare_study",
+        index=None,
+        placeholder="choose a study",
+    )
+    concept = right.selectbox(
+        "Concept",
+        list(concepts),
+        format_func=concepts.__getitem__,
+        key="compare_concept",
+        index=None,
+        placeholder="choose a concept",
+    )
+    if study and concept:
+        rows = ui.cached(findings_for, study, columns, concept)
+        if not rows:
+            ui.empty(f"{citations[study]} has no finding coded with {concepts[concept]}.")
+        ui.finding_list((f"{study}/{r['fid']}", r["statement"] or "", "") for r in rows)
+
+
+if __name__ == "__main__":
+    main()

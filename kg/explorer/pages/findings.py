@@ -1,24 +1,40 @@
 """Findings: faceted filters and full-text search, and one finding's page with related findings."""
 
-import pandas as pd
 import streamlit as st
 
 from kg.explorer import ui
-from kg.findings import FACETS, FindingDetail, FindingFilters, facet_options, finding, search_findings
+from kg.findings import (
+    FACETS,
+    FindingDetail,
+    FindingFilters,
+    facet_options,
+    finding,
+    search_findings,
+)
 from kg.linking import related
+
+
+def back_to_list() -> None:
+    """Leave a finding's page for the list (a button callback)."""
+    st.query_params.pop("finding", None)
 
 
 def clear_filters() -> None:
     """Reset every filter (a button callback)."""
     for key in [*FACETS, "text"]:
         st.session_state.pop(f"filter_{key}", None)
+    back_to_list()
 
 
 def filters_sidebar(include_inferred: bool) -> FindingFilters:
     """The filter widgets; returns the choices made."""
     options = ui.cached(facet_options, include_inferred=include_inferred)
-    text = st.text_input("Search statements and quotes", key="filter_text",
-                         placeholder="e.g. engagement, bottom-up")
+    text = st.text_input(
+        "Search statements and quotes",
+        key="filter_text",
+        placeholder="e.g. engagement, bottom-up",
+        on_change=back_to_list,
+    )
     chosen: dict[str, tuple[str, ...]] = {}
     for key, facet in FACETS.items():
         found = options[key]
@@ -30,6 +46,7 @@ def filters_sidebar(include_inferred: bool) -> FindingFilters:
             key=f"filter_{key}",
             disabled=not found,
             placeholder="any" if found else "none coded yet",
+            on_change=back_to_list,
         )
         chosen[key] = tuple(picked)
     st.button("Clear filters", on_click=clear_filters, icon=":material/filter_alt_off:")
@@ -51,7 +68,9 @@ def finding_page(detail: FindingDetail) -> None:
         st.caption("No verbatim quote is recorded for this finding.")
     for q in detail.quotes:
         st.markdown("> " + q.text.replace("\n", "\n> "))
-        where = [part for part in (q.location, q.participant and f"participant {q.participant}") if part]
+        where = [
+            part for part in (q.location, q.participant and f"participant {q.participant}") if part
+        ]
         source = f"[{ui.doi_text(q.source) or q.source}]({q.source})" if q.source else ""
         st.caption(" · ".join([*where, source]) or "source not recorded")
     st.markdown("**Coded with**")
@@ -64,16 +83,12 @@ def finding_page(detail: FindingDetail) -> None:
             for code in (c for c in detail.codes if c.property == prop):
                 ui.concept_link(code.iri, code.label)
     st.markdown("**Provenance**")
-    provenance = {
-        "coded by": detail.coder or "—",
-        "coded on": detail.coded_on or "—",
-        "derived from": detail.derived_from or "—",
-        "IRI": detail.iri,
-    }
-    st.dataframe(
-        pd.DataFrame({"": list(provenance), "value": list(provenance.values())}),
-        hide_index=True,
-        column_config={"value": st.column_config.TextColumn(width="large")},
+    source = detail.derived_from
+    source_md = f"[{ui.doi_text(source) or source}]({source})" if source else "—"
+    st.markdown(
+        f"- coded by **{detail.coder or 'unknown'}** on {detail.coded_on or 'an unknown date'}\n"
+        f"- derived from {source_md}\n"
+        f"- IRI `{detail.iri}`"
     )
     for note in detail.notes:
         st.caption(note)
@@ -88,56 +103,46 @@ def finding_page(detail: FindingDetail) -> None:
 
 
 def results(filters: FindingFilters, include_inferred: bool) -> None:
-    """The page of matching findings, as a table whose rows open a finding."""
+    """The page of matching findings, each linking to its own page."""
     total = ui.cached(search_findings, filters, limit=0, include_inferred=include_inferred).total
     if not total:
         ui.empty("No findings match these filters. Remove a filter or change the search words.")
         return
     st.markdown("**1** finding matches" if total == 1 else f"**{total}** findings match")
     offset = ui.pager(total, key="findings_page")
-    found = ui.cached(search_findings, filters, limit=ui.PAGE_SIZE, offset=offset,
-                      include_inferred=include_inferred)
-    table = pd.DataFrame(
-        {
-            "finding": [r.ref for r in found.rows],
-            "theme": [r.theme for r in found.rows],
-            "statement": [r.statement for r in found.rows],
-        }
+    found = ui.cached(
+        search_findings,
+        filters,
+        limit=ui.PAGE_SIZE,
+        offset=offset,
+        include_inferred=include_inferred,
     )
-    event = st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key=f"findings_table_{hash(filters)}_{offset}",
-        column_config={"statement": st.column_config.TextColumn(width="large")},
-    )
-    rows = event.selection.rows
-    if rows:
-        ref = found.rows[rows[0]].ref
-        if st.session_state.get("picked_finding") != ref:
-            st.session_state["picked_finding"] = ref
-            st.query_params["finding"] = ref
-    st.caption("Select a row to open the finding.")
+    ui.finding_list((r.ref, r.statement, r.theme) for r in found.rows)
 
 
-ui.header(
-    "Findings",
-    "Narrow the coded findings by study and by what they are coded with, or search their "
-    "statements and quotes. Choosing a broader concept also finds findings coded below it.",
-)
-with st.sidebar:
-    st.subheader("Filters")
-    inferred = ui.inferred_toggle("findings_inferred")
-    chosen = filters_sidebar(inferred)
-results(chosen, inferred)
-ref = st.query_params.get("finding")
-if ref:
-    st.divider()
-    with ui.guard():
-        detail = ui.cached(finding, ref, include_inferred=inferred)
-        if detail is None:
-            st.warning(f"The graph has no finding {ref}.")
-        else:
-            finding_page(detail)
+def main() -> None:
+    """Draw the page."""
+    ui.header(
+        "Findings",
+        "Narrow the coded findings by study and by what they are coded with, or search their "
+        "statements and quotes. Choosing a broader concept also finds findings coded below it.",
+    )
+    with st.sidebar:
+        st.subheader("Filters")
+        inferred = ui.inferred_toggle("findings_inferred")
+        chosen = filters_sidebar(inferred)
+    ref = st.query_params.get("finding")
+    if not ref:
+        results(chosen, inferred)
+    else:
+        st.button("All findings", on_click=back_to_list, icon=":material/arrow_back:")
+        with ui.guard():
+            detail = ui.cached(finding, ref, include_inferred=inferred)
+            if detail is None:
+                st.warning(f"The graph has no finding {ref}.")
+            else:
+                finding_page(detail)
+
+
+if __name__ == "__main__":
+    main()

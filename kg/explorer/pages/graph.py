@@ -16,6 +16,8 @@ from kg.findings import FindingFilters, search_findings, studies
 from kg.neighbourhood import COLOURS, Neighbourhood, Node, neighbourhood, to_dot
 
 KINDS_OF_CENTRE = ("Concept", "Finding", "Study")
+#: Links are named on the picture only while there are this few; always on hover.
+EDGE_LABELS_UP_TO = 30
 
 
 def forget_click() -> None:
@@ -29,24 +31,50 @@ def recentre() -> None:
 
 
 def pick_centre() -> str | None:
-    """The pickers for a concept, finding or study; returns the chosen node's IRI."""
-    kind = st.segmented_control("Centre on a", KINDS_OF_CENTRE, default="Concept", key="graph_kind",
-                                on_change=forget_click) or "Concept"
+    """The pickers for a concept, finding or study, in one row; returns the chosen node's IRI."""
+    kind_col, first, second = st.columns([3, 4, 4], vertical_alignment="bottom")
+    kind = kind_col.radio(
+        "Centre on a", KINDS_OF_CENTRE, key="graph_kind", horizontal=True, on_change=forget_click
+    )
     if kind == "Concept":
-        names = {e.iri: f"{e.text} · {e.kind}" for e in ui.cached(label_index)
-                 if e.preferred and e.lang in ("", "en")}
+        names = {
+            e.iri: f"{e.text} · {e.kind}"
+            for e in ui.cached(label_index)
+            if e.preferred and e.lang in ("", "en")
+        }
         ordered = sorted(names, key=lambda i: names[i].casefold())
-        return st.selectbox("Concept", ordered, format_func=names.__getitem__, key="graph_concept",
-                            on_change=forget_click, index=None, placeholder="type to find a concept")
+        return first.selectbox(
+            "Concept",
+            ordered,
+            format_func=names.__getitem__,
+            key="graph_concept",
+            on_change=forget_click,
+            index=None,
+            placeholder="type to find a concept",
+        )
     found = {s.iri: f"{s.citation} ({s.study_id})" for s in ui.cached(studies)}
-    study = st.selectbox("Study", list(found), format_func=found.__getitem__, key="graph_study",
-                         on_change=forget_click, index=None, placeholder="choose a study")
+    study = first.selectbox(
+        "Study",
+        list(found),
+        format_func=found.__getitem__,
+        key="graph_study",
+        on_change=forget_click,
+        index=None,
+        placeholder="choose a study",
+    )
     if kind == "Study" or study is None:
         return study
     rows = ui.cached(search_findings, FindingFilters(studies=(study,)), limit=500).rows
     labels = {r.iri: f"{r.finding_id}: {r.statement[:90]}" for r in rows}
-    return st.selectbox("Finding", list(labels), format_func=labels.__getitem__, key="graph_finding",
-                        on_change=forget_click, index=None, placeholder="choose a finding")
+    return second.selectbox(
+        "Finding",
+        list(labels),
+        format_func=labels.__getitem__,
+        key="graph_finding",
+        on_change=forget_click,
+        index=None,
+        placeholder="choose a finding",
+    )
 
 
 def number_param(name: str, default: int, low: int, high: int) -> int:
@@ -69,46 +97,71 @@ def legend(hood: Neighbourhood) -> str:
     chips = "".join(
         f'<span style="display:inline-block;margin:0 .8em .3em 0;white-space:nowrap">'
         f'<span style="display:inline-block;width:.9em;height:.9em;border:1px solid #555;'
-        f'border-radius:3px;vertical-align:-.1em;background:{COLOURS[k]}"></span> {html.escape(k)}</span>'
+        f'border-radius:3px;vertical-align:-.1em;background:{COLOURS[k]}"></span> '
+        f"{html.escape(k)}</span>"
         for k in hood.kinds()
     )
     return f'<div style="font-size:.85em">{chips}</div>'
 
 
-ui.header(
-    "Graph",
-    "The neighbourhood of a concept, finding or study: what it is linked to, one or two steps "
-    "away. Click a node to centre the view on it; hover over one to read it.",
-)
-controls, view = st.columns([1, 3], gap="large")
-with controls:
+def main() -> None:
+    """Draw the page."""
+    ui.header(
+        "Graph",
+        "The neighbourhood of a concept, finding or study: what it is linked to, one or two steps "
+        "away. Click a node to centre the view on it; hover over one to read it.",
+    )
     picked = pick_centre()
-    depth = st.segmented_control("Depth", [1, 2], default=number_param("depth", 1, 1, 2),
-                                 key="graph_depth") or 1
-    cap = st.slider("Most nodes", 10, 200, number_param("cap", 60, 10, 200), step=10,
-                    key="graph_cap")
-    inferred = ui.inferred_toggle("graph_inferred")
-centre = st.query_params.get("node") or picked
-with view:
+    depth_col, cap_col, inferred_col = st.columns([3, 4, 4], vertical_alignment="bottom")
+    depth = (
+        depth_col.segmented_control(
+            "Depth", [1, 2], default=number_param("depth", 1, 1, 2), key="graph_depth"
+        )
+        or 1
+    )
+    cap = cap_col.slider(
+        "Most nodes", 10, 200, number_param("cap", 60, 10, 200), step=10, key="graph_cap"
+    )
+    with inferred_col:
+        inferred = ui.inferred_toggle("graph_inferred")
+    centre = st.query_params.get("node") or picked
     if not centre:
-        st.info("Choose a concept, finding or study to see its neighbourhood.", icon=":material/hub:")
-        st.stop()
+        st.info(
+            "Choose a concept, finding or study to see its neighbourhood.", icon=":material/hub:"
+        )
+        return
     with ui.guard():
         hood = ui.cached(neighbourhood, centre, depth=depth, cap=cap, include_inferred=inferred)
         me = hood.nodes[0]
-        st.markdown(f"**{me.label}** · {me.kind} · {len(hood.nodes)} nodes, {len(hood.edges)} links")
+        st.markdown(
+            f"**{me.label}** · {me.kind} · {len(hood.nodes)} nodes, {len(hood.edges)} links"
+        )
         if hood.capped:
             st.warning(
                 f"Showing the first {cap} nodes only: the neighbourhood is larger. Raise "
-                "\"Most nodes\", choose depth 1, or centre on a narrower node.",
+                '"Most nodes", choose depth 1, or centre on a narrower node.',
                 icon=":material/filter_alt:",
             )
         if len(hood.nodes) == 1:
             ui.empty("Nothing in the graph is linked to this node.")
         else:
-            st.graphviz_chart(to_dot(hood, node_url(depth, cap)), width="stretch")
+            dot = to_dot(
+                hood, node_url(depth, cap), edge_labels=len(hood.edges) <= EDGE_LABELS_UP_TO
+            )
+            st.graphviz_chart(dot, width="content")
             st.html(legend(hood))
         others = {n.iri: f"{n.label} · {n.kind}" for n in hood.nodes[1:]}
         if others:
-            st.selectbox("Re-centre on", list(others), format_func=others.__getitem__, index=None,
-                         key="graph_recentre", on_change=recentre, placeholder="a node of this view")
+            st.selectbox(
+                "Re-centre on",
+                list(others),
+                format_func=others.__getitem__,
+                index=None,
+                key="graph_recentre",
+                on_change=recentre,
+                placeholder="a node of this view",
+            )
+
+
+if __name__ == "__main__":
+    main()

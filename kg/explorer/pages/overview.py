@@ -22,79 +22,94 @@ def bar_chart(frame: pd.DataFrame, category: str, title: str) -> alt.Chart:
     return (bars + counts).properties(height=alt.Step(22))
 
 
-ui.header(
-    "Overview",
-    "What the knowledge graph holds: coded studies, their findings, and the vocabulary they are "
-    "coded with.",
-)
-numbers = ui.cached(stats)
-cols = st.columns(5)
-for col, (label, key) in zip(
-    cols,
-    [("Studies", "studies"), ("Findings", "findings"), ("Quotes", "quotes"),
-     ("Concepts", "concepts"), ("Triples", "triples")],
-    strict=True,
-):
-    col.metric(label, f"{numbers[key]:,}")
+def main() -> None:
+    """Draw the page."""
+    ui.header(
+        "Overview",
+        "What the knowledge graph holds: coded studies, their findings, and the vocabulary they "
+        "are coded with.",
+    )
+    numbers = ui.cached(stats)
+    cols = st.columns(5)
+    for col, (label, key) in zip(
+        cols,
+        [
+            ("Studies", "studies"),
+            ("Findings", "findings"),
+            ("Quotes", "quotes"),
+            ("Concepts", "concepts"),
+            ("Triples", "triples"),
+        ],
+        strict=True,
+    ):
+        col.metric(label, f"{numbers[key]:,}")
 
-all_studies = ui.cached(studies)
-groups = ui.cached(facet_options)["professional_groups"]
-left, right = st.columns(2)
-with left:
+    all_studies = ui.cached(studies)
+    groups = ui.cached(facet_options)["professional_groups"]
+    left, right = st.columns(2)
+    with left:
+        if all_studies:
+            per_study = pd.DataFrame(
+                {
+                    "study": [s.citation for s in all_studies],
+                    "findings": [s.findings for s in all_studies],
+                }
+            )
+            st.altair_chart(bar_chart(per_study, "study", "Findings per study"), width="stretch")
+        else:
+            ui.empty("No studies yet: import a coding sheet on the Validate & import page.")
+    with right:
+        if groups:
+            per_group = pd.DataFrame(
+                {
+                    "professional group": [o.label for o in groups],
+                    "findings": [o.findings for o in groups],
+                }
+            )
+            st.altair_chart(
+                bar_chart(per_group, "professional group", "Findings per professional group"),
+                width="stretch",
+            )
+            st.caption("A finding counts for its professional group and every broader group.")
+        else:
+            ui.empty("No finding is coded with a professional group yet.")
+
+    st.subheader("Studies")
     if all_studies:
-        per_study = pd.DataFrame(
-            {"study": [s.citation for s in all_studies], "findings": [s.findings for s in all_studies]}
+        table = pd.DataFrame(
+            {
+                "study": [s.citation for s in all_studies],
+                "title": [s.title for s in all_studies],
+                "findings": [s.findings for s in all_studies],
+                "DOI": [s.doi for s in all_studies],
+                "design": [s.design for s in all_studies],
+                "country": [s.country for s in all_studies],
+                "id": [s.study_id for s in all_studies],
+            }
         )
-        st.altair_chart(bar_chart(per_study, "study", "Findings per study"), width="stretch")
-    else:
-        ui.empty("No studies yet: import a coding sheet on the Validate & import page.")
-with right:
-    if groups:
-        per_group = pd.DataFrame(
-            {"professional group": [o.label for o in groups], "findings": [o.findings for o in groups]}
-        )
-        st.altair_chart(
-            bar_chart(per_group, "professional group", "Findings per professional group"),
+        st.dataframe(
+            table,
+            hide_index=True,
             width="stretch",
+            column_config={
+                "title": st.column_config.TextColumn(width="large"),
+                "DOI": st.column_config.LinkColumn("DOI", display_text=r"https?://doi\.org/(.*)"),
+            },
         )
-        st.caption("A finding counts for its professional group and every broader group.")
+
+    st.subheader("Concepts by kind")
+    kinds = numbers["concepts_by_kind"]
+    if kinds:
+        names = {curie.split(":", 1)[1]: name for curie, name in KINDS.items()}
+        st.dataframe(
+            pd.DataFrame(
+                {"kind": [names.get(k, k) for k in kinds], "concepts": list(kinds.values())}
+            ).sort_values("concepts", ascending=False),
+            hide_index=True,
+        )
     else:
-        ui.empty("No finding is coded with a professional group yet.")
+        ui.empty("The store holds no concepts: is the ontology loaded?")
 
-st.subheader("Studies")
-if all_studies:
-    table = pd.DataFrame(
-        {
-            "citation": [s.citation for s in all_studies],
-            "title": [s.title for s in all_studies],
-            "year": [s.year for s in all_studies],
-            "country": [s.country for s in all_studies],
-            "design": [s.design for s in all_studies],
-            "findings": [s.findings for s in all_studies],
-            "DOI": [s.doi for s in all_studies],
-            "id": [s.study_id for s in all_studies],
-        }
-    )
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "DOI": st.column_config.LinkColumn("DOI", display_text=r"https?://doi\.org/(.*)"),
-            "year": st.column_config.NumberColumn(format="%d"),
-            "title": st.column_config.TextColumn(width="large"),
-        },
-    )
 
-st.subheader("Concepts by kind")
-kinds = numbers["concepts_by_kind"]
-if kinds:
-    names = {curie.split(":", 1)[1]: name for curie, name in KINDS.items()}
-    st.dataframe(
-        pd.DataFrame(
-            {"kind": [names.get(k, k) for k in kinds], "concepts": list(kinds.values())}
-        ).sort_values("concepts", ascending=False),
-        hide_index=True,
-    )
-else:
-    ui.empty("The store holds no concepts: is the ontology loaded?")
+if __name__ == "__main__":
+    main()

@@ -94,11 +94,14 @@ def show_result(result: QueryResult, names: dict[str, str], cap: int) -> None:
     count = len(result)
     st.markdown(
         f"**{count:,} {'row' if count == 1 else 'rows'}** in {result.elapsed * 1000:,.0f} ms"
-        if result.kind != "ask" else f"**Answer: {'yes' if result.boolean else 'no'}**"
+        if result.kind != "ask"
+        else f"**Answer: {'yes' if result.boolean else 'no'}**"
     )
     if result.truncated:
-        st.warning(f"Stopped at the row cap of {cap:,}: raise the cap or narrow the query.",
-                   icon=":material/content_cut:")
+        st.warning(
+            f"Stopped at the row cap of {cap:,}: raise the cap or narrow the query.",
+            icon=":material/content_cut:",
+        )
     if result.kind == "select":
         if count:
             st.dataframe(result_frame(result, names), hide_index=True, width="stretch")
@@ -110,38 +113,60 @@ def show_result(result: QueryResult, names: dict[str, str], cap: int) -> None:
         formats = [("Turtle", "ttl", "text/turtle"), ("JSON-LD", "jsonld", "application/ld+json")]
     else:
         formats = [("JSON", "json", "application/sparql-results+json")]
-    cols = st.columns(len(formats) + 2)
-    for col, (name, fmt, mime) in zip(cols, formats, strict=False):
-        col.download_button(f"Download {name}", result.serialize(fmt), file_name=f"qikg-results.{fmt}",
-                            mime=mime, icon=":material/download:")
+    row = st.container(horizontal=True)
+    for name, fmt, mime in formats:
+        row.download_button(
+            f"Download {name}",
+            result.serialize(fmt),
+            file_name=f"qikg-results.{fmt}",
+            mime=mime,
+            icon=":material/download:",
+        )
 
 
-ui.header(
-    "SPARQL",
-    "Ask the graph anything in SPARQL 1.1. The qikg prefixes are declared for you. The store is "
-    "read-only here: updates, LOAD and SERVICE are refused.",
-)
-questions = competency_questions()
-if questions:
-    st.selectbox("Competency questions", questions, format_func=lambda q: f"{q.name}: {q.question}",
-                 index=None, placeholder="load an example question into the editor",
-                 key="sparql_question", on_change=load_question)
-else:
-    st.caption("No competency questions are installed yet (ontology/queries/*.rq).")
-st.session_state.setdefault("sparql_text", st.session_state.get("sparql_saved", sparql_prefixes() + EXAMPLE))
-text = st.text_area("Query", key="sparql_text", height=340, on_change=save_text)
-left, middle, right, run_col = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
-cap = int(left.number_input("Row cap", 1, MAX_ROWS, 1000, step=100, key="sparql_cap"))
-seconds = int(middle.number_input("Time limit (s)", 1, MAX_SECONDS, 15, key="sparql_seconds"))
-with right:
-    inferred = ui.inferred_toggle("sparql_inferred")
-st.caption(f"Each query stops after {seconds} s and returns at most {cap:,} rows.")
-if run_col.button("Run query", type="primary", icon=":material/play_arrow:", width="stretch"):
-    st.session_state.pop("sparql_answer", None)
-    with ui.guard():
-        handle = ui.store()
-        result = handle.query(text, timeout=seconds, limit=cap, include_inferred=inferred)
-        iris = {t["value"] for row in result.bindings for t in row.values() if t["type"] == "uri"}
-        st.session_state["sparql_answer"] = (result, labels(handle, iris), cap)
-if "sparql_answer" in st.session_state:
-    show_result(*st.session_state["sparql_answer"])
+def main() -> None:
+    """Draw the page."""
+    ui.header(
+        "SPARQL",
+        "Ask the graph anything in SPARQL 1.1. The qikg prefixes are declared for you. The store "
+        "is read-only here: updates, LOAD and SERVICE are refused.",
+    )
+    questions = competency_questions()
+    if questions:
+        st.selectbox(
+            "Competency questions",
+            questions,
+            format_func=lambda q: f"{q.name}: {q.question}",
+            index=None,
+            placeholder="load an example question into the editor",
+            key="sparql_question",
+            on_change=load_question,
+        )
+    else:
+        st.caption("No competency questions are installed yet (ontology/queries/*.rq).")
+    st.session_state.setdefault(
+        "sparql_text", st.session_state.get("sparql_saved", sparql_prefixes() + EXAMPLE)
+    )
+    text = st.text_area("Query", key="sparql_text", height="content", on_change=save_text)
+    st.html("<style>.st-key-sparql_text textarea { font-family: ui-monospace, monospace; }</style>")
+    left, middle, right, run_col = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
+    cap = int(left.number_input("Row cap", 1, MAX_ROWS, 1000, step=100, key="sparql_cap"))
+    seconds = int(middle.number_input("Time limit (s)", 1, MAX_SECONDS, 15, key="sparql_seconds"))
+    with right:
+        inferred = ui.inferred_toggle("sparql_inferred")
+    st.caption(f"Each query stops after {seconds} s and returns at most {cap:,} rows.")
+    if run_col.button("Run query", type="primary", icon=":material/play_arrow:", width="stretch"):
+        st.session_state.pop("sparql_answer", None)
+        with ui.guard():
+            handle = ui.store()
+            result = handle.query(text, timeout=seconds, limit=cap, include_inferred=inferred)
+            iris = {
+                t["value"] for row in result.bindings for t in row.values() if t["type"] == "uri"
+            }
+            st.session_state["sparql_answer"] = (result, labels(handle, iris), cap)
+    if "sparql_answer" in st.session_state:
+        show_result(*st.session_state["sparql_answer"])
+
+
+if __name__ == "__main__":
+    main()

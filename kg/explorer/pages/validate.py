@@ -1,0 +1,162 @@
+"""Validate & import: check a coding sheet or RDF file against the shapes, then import it.
+
+Nothing is imported unless the file has no violations, and the import is all or nothing.
+"""
+
+import hashlib
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from kg.errors import DataProblem
+from kg.explorer import ui
+from kg.importer import check_path, import_path
+from kg.sheets.template import write_template
+from kg.store import Store
+from kg.validate import Report
+from kg.vocabulary import Vocabulary
+
+#: Largest upload accepted, in megabytes, unless ``server.maxUploadSize`` sets a lower limit.
+MAX_UPLOAD_MB = 50
+UPLOAD_TYPES = ["xlsx", "xlsm", "zip", "ttl", "trig", "jsonld", "nt", "nq"]
+
+
+def template_bytes(store: Store) -> bytes:
+    """The coding-sheet template workbook, with the labels the store's vocabulary allows."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "qikg-coding-sheet.xlsx"
+        write_template(path, Vocabulary.from_store(store))
+        return path.read_bytes()
+
+
+@contextmanager
+def saved(name: str, data: bytes) -> Iterator[Path]:
+    """The upload as a file of its own name in a private temporary folder."""
+    safe = re.sub(r"[^\w.-]", "_", Path(name).name) or "upload"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / safe
+        path.write_bytes(data)
+        yield path
+
+
+def problems_frame(report: Report) -> pd.DataFrame:
+    """The report as a table: severity, where in the file, which finding or study, and what."""
+    return pd.DataFrame(
+        {
+            "severity": [p.severity for p in report.problems],
+            "where": [p.source or "" for p in report.problems],
+            "finding or study": [p.finding or p.study or "" for p in report.problems],
+            "message": [p.message for p in report.problems],
+        }
+    )
+
+
+def show_report(report: Report) -> None:
+    """The summary line, coloured by outcome, and the problems table."""
+    summary = report.summary()
+    if not report.conforms:
+        st.error(
+            f"Nothing can be imported: {summary}. Fix the violations and upload again.",
+            icon=":material/block:",
+        )
+    elif report.problems:
+        st.warning(
+            f"Ready to import: {summary} (warnings and notes do not block an import).",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.success(f"Ready to import: {summary}.", icon=":material/check_circle:")
+    if report.problems:
+        st.dataframe(
+            problems_frame(report),
+            hide_index=True,
+            width="stretch",
+            column_config={"message": st.column_config.TextColumn(width="large")},
+        )
+
+
+def checked(name: str, data: bytes) -> Report:
+    """The validation report of an upload, kept for this session until the file or store changes."""
+    key = (hashlib.sha256(data).hexdigest(), ui.store_version(ui.store()))
+    memo = st.session_state.get("validate_memo")
+    if memo is None or memo[0] != key:
+        with st.spinner("Checking the file against the shapes…"), saved(name, data) as path:
+            memo = (key, check_path(ui.store(), path))
+        st.session_state["validate_memo"] = memo
+    return memo[1]
+
+
+def import_upload(name: str, data: bytes, replace: bool) -> None:
+    """Import a checked upload; report what was imported, or why not."""
+    try:
+        with st.spinner("Importing…"), saved(name, data) as path:
+            result = import_path(ui.store(), path, replace=replace)
+    except DataProblem as exc:
+        problems = getattr(exc, "report", None)
+        if problems is None:
+            st.error(str(exc), icon=":material/block:")
+        else:
+            show_report(problems)
+        return
+    replaced = f" (replaced: {', '.join(result.replaced)})" if result.replaced else ""
+    studies = ", ".join(result.studies)
+    st.success(
+        f"Imported {studies}: {result.findings} findings{replaced}.", icon=":material/task_alt:"
+    )
+
+
+def main() -> None:
+    """Draw the page."""
+    ui.header(
+        "Validate & import",
+        "Upload a coding sheet (.xlsx, or a .zip of studies.csv and findings.csv) or an RDF file "
+        "(.ttl, .trig, .jsonld) of one study. Every problem is reported by row and column; the "
+        "file is imported only when it has no violations.",
+    )
+    st.download_button(
+        "Download the coding-sheet template (.xlsx)",
+        ui.cached(template_bytes),
+        file_name="qikg-coding-sheet.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+    )
+    limit_mb = min(MAX_UPLOAD_MB, int(st.get_option("server.maxUploadSize")))
+    upload = st.file_uploader(
+        f"Coding sheet or RDF file (at most {limit_mb} MB)",
+        type=UPLOAD_TYPES,
+        max_upload_size=limit_mb,
+        key="validate_upload",
+    )
+    if upload is None:
+        st.info(
+            "Choose a file to check it. Nothing is imported until you press Import.",
+            icon=":material/upload_file:",
+        )
+        return
+    if upload.size > limit_mb * 1024 * 1024:
+        st.error(
+            f"{upload.name} is {upload.size / 2**20:.1f} MB; the limit is {limit_mb} MB. "
+            "Split the studies into smaller files.",
+            icon=":material/block:",
+        )
+        return
+    data = upload.getvalue()
+    with ui.guard():
+        report = checked(upload.name, data)
+        show_report(report)
+        if not report.conforms:
+            return
+        replace = st.checkbox(
+            "Replace studies and findings already in the graph (--replace)", key="validate_replace"
+        )
+        if st.button("Import", type="primary", icon=":material/database_upload:"):
+            import_upload(upload.name, data, replace)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""The explorer in a real browser: `streamlit run app.py` on a loopback port, driven by Chromium.
+
+Each page is visited as a user would, a screenshot of it is saved under
+``test-output/screenshots/``, and no request may leave the machine (the explorer works offline).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import pytest
+
+from kg.namespaces import QIKG
+from tests.conftest import need
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parent.parent
+SHOTS = REPO / "test-output" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def explorer(built_store_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The explorer served on a free loopback port over a copy of the bundled store."""
+    store = tmp_path_factory.mktemp("browser") / "store"
+    shutil.copytree(built_store_path, store)
+    port = free_port()
+    log = open(store.parent / "streamlit.log", "wb")  # noqa: SIM115 - closed at teardown
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "app.py"),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        env={**os.environ, "QIKG_STORE": str(store)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(
+                    f"streamlit did not start: {(store.parent / 'streamlit.log').read_text()}"
+                )
+            time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (Playwright cannot download browsers here)."""
+    chromium = need("chromium", "the browser tests drive Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, explorer):
+    """A fresh tab that refuses, and records, any request that would leave this machine."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 1600})
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        host = urlparse(route.request.url).hostname
+        if route.request.url.startswith("data:") or host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    tab.route("**/*", only_local)
+    yield tab
+    tab.close()
+    assert not outside, f"the explorer tried to reach the network: {outside}"
+
+
+def visit(page, base: str, path: str, heading: str) -> None:
+    """Open a page of the explorer and wait until its script has finished."""
+    page.goto(f"{base}/{path}")
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)
+    page.wait_for_selector(IDLE, timeout=30_000)
+
+
+def shoot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(500)  # let charts finish drawing
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def test_overview_shows_the_seed_study(page, explorer):
+    visit(page, explorer, "", "Overview")
+    page.get_by_text("Findings per study").wait_for()
+    assert page.get_by_text("Carstensen et al. 2024").first.is_visible()
+    shoot(page, "overview")
+
+
+def test_ontology_tree_opens_a_concept(page, explorer):
+    visit(page, explorer, "ontology", "Ontology")
+    page.get_by_text("professional groups ·").click()
+    page.get_by_role("link", name="health professional", exact=True).click()
+    page.get_by_role("heading", name="health professional").wait_for()
+    page.wait_for_selector(IDLE)
+    page.get_by_role("link", name="nurse", exact=True).click()  # its branch is open now
+    page.get_by_role("heading", name="nurse").wait_for()
+    page.wait_for_selector(IDLE)
+    assert page.get_by_role("link", name="isco:C2221").is_visible()
+    assert "concept=" in page.url
+    shoot(page, "ontology")
+
+
+def test_findings_filter_and_finding_page(page, explorer):
+    visit(page, explorer, "findings", "Findings")
+    page.get_by_label("Search statements and quotes").fill("bottom-up")
+    page.keyboard.press("Enter")
+    page.get_by_text("carstensen2024/F6").wait_for()
+    page.wait_for_selector(IDLE)
+    shoot(page, "findings")
+    page.get_by_text("carstensen2024/F6").click()
+    page.get_by_role("heading", name="Finding carstensen2024/F6").wait_for()
+    page.wait_for_selector(IDLE)
+    assert page.get_by_text("Related findings in other studies").is_visible()
+    shoot(page, "finding")
+
+
+def test_compare_heatmap(page, explorer):
+    visit(page, explorer, "compare", "Compare")
+    page.locator(
+        "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
+    ).first.wait_for()
+    assert page.get_by_text("Download the matrix (CSV)").is_visible()
+    shoot(page, "compare")
+
+
+def test_graph_view_draws_and_recentres_on_a_click(page, explorer):
+    centre = quote(str(QIKG.HealthProfessional), safe="")
+    visit(page, explorer, f"graph?node={centre}", "Graph")
+    chart = page.locator("[data-testid='stGraphVizChart'] svg")
+    chart.wait_for()
+    assert chart.get_by_text("health professional").first.is_visible()
+    assert "https://" not in chart.text_content()
+    shoot(page, "graph")
+    chart.locator("a", has_text="nurse").first.click()
+    page.wait_for_url("**node=*Nurse*")
+    page.locator("[data-testid='stGraphVizChart'] svg").wait_for()
+    page.wait_for_selector(IDLE)
+    assert page.get_by_text("nurse · professional group").is_visible()
+
+
+def test_sparql_query_shows_rows(page, explorer):
+    visit(page, explorer, "sparql", "SPARQL")
+    page.get_by_role("button", name="Run query").click()
+    page.get_by_text("rows in").wait_for(timeout=30_000)
+    page.wait_for_selector(IDLE)
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    shoot(page, "sparql")
+
+
+def test_validate_reports_a_broken_sheet(page, explorer, tmp_path):
+    visit(page, explorer, "validate", "Validate & import")
+    broken = tmp_path / "broken.zip"
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr(
+            "studies.csv", "study_id,title,authors,year\nbroken2025,A title,Doe J,2025\n"
+        )
+        archive.writestr(
+            "findings.csv",
+            "finding_id,study_id,statement,professional_groups\n"
+            "F1,broken2025,A statement long enough to be a finding of this study.,nurce\n",
+        )
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(broken))
+    page.get_by_text("Nothing can be imported").wait_for(timeout=60_000)
+    page.wait_for_selector(IDLE)
+    page.locator("[data-testid='stDataFrame']").first.wait_for()  # the report, row by row
+    assert "violation" in page.get_by_text("Nothing can be imported").inner_text()
+    assert page.get_by_role("button", name="Import", exact=True).count() == 0
+    shoot(page, "validate")
