@@ -70,7 +70,7 @@ def infer(store: Store, engine: str = DEFAULT_ENGINE) -> set[str]:
     tbox = TBox.from_store(store)
     if engine == "sparql":
         return construct.run(store, tbox)
-    from kg.reasoning import engines
+    from kg.reasoning import engines  # owlrl and Java are needed by these engines only
 
     graph = Asserted.from_store(store).graph()
     if engine == "hermit":

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+import owlready2
+import owlrl
 import rdflib
 from rdflib.namespace import RDF
 
-from kg.errors import DataProblem
+from kg.errors import BadInput, DataProblem
 from kg.reasoning.asserted import Triple
 from kg.reasoning.hermit import load_world, run_hermit
 
 
 def owlrl_closure(graph: rdflib.Graph) -> Iterable[Triple]:
     """The OWL 2 RL closure by owlrl (pure Python: slow beyond a few thousand triples)."""
-    import owlrl
-
     closed = rdflib.Graph()
     closed += graph
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
@@ -28,8 +28,11 @@ def owlrl_closure(graph: rdflib.Graph) -> Iterable[Triple]:
 
 
 def reasonable_closure(graph: rdflib.Graph) -> Iterable[Triple]:
-    """The OWL 2 RL closure by ``reasonable`` (Rust)."""
-    import reasonable
+    """The OWL 2 RL closure by ``reasonable`` (Rust; not a qikg dependency: install it to use)."""
+    try:
+        import reasonable
+    except ImportError:
+        raise BadInput("the reasonable engine needs `pip install reasonable`") from None
 
     reasoner = reasonable.PyReasoner()
     reasoner.from_graph(graph)
@@ -43,8 +46,6 @@ def hermit_types(graph: rdflib.Graph) -> Iterator[Triple]:
     such as ``qikg:codedWith``, and owlready2's ``INDIRECT_`` values chain different transitive
     sub-properties together (docs/reasoning.md), so property assertions come from the rules.
     """
-    import owlready2
-
     world = load_world(graph)
     if not run_hermit(world):
         raise DataProblem("inconsistent: run `qikg reason --check-only` to see the clash")

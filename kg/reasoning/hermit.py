@@ -9,7 +9,6 @@ the culprit graphs, then over their triples, keeps a minimal set that HermiT sti
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import time
 from collections import defaultdict
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import owlready2
 import rdflib
 from rdflib.namespace import RDF
 
@@ -32,7 +32,8 @@ T = TypeVar("T")
 
 @dataclass
 class Consistency:
-    """What HermiT concluded about the ontology together with the coded data."""
+    """What HermiT concluded about the ontology together with ``graphs`` data graphs (``triples``
+    asserted triples in all), in ``seconds``."""
 
     consistent: bool
     clashes: list[str] = field(default_factory=list)
@@ -47,10 +48,8 @@ class Consistency:
         return self.consistent and not self.unsatisfiable
 
 
-def load_world(graph: rdflib.Graph):  # -> owlready2.World (imported lazily: it is slow to load)
+def load_world(graph: rdflib.Graph) -> owlready2.World:
     """An owlready2 World holding ``graph`` without its ``owl:imports`` (nothing is fetched)."""
-    import owlready2
-
     world = owlready2.World()
     with tempfile.TemporaryDirectory(prefix="qikg-reason-") as folder:
         path = Path(folder) / "input.nt"
@@ -60,18 +59,10 @@ def load_world(graph: rdflib.Graph):  # -> owlready2.World (imported lazily: it 
     return world
 
 
-def run_hermit(world, *, property_values: bool = False) -> bool:
+def run_hermit(world: owlready2.World) -> bool:
     """Classify and realise ``world`` with HermiT (Java); False when it is inconsistent."""
-    import owlready2
-
     try:
-        with contextlib.redirect_stderr(None):
-            owlready2.sync_reasoner(
-                world,
-                infer_property_values=property_values,
-                debug=0,
-                ignore_unsupported_datatypes=True,
-            )
+        owlready2.sync_reasoner(world, debug=0, ignore_unsupported_datatypes=True)
     except owlready2.OwlReadyInconsistentOntologyError:
         return False
     except FileNotFoundError:
@@ -95,7 +86,7 @@ def check(asserted: Asserted, tbox: TBox) -> Consistency:
     world = load_world(asserted.graph())
     graphs = {g for gs in asserted.data.values() for g in gs}
     result = Consistency(
-        True, graphs=len(graphs) + 1, triples=len(asserted.ontology) + len(asserted.data)
+        True, graphs=len(graphs), triples=len(asserted.ontology) + len(asserted.data)
     )
     if run_hermit(world):
         result.unsatisfiable = sorted(curie(c.iri) for c in world.inconsistent_classes())
