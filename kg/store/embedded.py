@@ -15,11 +15,11 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import BadInput, StoreUnavailable
-from kg.namespaces import PREFIXES
+from kg.namespaces import INFERRED_GRAPH, PREFIXES
 from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, syntax_error
-from kg.store.base import Store
+from kg.store.base import Store, visible_graphs
 from kg.store.pool import QueryPool
-from kg.store.worker import ReadView, run_query
+from kg.store.worker import UNION, ReadView, run_query
 
 WRITE_WAIT_SECONDS = 30.0
 
@@ -107,7 +107,7 @@ class EmbeddedStore(Store):
         include_inferred: bool = True,
     ) -> QueryResult:
         check_read_only(sparql)
-        graphs = self.default_graphs(include_inferred)
+        graphs = self._default_dataset(include_inferred)
         if timeout is None:
             try:
                 answer = self._view.read(
@@ -142,6 +142,19 @@ class EmbeddedStore(Store):
                 store.update(" ;\n".join(parts))
         except SyntaxError as exc:
             raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
+
+    def _default_dataset(self, include_inferred: bool) -> list[str] | str:
+        """The union of all graphs when that equals the default graph asked for, else the list.
+
+        Oxigraph joins over a default graph named as thousands of study graphs are orders of
+        magnitude slower than over its union (minutes against milliseconds at 4,000 studies), so
+        the list is used only to leave out an inferred graph that exists. The union also holds
+        the shapes and bookkeeping graphs, which no qikg query pattern matches.
+        """
+        names = self.graph_names()
+        if include_inferred or str(INFERRED_GRAPH) not in names:
+            return UNION
+        return visible_graphs(names, include_inferred)
 
     def graph_names(self) -> list[str]:
         return self._view.read(lambda store: sorted(g.value for g in store.named_graphs()))

@@ -18,6 +18,8 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 T = TypeVar("T")
+#: Query the union of all named graphs: far faster than naming thousands of graphs one by one.
+UNION = "union"
 
 
 class ReadView:
@@ -68,7 +70,7 @@ def _read_generation(root: Path) -> str:
 def run_query(
     store: ox.Store,
     sparql: str,
-    default_graphs: list[str] | None,
+    default_graphs: list[str] | str | None,
     limit: int | None,
     prefixes: dict[str, str] | None = None,
 ) -> dict:
@@ -77,7 +79,9 @@ def run_query(
 
     start = time.perf_counter()
     kwargs: dict = {"prefixes": prefixes} if prefixes else {}
-    if default_graphs is not None:
+    if default_graphs == UNION:
+        kwargs["use_default_graph_as_union"] = True
+    elif default_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs] or [ox.DefaultGraph()]
     answer = store.query(sparql, **kwargs)
     out: dict = {}
