@@ -59,6 +59,15 @@ class ChildFailed(RuntimeError):
     pass
 
 
+#: Task processes still running: killed when the run ends, however it ends (Ctrl+C included).
+LIVE: set = set()
+
+
+def kill_live() -> None:
+    for child in list(LIVE):
+        child.kill()
+
+
 class Child:
     """A bench/tasks.py task in a process group of its own, read line by line."""
 
@@ -76,6 +85,7 @@ class Child:
             cwd=str(ROOT),
             env=env,
         )
+        LIVE.add(self)
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -115,6 +125,7 @@ class Child:
                 pass
         self.proc.wait()
         self._err.close()
+        LIVE.discard(self)
 
     def finish(self, timeout: float = 30) -> None:
         try:
@@ -388,7 +399,9 @@ def measure_queries(
     return out
 
 
-def measure_import(store: Path, work: Path, log: Path, args, size_label: str) -> dict:
+def measure_import(
+    store: Path, work: Path, log: Path, args, size_label: str, patches: list[str] | None = None
+) -> dict:
     """import_path of fresh 25-finding studies into the corpus store vs into an empty built store."""
     from generate import new_study_sheet
 
@@ -414,7 +427,8 @@ def measure_import(store: Path, work: Path, log: Path, args, size_label: str) ->
             sheets.append(str(sheet))
         profile = ""
         if args.profile and where == "corpus":
-            profile = str(args.profile_dir / f"import-into-{size_label}.txt")
+            suffix = "-prototype" if patches else ""
+            profile = str(args.profile_dir / f"import-into-{size_label}{suffix}.txt")
         out[where] = run_task(
             "import",
             {"store": str(target), "sheets": sheets, "profile": profile},
@@ -427,11 +441,14 @@ def measure_import(store: Path, work: Path, log: Path, args, size_label: str) ->
     return out
 
 
-def measure_cold_start(store: Path, args) -> dict:
-    """``qikg --store DIR query Q --format csv``, process start to result (1 warm-up + N)."""
-    cmd = [QIKG, "--store", str(store), "query", COLD_QUERY, "--format", "csv"]
+def measure_cold_start(store: Path, args, prototype: bool = False) -> dict:
+    """``qikg --store DIR query Q --format csv``, process start to result (1 warm-up + N);
+    ``prototype``: the same through bench/prototype_cli.py (only the verb's module imported)."""
+    cli = [PY, str(BENCH / "prototype_cli.py")] if prototype else [QIKG]
+    cmd = [*cli, "--store", str(store), "query", COLD_QUERY, "--format", "csv"]
     times = []
     output = ""
+    env = {**os.environ, "QIKG_BENCH_PATCHES": ",".join(args.patches)} if prototype else None
     for i in range(args.cold_repeats + 1):
         start = time.perf_counter()
         try:
@@ -441,6 +458,7 @@ def measure_cold_start(store: Path, args) -> dict:
                 text=True,
                 timeout=BUDGET.cap(args.cold_limit),
                 cwd=str(ROOT),
+                env=env,
             )
         except subprocess.TimeoutExpired:
             return {"timeout": args.cold_limit, "command": " ".join(cmd[1:])}
@@ -460,7 +478,7 @@ def measure_cold_start(store: Path, args) -> dict:
     }
 
 
-def measure_explorer(store: Path, log: Path, args) -> dict:
+def measure_explorer(store: Path, log: Path, args, patches: list[str] | None = None) -> dict:
     """Each page's render time; a page past ``--page-limit`` is stopped and the rest go on."""
     if not (ROOT / "kg" / "explorer").is_dir():
         return {"skipped": "the explorer (kg/explorer) is not there yet"}
@@ -519,7 +537,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def measure_serve(store: Path, queries: list[dict], log: Path, args) -> dict:
+def measure_serve(
+    store: Path, queries: list[dict], log: Path, args, prototype: bool = False
+) -> dict:
     """``qikg serve`` with 8 concurrent httpx clients sending one typical query."""
     if not (ROOT / "kg" / "serve.py").exists():
         return {"skipped": "qikg serve (kg/serve.py) is not there yet"}
@@ -527,13 +547,16 @@ def measure_serve(store: Path, queries: list[dict], log: Path, args) -> dict:
 
     query = next((q for q in queries if q["name"] == args.serve_query), queries[0])
     port = free_port()
+    cli = [PY, str(BENCH / "prototype_cli.py")] if prototype else [QIKG]
+    env = {**os.environ, "QIKG_BENCH_PATCHES": ",".join(args.patches)} if prototype else None
     with open(log, "a") as err:
         proc = subprocess.Popen(
-            [QIKG, "--store", str(store), "serve", "--port", str(port)],
+            [*cli, "--store", str(store), "serve", "--port", str(port)],
             stdout=err,
             stderr=err,
             start_new_session=True,
             cwd=str(ROOT),
+            env=env,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -712,10 +735,38 @@ def run_size(studies: int, args, queries: list[dict], work: Path) -> dict:
         return run_task("shacl", {"corpus": str(corpus)}, log, BUDGET.cap(args.shacl_limit))
 
     step("shacl", "SHACL over the whole corpus", shacl)
-    step("import", "incremental import", lambda: measure_import(store, size_dir, log, args, label))
-    step("cold_start", "qikg query cold start", lambda: measure_cold_start(store, args))
-    step("explorer", "explorer pages", lambda: measure_explorer(store, log, args))
-    step("serve", "qikg serve", lambda: measure_serve(store, queries, log, args))
+    if not args.prototype_only:
+        step(
+            "import",
+            "incremental import",
+            lambda: measure_import(store, size_dir, log, args, label),
+        )
+        step("cold_start", "qikg query cold start", lambda: measure_cold_start(store, args))
+        step("explorer", "explorer pages", lambda: measure_explorer(store, log, args))
+        step("serve", "qikg serve", lambda: measure_serve(store, queries, log, args))
+    if args.prototype:  # the same steps with bench/prototype.py's suggested fixes applied
+
+        def proto(name: str, what: str, measure) -> None:
+            if name in steps:
+                steps.append(f"{name}_prototype")
+                step(f"{name}_prototype", f"{what} (prototype fixes)", measure)
+
+        proto(
+            "import",
+            "incremental import",
+            lambda: measure_import(store, size_dir, log, args, label, args.patches),
+        )
+        proto(
+            "cold_start",
+            "qikg query cold start",
+            lambda: measure_cold_start(store, args, prototype=True),
+        )
+        proto(
+            "explorer", "explorer pages", lambda: measure_explorer(store, log, args, args.patches)
+        )
+        proto(
+            "serve", "qikg serve", lambda: measure_serve(store, queries, log, args, prototype=True)
+        )
     if label in args.reason_sizes:
         step("reasoning", "reasoning", lambda: measure_reasoning(store, size_dir, log, args))
     if args.keep_stores is None:
@@ -932,6 +983,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--reason-limit", type=float, default=600.0)
     p.add_argument("--profile", action="store_true", help="pyinstrument profiles of the import")
     p.add_argument(
+        "--prototype",
+        action="store_true",
+        help="also time import, cold start, explorer and serve with the fixes of "
+        "bench/prototype.py applied (results under <step>_prototype)",
+    )
+    p.add_argument(
+        "--prototype-only",
+        action="store_true",
+        help="with --prototype: skip the product runs of those steps",
+    )
+    p.add_argument(
+        "--patches",
+        nargs="+",
+        default=["union", "vocabulary-graph", "names-not-sizes"],
+        help="which bench/prototype.py patches --prototype applies",
+    )
+    p.add_argument(
         "--budget",
         type=float,
         help="stop starting new steps after this many seconds (--quick: 105)",
@@ -992,6 +1060,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.json.parent.mkdir(parents=True, exist_ok=True)
                 args.json.write_text(json.dumps(results, indent=1) + "\n")
     finally:
+        kill_live()
         if temporary:
             shutil.rmtree(work, ignore_errors=True)
     results["seconds"] = time.perf_counter() - started

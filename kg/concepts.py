@@ -49,6 +49,18 @@ _MATCHES = {
     "http://www.w3.org/2004/02/skos/core#relatedMatch": ("related match", "related match"),
 }
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
+#: Links read backwards on a concept's page (X broader Y makes Y's narrower X); not coding links,
+#: which a common concept has tens of thousands of on a large graph.
+_INVERSE = (
+    "broader",
+    "narrower",
+    "related",
+    "exactMatch",
+    "closeMatch",
+    "broadMatch",
+    "narrowMatch",
+    "relatedMatch",
+)
 
 
 def sparql_iri(text: str) -> str:
@@ -197,47 +209,75 @@ def schemes(store: Store) -> list[Scheme]:
     return sorted(found, key=lambda s: (rank.get(s.iri, len(rank)), s.label.casefold()))
 
 
-def scheme_tree(store: Store, scheme: str, include_inferred: bool = False) -> list[TreeNode]:
-    """The top concepts of a scheme, each with its narrower concepts below it and finding counts."""
-    s = sparql_iri(scheme)
-    rows = store.query(
+def scheme_trees(store: Store, include_inferred: bool = False) -> dict[str, list[TreeNode]]:
+    """Each scheme's top concepts, with narrower concepts nested below and finding counts."""
+    members = store.query(
         sparql_prefixes()
-        + f"""SELECT ?c (SAMPLE(?l) AS ?label) ?up WHERE {{
-            ?c skos:inScheme {s} .
-            OPTIONAL {{ ?c skos:prefLabel ?l {_LABEL_LANGS} }}
-            OPTIONAL {{ {{ ?c skos:broader ?up }} UNION {{ ?up skos:narrower ?c }}
-                        ?up skos:inScheme {s} FILTER(?up != ?c) }}
-        }} GROUP BY ?c ?up""",
+        + f"""SELECT ?c ?scheme (SAMPLE(?l) AS ?label) WHERE {{
+            ?c skos:inScheme ?scheme . OPTIONAL {{ ?c skos:prefLabel ?l {_LABEL_LANGS} }}
+        }} GROUP BY ?c ?scheme""",
         include_inferred=include_inferred,
     ).values()
-    counts = {
-        r["c"]: int(r["n"])
-        for r in store.query(
-            sparql_prefixes()
-            + f"""SELECT ?c (COUNT(DISTINCT ?f) AS ?n) WHERE {{
-                ?c skos:inScheme {s} .
-                ?x ({UP})* ?c .
-                ?f {CODING} ?x .
-            }} GROUP BY ?c""",
-            include_inferred=include_inferred,
-        ).values()
+    links = store.query(
+        sparql_prefixes()
+        + "SELECT ?c ?up WHERE { { ?c skos:broader ?up } UNION { ?up skos:narrower ?c } }",
+        include_inferred=include_inferred,
+    ).values()
+    counts = store.query(
+        sparql_prefixes()
+        + f"""SELECT ?c (COUNT(DISTINCT ?f) AS ?n) WHERE {{
+            ?c skos:inScheme ?scheme . ?x ({UP})* ?c . ?f {CODING} ?x .
+        }} GROUP BY ?c""",
+        include_inferred=include_inferred,
+    ).values()
+    found = {r["c"]: int(r["n"] or 0) for r in counts}
+    names = {r["c"] or "": r["label"] or curie(r["c"] or "") for r in members}
+    schemes_of: dict[str, set[str]] = {}
+    for r in members:
+        schemes_of.setdefault(r["c"] or "", set()).add(r["scheme"] or "")
+    ups: dict[str, set[str]] = {}
+    for r in links:
+        c, up = r["c"] or "", r["up"] or ""
+        if c != up and schemes_of.get(c, set()) & schemes_of.get(up, set()):
+            ups.setdefault(c, set()).add(up)
+    return {
+        scheme: _tree(
+            {c for c, ss in schemes_of.items() if scheme in ss},
+            scheme,
+            schemes_of,
+            ups,
+            names,
+            found,
+        )
+        for scheme in {s for ss in schemes_of.values() for s in ss}
     }
-    names = {r["c"]: r["label"] or curie(r["c"]) for r in rows}
-    parents: dict[str, set[str]] = {c: set() for c in names}
-    for r in rows:
-        if r["up"] and r["up"] in names:
-            parents[r["c"]].add(r["up"])
-    children: dict[str, list[str]] = {c: [] for c in names}
-    for c, ups in parents.items():
-        for up in ups:
+
+
+def _tree(
+    members: set[str],
+    scheme: str,
+    schemes_of: dict[str, set[str]],
+    ups: dict[str, set[str]],
+    names: dict[str, str],
+    counts: dict[str, int],
+) -> list[TreeNode]:
+    """One scheme's concepts as trees: a concept hangs below its broader concepts in the scheme."""
+    parents = {
+        c: {up for up in ups.get(c, ()) if scheme in schemes_of.get(up, ())} for c in members
+    }
+    children: dict[str, list[str]] = {c: [] for c in members}
+    for c, above in parents.items():
+        for up in above:
             children[up].append(c)
 
     def node(c: str, seen: frozenset[str]) -> TreeNode:
         below = sorted((k for k in children[c] if k not in seen), key=lambda k: names[k].casefold())
         return TreeNode(c, names[c], counts.get(c, 0), [node(k, seen | {k}) for k in below])
 
-    roots = [c for c, ups in parents.items() if not ups]
-    return [node(c, frozenset({c})) for c in sorted(roots, key=lambda k: names[k].casefold())]
+    roots = sorted(
+        (c for c, above in parents.items() if not above), key=lambda k: names[k].casefold()
+    )
+    return [node(c, frozenset({c})) for c in roots]
 
 
 def concept(store: Store, iri: str) -> ConceptDetail | None:
@@ -253,8 +293,10 @@ def concept(store: Store, iri: str) -> ConceptDetail | None:
         for r in out_rows
     ):
         return None
+    inverse = " ".join(f"<{_SKOS}{p}>" for p in _INVERSE)
     in_rows = store.query(
-        f"SELECT ?s ?p WHERE {{ ?s ?p {target} FILTER(isIRI(?s)) }}", include_inferred=False
+        f"SELECT ?s ?p WHERE {{ VALUES ?p {{ {inverse} }} ?s ?p {target} }}",
+        include_inferred=False,
     ).values()
     pointed = {r["o"]["value"] for r in out_rows if r["o"]["type"] == "uri"}
     pointed |= {r["s"] for r in in_rows}
@@ -406,7 +448,7 @@ __all__ = [
     "TreeNode",
     "concept",
     "label_index",
-    "scheme_tree",
+    "scheme_trees",
     "schemes",
     "search_labels",
     "sparql_iri",

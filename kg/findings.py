@@ -8,7 +8,8 @@ a CFIR construct finds findings coded with it directly or with a determinant ali
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import re
+from dataclasses import dataclass, field
 
 from kg.concepts import CODING, UP, sparql_iri, sparql_string
 from kg.linking import CODED, finding_ref
@@ -98,10 +99,6 @@ class FindingFilters:
     confidence: tuple[str, ...] = ()
     coded_with: tuple[str, ...] = ()
     text: str = ""
-
-    def is_empty(self) -> bool:
-        """True when nothing narrows the findings."""
-        return not any(getattr(self, f.name) for f in fields(self))
 
 
 @dataclass(frozen=True)
@@ -210,7 +207,7 @@ def studies(store: Store, only: str | None = None, include_inferred: bool = Fals
         + f"""SELECT ?s (SAMPLE(?id) AS ?sid) (SAMPLE(?t) AS ?title) (SAMPLE(?a) AS ?authors)
                 (SAMPLE(?y) AS ?year) (SAMPLE(?d) AS ?doi) (SAMPLE(?j) AS ?journal)
                 (SAMPLE(?c) AS ?country) (SAMPLE(?de) AS ?design) (SAMPLE(?pl) AS ?programme)
-                (COUNT(DISTINCT ?f) AS ?n) WHERE {{
+                WHERE {{
             {pick}
             ?s a qikg:Study ; dcterms:identifier ?id .
             OPTIONAL {{ ?s dcterms:title ?t }} OPTIONAL {{ ?s qikg:authors ?a }}
@@ -218,11 +215,16 @@ def studies(store: Store, only: str | None = None, include_inferred: bool = Fals
             OPTIONAL {{ ?s qikg:journal ?j }} OPTIONAL {{ ?s qikg:country ?c }}
             OPTIONAL {{ ?s qikg:studyDesign ?de }}
             OPTIONAL {{ ?s qikg:evaluatesProgramme/rdfs:label ?pl }}
-            OPTIONAL {{ ?f qikg:reportedIn ?s ; a qikg:Finding }}
-        }} GROUP BY ?s ORDER BY ?sid""",
+        }} GROUP BY ?s""",
         include_inferred=include_inferred,
     ).values()
-    return [_study(r) for r in rows]
+    counts = store.query(
+        sparql_prefixes()
+        + f"SELECT ?s (COUNT(?f) AS ?n) WHERE {{ {pick} ?f qikg:reportedIn ?s }} GROUP BY ?s",
+        include_inferred=include_inferred,
+    ).values()
+    found = {r["s"]: r["n"] for r in counts}
+    return sorted((_study({**r, "n": found.get(r["s"])}) for r in rows), key=lambda s: s.study_id)
 
 
 def _study(r: dict[str, str | None]) -> Study:
@@ -242,18 +244,25 @@ def _study(r: dict[str, str | None]) -> Study:
     )
 
 
-def facet_options(store: Store, include_inferred: bool = False) -> dict[str, list[Option]]:
-    """The choices of every facet that select at least one finding, most findings first."""
+def facet_options(
+    store: Store, include_inferred: bool = False, facets: tuple[str, ...] = tuple(FACETS)
+) -> dict[str, list[Option]]:
+    """The choices of each facet (all, or those named) that select at least one finding, most
+    findings first."""
     out: dict[str, list[Option]] = {}
-    for key, facet in FACETS.items():
-        climb = f"/({facet.up})*" if facet.up else ""
+    for key in facets:
+        facet = FACETS[key]
+        climb = f"?x ({facet.up})* ?c ." if facet.up else "BIND(?c AS ?x)"
         rows = store.query(
             sparql_prefixes()
-            + f"""SELECT ?c (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?f) AS ?n) WHERE {{
-                ?f ({facet.path}){climb} ?c .
-                VALUES ?kind {{ {" ".join(facet.kinds)} }} ?c a ?kind .
+            + f"""SELECT ?c ?n (SAMPLE(?l) AS ?label) WHERE {{
+                {{ SELECT ?c (COUNT(DISTINCT ?f) AS ?n) WHERE {{
+                    {{ SELECT DISTINCT ?c ?x WHERE {{
+                        VALUES ?kind {{ {" ".join(facet.kinds)} }} ?c a ?kind . {climb} }} }}
+                    ?f ({facet.path}) ?x .
+                }} GROUP BY ?c }}
                 OPTIONAL {{ ?c {facet.label} ?l {_LANG} }}
-            }} GROUP BY ?c""",
+            }} GROUP BY ?c ?n""",
             include_inferred=include_inferred,
         ).values()
         options = [Option(r["c"] or "", r["label"] or r["c"] or "", int(r["n"] or 0)) for r in rows]
@@ -265,28 +274,36 @@ def facet_options(store: Store, include_inferred: bool = False) -> dict[str, lis
     return out
 
 
-def _where(filters: FindingFilters) -> str:
-    """The graph pattern of the findings that pass the filters (binds ?f)."""
-    parts = ["?f a qikg:Finding ."]
+def _where(filters: FindingFilters, scope: str = "") -> str:
+    """The graph pattern of the findings that pass the filters (binds ?f and its study ?s).
+
+    ``scope``, a pattern on ?f, is repeated inside each filter so that a filter reads only the
+    findings in scope (e.g. those of the studies on one page) instead of the whole graph.
+    """
+    parts = ["?f qikg:reportedIn ?s ."]
     for key, facet in FACETS.items():
         chosen = getattr(filters, key)
         if chosen:
-            parts.append(_semi_join(chosen, facet.path, facet.up))
+            parts.append(_semi_join(chosen, facet.path, facet.up, scope))
     if filters.coded_with:
-        parts.append(_semi_join(filters.coded_with, CODING, UP))
+        parts.append(_semi_join(filters.coded_with, CODING, UP, scope))
     for word in filters.text.casefold().split():
         parts.append(
-            f"FILTER EXISTS {{ ?f qikg:statement|qikg:theme|{_QUOTE_TEXT} ?text "
-            f"FILTER(CONTAINS(LCASE(STR(?text)), {sparql_string(word)})) }}"
+            f"""{{ SELECT DISTINCT ?f WHERE {{ {scope}
+                {{ ?f qikg:statement|qikg:theme ?text }} UNION {{ ?f {_QUOTE_TEXT} ?text }}
+                FILTER(CONTAINS(LCASE(STR(?text)), {sparql_string(word)})) }} }}"""
         )
     return "\n".join(parts)
 
 
-def _semi_join(chosen: tuple[str, ...], path: str, up: str) -> str:
+def _semi_join(chosen: tuple[str, ...], path: str, up: str, scope: str) -> str:
     """The findings coded (through ``path``) with a chosen concept or one below it."""
     values = " ".join(sparql_iri(c) for c in chosen)
     climb = f"?x ({up})* ?c ." if up else "BIND(?c AS ?x)"
-    return f"{{ SELECT DISTINCT ?f WHERE {{ VALUES ?c {{ {values} }} {climb} ?f ({path}) ?x }} }}"
+    return (
+        f"{{ SELECT DISTINCT ?f WHERE {{ {scope} VALUES ?c {{ {values} }} {climb} "
+        f"?f ({path}) ?x }} }}"
+    )
 
 
 def search_findings(
@@ -297,29 +314,56 @@ def search_findings(
     offset: int = 0,
     include_inferred: bool = False,
 ) -> FindingPage:
-    """One page of the findings that pass the filters, ordered by study then finding id."""
+    """One page of the findings that pass the filters, ordered by study then finding id.
+
+    Findings are counted per study first and only the studies on the page are read in full,
+    so a page costs the same on a large graph as on a small one (no sort of every finding).
+    """
     where = _where(filters)
-    total = store.query(
-        sparql_prefixes() + f"SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE {{ {where} }}",
+    per_study = store.query(
+        sparql_prefixes() + f"SELECT ?s (COUNT(DISTINCT ?f) AS ?n) WHERE {{ {where} }} GROUP BY ?s",
         include_inferred=include_inferred,
     ).values()
+    counts = sorted((r["s"] or "", int(r["n"] or 0)) for r in per_study)
+    total = sum(n for _, n in counts)
+    wanted: list[str] = []
+    skip = start = 0
+    for study, n in counts:
+        if start + n > offset and start < offset + limit:
+            skip = skip if wanted else offset - start
+            wanted.append(study)
+        start += n
+    if not wanted:
+        return FindingPage([], total)
+    studies_on_page = f"VALUES ?s {{ {' '.join(sparql_iri(w) for w in wanted)} }}"
+    scope = f"{studies_on_page} ?f qikg:reportedIn ?s ."
     rows = store.query(
         sparql_prefixes()
-        + f"""SELECT ?f ?sid ?fid (SAMPLE(?st) AS ?statement) (SAMPLE(?th) AS ?theme) WHERE {{
-            {{ SELECT DISTINCT ?f WHERE {{ {where} }} }}
-            ?f qikg:reportedIn/dcterms:identifier ?sid ; dcterms:identifier ?fid .
+        + f"""SELECT ?f ?s ?sid ?fid (SAMPLE(?st) AS ?statement) (SAMPLE(?th) AS ?theme) WHERE {{
+            {studies_on_page}
+            {_where(filters, scope)}
+            ?s dcterms:identifier ?sid . ?f dcterms:identifier ?fid .
             OPTIONAL {{ ?f qikg:statement ?st }} OPTIONAL {{ ?f qikg:theme ?th }}
-        }} GROUP BY ?f ?sid ?fid ORDER BY ?sid STRLEN(?fid) ?fid
-        LIMIT {int(limit)} OFFSET {int(offset)}""",
+        }} GROUP BY ?f ?s ?sid ?fid""",
         include_inferred=include_inferred,
     ).values()
+    rows.sort(key=lambda r: (r["s"] or "", natural_key(r["fid"] or "")))
     found = [
         FindingRow(
             r["f"] or "", r["sid"] or "", r["fid"] or "", r["statement"] or "", r["theme"] or ""
         )
-        for r in rows
+        for r in rows[skip : skip + limit]
     ]
-    return FindingPage(found, int(total[0]["n"] or 0) if total else 0)
+    return FindingPage(found, total)
+
+
+def natural_key(text: str) -> tuple:
+    """A sort key that puts F2 before F10.
+
+    >>> sorted(["F10", "F2", "F1"], key=natural_key)
+    ['F1', 'F2', 'F10']
+    """
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
 
 def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDetail | None:

@@ -17,6 +17,8 @@ from kg.findings import citation
 from kg.namespaces import curie, sparql_prefixes
 from kg.store import Store
 
+_QUOTE_TEXT = "oa:hasTarget/oa:hasSelector/oa:exact"
+
 #: The links followed, in the order they are kept when the node cap is reached, with their names.
 LINKS: dict[str, str] = {
     "skos:broader": "broader",
@@ -38,6 +40,8 @@ LINKS: dict[str, str] = {
     "qikg:supportedBy": "quote",
     "prov:wasAttributedTo": "coded by",
 }
+#: The links of a concept's place among concepts, read before any other.
+STRUCTURE = [p for p in LINKS if p.startswith("skos:")]
 #: The kind of a node, from its class; the first class a node has wins.
 KINDS: dict[str, str] = {
     "qikg:Study": "study",
@@ -114,28 +118,24 @@ class Neighbourhood:
 def neighbourhood(
     store: Store, centre: str, depth: int = 1, cap: int = 60, include_inferred: bool = False
 ) -> Neighbourhood:
-    """The nodes within ``depth`` (1 or 2) links of ``centre``, at most ``cap`` of them."""
+    """The nodes within ``depth`` (1 or 2) links of ``centre``, at most ``cap`` of them.
+
+    Links are kept in the order of LINKS (hierarchy and alignments first), so when the cap is
+    reached it is findings and quotes that are left out, not the concept's place in its scheme.
+    """
     start = sparql_iri(centre)[1:-1]
-    depth = max(1, min(depth, 2))
     order: dict[str, None] = {start: None}
     edges: dict[tuple[str, str, str], None] = {}
     capped = False
     frontier = [start]
-    ranks = " ".join(f"({p} {i})" for i, p in enumerate(LINKS))
-    for _ in range(depth):
-        if not frontier:
-            break
-        values = " ".join(sparql_iri(n) for n in frontier)
-        rows = store.query(
-            sparql_prefixes()
-            + f"""SELECT ?s ?p ?o WHERE {{
-                {{ VALUES (?p ?rank) {{ {ranks} }} VALUES ?s {{ {values} }} ?s ?p ?o }}
-                UNION {{ VALUES (?p ?rank) {{ {ranks} }} VALUES ?o {{ {values} }} ?s ?p ?o }}
-                FILTER(isIRI(?s) && isIRI(?o))
-            }} ORDER BY ?rank ?s ?o LIMIT {cap * 20}""",
-            include_inferred=include_inferred,
-        ).values()
-        capped = capped or len(rows) >= cap * 20
+    rank = {link: i for i, link in enumerate(LINKS)}
+    for _ in range(max(1, min(depth, 2))):
+        rows: list[dict[str, str | None]] = []
+        for links in (STRUCTURE, [p for p in LINKS if p not in STRUCTURE]):
+            found = _links(store, frontier, links, cap * 20, include_inferred)
+            capped = capped or len(found) >= cap * 20
+            rows += found
+        rows.sort(key=lambda row: rank[curie(row["p"] or "")])
         reached = []
         for row in rows:
             s, p, o = row["s"] or "", row["p"] or "", row["o"] or ""
@@ -148,38 +148,77 @@ def neighbourhood(
                 order[n] = None
                 reached.append(n)
             if s in order and o in order and s != o:
-                edges[(s, o, LINKS.get(curie(p), curie(p)))] = None
+                edges[(s, o, LINKS[curie(p)])] = None
         frontier = reached
+        if not frontier:
+            break
     nodes = _describe(store, list(order), include_inferred)
     return Neighbourhood(start, nodes, [Edge(*e) for e in edges], capped)
 
 
+def _links(
+    store: Store, nodes: list[str], links: list[str], limit: int, include_inferred: bool
+) -> list[dict[str, str | None]]:
+    """Up to ``limit`` links of these kinds from or to the nodes.
+
+    Each direction starts from the nodes (one index lookup per node) and tests the link after,
+    which on a large graph is far faster than joining against a list of properties.
+    """
+    values = " ".join(sparql_iri(n) for n in nodes)
+    allowed = ", ".join(links)
+    return store.query(
+        sparql_prefixes()
+        + f"""SELECT ?s ?p ?o WHERE {{
+            {{ VALUES ?s {{ {values} }} ?s ?p ?o FILTER(?p IN ({allowed}) && isIRI(?o)) }}
+            UNION {{ VALUES ?o {{ {values} }} ?s ?p ?o FILTER(?p IN ({allowed}) && isIRI(?s)) }}
+        }} LIMIT {limit}""",
+        include_inferred=include_inferred,
+    ).values()
+
+
 def _describe(store: Store, iris: list[str], include_inferred: bool) -> list[Node]:
-    """Label, kind and tooltip of each node, in the order given."""
-    values = " ".join(sparql_iri(i) for i in iris)
+    """Label, kind and tooltip of each node, in the order given.
+
+    Each part is its own branch starting from the nodes, so no part is ever evaluated for the
+    whole graph (which an OPTIONAL holding a VALUES block would be).
+    """
+    nodes = f"VALUES ?n {{ {' '.join(sparql_iri(i) for i in iris)} }}"
     kinds = " ".join(f"({k} {i})" for i, k in enumerate(KINDS))
     rows = store.query(
         sparql_prefixes()
-        + f"""SELECT ?n (MIN(?rank) AS ?r) (SAMPLE(?l) AS ?label) (SAMPLE(?t) AS ?tip)
-                (SAMPLE(?sid) AS ?study) (SAMPLE(?fid) AS ?id) (SAMPLE(?a) AS ?authors)
-                (SAMPLE(?y) AS ?year) WHERE {{
-            VALUES ?n {{ {values} }}
-            OPTIONAL {{ VALUES (?k ?rank) {{ {kinds} }} ?n a ?k }}
-            OPTIONAL {{ ?n skos:prefLabel|rdfs:label|foaf:name ?l FILTER(lang(?l) IN ("", "en")) }}
-            OPTIONAL {{ ?n qikg:statement|dcterms:title|skos:definition ?t }}
-            OPTIONAL {{ ?n oa:hasTarget/oa:hasSelector/oa:exact ?t }}
-            OPTIONAL {{ ?n qikg:reportedIn/dcterms:identifier ?sid ; dcterms:identifier ?fid }}
-            OPTIONAL {{ ?n qikg:authors ?a }} OPTIONAL {{ ?n qikg:publicationYear ?y }}
-        }} GROUP BY ?n""",
+        + f"""SELECT ?n ?what ?v ?w WHERE {{
+            {{ {nodes} VALUES (?k ?v) {{ {kinds} }} ?n a ?k BIND("kind" AS ?what) }}
+            UNION {{ {nodes} ?n skos:prefLabel|rdfs:label|foaf:name ?v
+                     FILTER(lang(?v) IN ("", "en")) BIND("label" AS ?what) }}
+            UNION {{ {nodes} ?n qikg:statement|dcterms:title|skos:definition|{_QUOTE_TEXT} ?v
+                     BIND("tip" AS ?what) }}
+            UNION {{ {nodes} ?n qikg:reportedIn/dcterms:identifier ?v ; dcterms:identifier ?w
+                     BIND("finding" AS ?what) }}
+            UNION {{ {nodes} ?n qikg:authors ?v OPTIONAL {{ ?n qikg:publicationYear ?w }}
+                     BIND("study" AS ?what) }}
+        }}""",
         include_inferred=include_inferred,
     ).values()
     kind_names = list(KINDS.values())
-    found = {}
+    rank: dict[str, int] = {}
+    facts: dict[str, dict[str, str]] = {i: {} for i in iris}
     for r in rows:
-        iri = r["n"] or ""
-        kind = kind_names[int(r["r"])] if r["r"] else "external"
-        found[iri] = Node(iri, _label(kind, r) or _external(iri), kind, r["tip"] or "")
-    return [found.get(i, Node(i, _external(i), "external")) for i in iris]
+        n, what, v, w = r["n"] or "", r["what"] or "", r["v"] or "", r["w"]
+        if what == "kind":
+            rank[n] = min(rank.get(n, len(kind_names)), int(v))
+        elif what == "finding":
+            facts[n].setdefault("name", f"{v}/{w}")
+        elif what == "study":
+            facts[n].setdefault("name", citation(v, w))
+        else:
+            facts[n].setdefault(what, v)
+    out = []
+    for iri in iris:
+        kind = kind_names[rank[iri]] if iri in rank else "external"
+        known = facts[iri]
+        label = "quote" if kind == "quote" else known.get("name") or known.get("label")
+        out.append(Node(iri, label or _external(iri), kind, known.get("tip", "")))
+    return out
 
 
 def _external(iri: str) -> str:
@@ -187,16 +226,6 @@ def _external(iri: str) -> str:
     short = curie(iri)
     system = system_of(iri)
     return f"{system} {short.split(':', 1)[1]}" if system not in ("external", "qikg") else short
-
-
-def _label(kind: str, row: dict[str, str | None]) -> str | None:
-    if kind == "finding" and row["study"]:
-        return f"{row['study']}/{row['id']}"
-    if kind == "study" and row["authors"]:
-        return citation(row["authors"], row["year"])
-    if kind == "quote":
-        return "quote"
-    return row["label"]
 
 
 def to_dot(
@@ -248,4 +277,14 @@ def _quoted(text: str) -> str:
     return f'"{escaped}"'
 
 
-__all__ = ["COLOURS", "KINDS", "LINKS", "Edge", "Neighbourhood", "Node", "neighbourhood", "to_dot"]
+__all__ = [
+    "COLOURS",
+    "KINDS",
+    "LINKS",
+    "STRUCTURE",
+    "Edge",
+    "Neighbourhood",
+    "Node",
+    "neighbourhood",
+    "to_dot",
+]

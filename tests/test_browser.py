@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from kg.namespaces import QIKG
 from tests.conftest import need
@@ -145,7 +146,7 @@ def shoot(page, name: str) -> None:
 def test_overview_shows_the_seed_study(page, explorer):
     visit(page, explorer, "", "Overview")
     page.get_by_text("Findings per study").wait_for()
-    assert page.get_by_text("Carstensen et al. 2024").first.is_visible()
+    page.get_by_text("Carstensen et al. 2024").first.wait_for()
     shoot(page, "overview")
 
 
@@ -158,7 +159,7 @@ def test_ontology_tree_opens_a_concept(page, explorer):
     page.get_by_role("link", name="nurse", exact=True).click()  # its branch is open now
     page.get_by_role("heading", name="nurse").wait_for()
     page.wait_for_selector(IDLE)
-    assert page.get_by_role("link", name="isco:C2221").is_visible()
+    page.get_by_role("link", name="isco:C2221").wait_for()
     assert "concept=" in page.url
     shoot(page, "ontology")
 
@@ -173,17 +174,35 @@ def test_findings_filter_and_finding_page(page, explorer):
     page.get_by_text("carstensen2024/F6").click()
     page.get_by_role("heading", name="Finding carstensen2024/F6").wait_for()
     page.wait_for_selector(IDLE)
-    assert page.get_by_text("Related findings in other studies").is_visible()
+    page.get_by_text("Related findings in other studies").wait_for()
     shoot(page, "finding")
 
 
-def test_compare_heatmap(page, explorer):
+def test_compare_heatmap_cell_opens_its_findings(page, explorer):
     visit(page, explorer, "compare", "Compare")
-    page.locator(
-        "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
-    ).first.wait_for()
-    assert page.get_by_text("Download the matrix (CSV)").is_visible()
+    cell = page.locator(
+        "[data-testid='stVegaLiteChart'] g.mark-rect path[aria-label*='concept: health professional;"
+        " study: Carstensen et al. 2024']"
+    )
+    cell.wait_for()
+    page.get_by_text("Download the matrix (CSV)").wait_for()
     shoot(page, "compare")
+    found = page.get_by_text("carstensen2024/F1")
+    for _ in range(3):  # a click that lands before the chart listens for it is lost: try again
+        cell.click()
+        try:
+            found.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    page.wait_for_selector(IDLE)
+    page.get_by_text("carstensen2024/F2").wait_for()
+
+
+def test_synthesis_shows_the_summary_of_qualitative_findings(page, explorer):
+    visit(page, explorer, "synthesis", "Synthesis")
+    page.get_by_text("Candidate review findings").wait_for()
+    shoot(page, "synthesis")
 
 
 def test_graph_view_draws_and_recentres_on_a_click(page, explorer):
@@ -191,14 +210,14 @@ def test_graph_view_draws_and_recentres_on_a_click(page, explorer):
     visit(page, explorer, f"graph?node={centre}", "Graph")
     chart = page.locator("[data-testid='stGraphVizChart'] svg")
     chart.wait_for()
-    assert chart.get_by_text("health professional").first.is_visible()
+    chart.get_by_text("health professional").first.wait_for()
     assert "https://" not in chart.text_content()
     shoot(page, "graph")
     chart.locator("a", has_text="nurse").first.click()
     page.wait_for_url("**node=*Nurse*")
     page.locator("[data-testid='stGraphVizChart'] svg").wait_for()
     page.wait_for_selector(IDLE)
-    assert page.get_by_text("nurse · professional group").is_visible()
+    page.get_by_text("nurse · professional group").wait_for()
 
 
 def test_sparql_query_shows_rows(page, explorer):

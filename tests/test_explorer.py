@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kg.concepts import concept, label_index, scheme_tree, search_labels
+from kg.concepts import concept, label_index, scheme_trees, search_labels
 from kg.explorer import PAGES
+from kg.explorer.ui import md
 from kg.findings import FindingFilters, facet_options, finding, search_findings
 from kg.namespaces import CFIR, QIKG
 from kg.neighbourhood import neighbourhood, to_dot
@@ -154,8 +155,8 @@ def test_a_finding_page_shows_quotes_codes_provenance_and_related(
     no_errors(at)
     detail = finding(built_store, f"{SEED}/F7")
     shown = texts(at)
-    assert detail is not None and detail.statement in shown
-    assert detail.quotes and detail.quotes[0].text in shown
+    assert detail is not None and md(detail.statement) in shown
+    assert detail.quotes and md(detail.quotes[0].text) in shown
     assert "doi.org/10.1177/13558196241231169" in shown
     assert "qikg bundled-data coder" in shown
     labels = [link.proto.label for link in at.get("page_link")]
@@ -371,7 +372,7 @@ def test_the_cfir_facet_follows_determinant_alignments(built_store):
 
 
 def test_scheme_trees_nest_narrower_concepts(built_store):
-    tree = scheme_tree(built_store, str(QIKG.ProfessionalGroupScheme))
+    tree = scheme_trees(built_store)[str(QIKG.ProfessionalGroupScheme)]
     top = {n.iri: n for n in tree}
     assert str(QIKG.Nurse) in {c.iri for c in top[str(QIKG.HealthProfessional)].children}
 

@@ -143,10 +143,10 @@ def test_construct_and_limits(backend: Store, built_store: Store) -> None:
     assert backend.query(construct, limit=3).truncated
 
 
-def test_hidden_graphs_stay_out_of_the_default_graph(backend: Store) -> None:
-    assert not backend.query("ASK { ?shape a <http://www.w3.org/ns/shacl#NodeShape> }").boolean
+def test_the_default_graph_is_every_qikg_graph_on_every_backend(backend: Store) -> None:
+    assert backend.query("ASK { ?shape a <http://www.w3.org/ns/shacl#NodeShape> }").boolean
     assert backend.query(
-        "ASK { GRAPH ?g { ?shape a <http://www.w3.org/ns/shacl#NodeShape> } }"
+        "ASK { GRAPH <https://w3id.org/qikg/graph/shapes> { ?s a <http://www.w3.org/ns/shacl#NodeShape> } }"
     ).boolean
 
 

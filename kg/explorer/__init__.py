@@ -18,6 +18,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "ontology": ("Ontology", ":material/account_tree:"),
     "findings": ("Findings", ":material/format_quote:"),
     "compare": ("Compare", ":material/grid_on:"),
+    "synthesis": ("Synthesis", ":material/summarize:"),
     "graph": ("Graph", ":material/hub:"),
     "sparql": ("SPARQL", ":material/terminal:"),
     "validate": ("Validate & import", ":material/upload_file:"),

@@ -7,6 +7,7 @@ bumps, so new data shows at once; a remote store has no generation, so its reads
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -17,12 +18,14 @@ import streamlit as st
 
 from kg.errors import QikgError
 from kg.explorer import page
+from kg.stats import inferred_state
 from kg.store import Store, default_location, open_store
 
 T = TypeVar("T")
 #: Seconds a remote store's answers are reused (an embedded store is watched by its generation).
 REMOTE_TTL = 30
 PAGE_SIZE = 25
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#$~:|])")
 
 
 @st.cache_resource(show_spinner=False)
@@ -62,11 +65,16 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     )
 
 
+def is_empty(handle: Store) -> bool:
+    """True when the store holds no qikg graph yet (a function of its own, so it is cached)."""
+    return handle.is_empty()
+
+
 def require_data() -> None:
     """Stop the page with a way forward if the store holds no graph yet."""
-    handle = store()
-    if not handle.is_empty():
+    if not cached(is_empty):
         return
+    handle = store()
     st.warning(
         f"The store at `{handle.descriptor}` is empty. Build it from the bundled ontology and "
         "studies (the same as `qikg build`), then explore.",
@@ -76,8 +84,7 @@ def require_data() -> None:
         from kg.build import build
 
         with st.spinner("Building the store from the bundled data…"), guard():
-            report = build(handle)
-            st.success(f"Built: {len(report.studies)} studies, {report.findings} findings.")
+            build(handle)
             st.rerun()
     st.stop()
 
@@ -99,8 +106,6 @@ def guard() -> Iterator[None]:
 
 def inferred_toggle(key: str) -> bool:
     """The "include inferred" switch: whether queries also read the reasoner's triples."""
-    from kg.stats import inferred_state
-
     state = cached(inferred_state)
     note = {
         "absent": "The store has no inferred graph yet, so the switch changes nothing.",
@@ -119,7 +124,8 @@ def pager(total: int, key: str, size: int = PAGE_SIZE) -> int:
     if pages > 1:
         number = int(st.number_input(f"Page (of {pages})", 1, pages, 1, key=key, width=160))
     first = (number - 1) * size
-    st.caption(f"Showing {first + 1}–{min(first + size, total)} of {total}" if total else "")
+    if total:
+        st.caption(f"Showing {first + 1}–{min(first + size, total)} of {total}")
     return first
 
 
@@ -128,11 +134,11 @@ def empty(message: str) -> None:
     st.info(message, icon=":material/search_off:")
 
 
-def finding_link(ref: str, label: str | None = None) -> None:
+def finding_link(ref: str) -> None:
     """A link to a finding's page (``study_id/finding_id``)."""
     st.page_link(
         page("findings"),
-        label=label or ref,
+        label=ref,
         icon=":material/description:",
         query_params={"finding": ref},
     )
@@ -145,22 +151,36 @@ def concept_link(iri: str, label: str) -> None:
     )
 
 
-def graph_link(iri: str, label: str = "Show in the graph view") -> None:
+def graph_link(iri: str) -> None:
     """A link to the graph view centred on a node."""
-    st.page_link(page("graph"), label=label, icon=":material/hub:", query_params={"node": iri})
+    st.page_link(
+        page("graph"),
+        label="Show in the graph view",
+        icon=":material/hub:",
+        query_params={"node": iri},
+    )
 
 
 def finding_list(items: Iterable[tuple[str, str, str]]) -> None:
     """Findings as linked rows of (``study_id/finding_id``, statement, a note under it)."""
     for ref, statement, note in items:
         with st.container(border=True):
-            left, right = st.columns([1, 4], vertical_alignment="top")
+            left, right = st.columns([2, 5], vertical_alignment="top")
             with left:
                 finding_link(ref)
             with right:
-                st.markdown(statement or "_(no statement)_")
+                st.markdown(md(statement) if statement else "_(no statement)_")
                 if note:
-                    st.caption(note)
+                    st.caption(md(note))
+
+
+def md(text: str) -> str:
+    r"""Text from the graph made safe for markdown: ``*``, ``$``, ``:`` and the like shown as is.
+
+    >>> print(md("costs $5 *per* nurse: 10:1"))
+    costs \$5 \*per\* nurse\: 10\:1
+    """
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def doi_text(doi: str | None) -> str:

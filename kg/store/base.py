@@ -5,11 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
-from kg.namespaces import GRAPH, INFERRED_GRAPH, META_GRAPH, SHAPES_GRAPH
+from kg.namespaces import GRAPH, INFERRED_GRAPH
 from kg.sparql import QueryResult
-
-#: Graphs that never take part in a query's default graph: they describe the store, not the domain.
-HIDDEN_GRAPHS = (str(SHAPES_GRAPH), str(META_GRAPH))
 
 
 class Store(ABC):
@@ -77,9 +74,11 @@ class Store(ABC):
 
 
 def visible_graphs(graphs: list[str], include_inferred: bool) -> list[str]:
-    """Of these graphs, those a query reads by default: not the shapes or bookkeeping graphs."""
-    return [
-        g
-        for g in graphs
-        if g not in HIDDEN_GRAPHS and (include_inferred or g != str(INFERRED_GRAPH))
-    ]
+    """Of these graphs, those a query reads by default: all, or all but the inferred graph.
+
+    Every graph (shapes and bookkeeping included) is in the default graph on every backend: the
+    embedded store answers from the union of its graphs, because naming thousands of study graphs
+    one by one makes Oxigraph joins minutes slow, and the other backends follow it so answers
+    stay alike.
+    """
+    return [g for g in graphs if include_inferred or g != str(INFERRED_GRAPH)]

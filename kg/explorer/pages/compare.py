@@ -8,6 +8,9 @@ from kg.explorer import ui
 from kg.linking import Matrix, compare, findings_for
 from kg.namespaces import curie
 
+#: The most studies (rows) and concepts (columns) drawn at once; the CSV has the whole matrix.
+MOST_ROWS = 40
+MOST_COLUMNS = 40
 COLUMNS = {
     "professional_groups": "Professional groups",
     "roles": "Roles",
@@ -20,8 +23,9 @@ COLUMNS = {
 }
 
 
-def long_frame(matrix: Matrix) -> pd.DataFrame:
-    """One row per cell: study, concept (with a unique display name) and count."""
+def long_frame(matrix: Matrix, studies: list[str], concepts: int) -> pd.DataFrame:
+    """One row per cell of the chosen studies and the first ``concepts`` columns: study,
+    concept (with a unique display name) and count."""
     seen: dict[str, int] = {}
     names = {}
     for iri, label in matrix.concepts:
@@ -37,10 +41,35 @@ def long_frame(matrix: Matrix) -> pd.DataFrame:
                 "concept": names[iri],
                 "findings": matrix.counts.get((sid, iri), 0),
             }
-            for sid, _ in matrix.studies
-            for iri, _ in matrix.concepts
+            for sid in studies
+            for iri, _ in matrix.concepts[:concepts]
         ]
     )
+
+
+def shown_studies(matrix: Matrix, columns: str) -> list[str]:
+    """All studies when they fit; else a picker, starting with those with most coded findings."""
+    ids = [sid for sid, _ in matrix.studies]
+    if len(ids) <= MOST_ROWS:
+        return ids
+    totals: dict[str, int] = {}
+    for (sid, _), n in matrix.counts.items():
+        totals[sid] = totals.get(sid, 0) + n
+    busiest = sorted(sorted(ids, key=lambda s: -totals.get(s, 0))[:MOST_ROWS])
+    citations = dict(matrix.studies)
+    chosen = st.multiselect(
+        "Studies shown",
+        ids,
+        default=busiest,
+        format_func=lambda sid: f"{citations[sid]} ({sid})",
+        max_selections=MOST_ROWS,
+        key=f"compare_rows_{columns}",
+    )
+    st.caption(
+        f"{len(ids):,} studies: the {MOST_ROWS} with most coded findings are shown first; "
+        "choose others here. The CSV download holds them all."
+    )
+    return chosen or busiest
 
 
 def heatmap(frame: pd.DataFrame) -> alt.LayerChart:
@@ -51,7 +80,7 @@ def heatmap(frame: pd.DataFrame) -> alt.LayerChart:
             "concept:N",
             sort=list(dict.fromkeys(frame["concept"])),
             title=None,
-            axis=alt.Axis(labelAngle=-40, labelLimit=200, orient="top"),
+            axis=alt.Axis(labelAngle=-45, labelLimit=200, labelOverlap=False, orient="top"),
         ),
         y=alt.Y(
             "study:N",
@@ -64,7 +93,7 @@ def heatmap(frame: pd.DataFrame) -> alt.LayerChart:
     shade = alt.Color(
         "findings:Q",
         scale=alt.Scale(scheme="blues", domain=[0, top]),
-        legend=alt.Legend(title="findings"),
+        legend=alt.Legend(title="findings", format="d", tickMinStep=1),
     )
     cells = (
         base.mark_rect(stroke="#ffffff", strokeWidth=1)
@@ -117,7 +146,12 @@ def main() -> None:
     if not matrix.concepts or not matrix.studies:
         ui.empty(f"No finding is coded with {COLUMNS[columns].lower()} yet.")
         return
-    frame = long_frame(matrix)
+    frame = long_frame(matrix, shown_studies(matrix, columns), MOST_COLUMNS)
+    if len(matrix.concepts) > MOST_COLUMNS:
+        st.caption(
+            f"Showing the {MOST_COLUMNS} most used of {len(matrix.concepts)} concepts; "
+            "the CSV download holds them all."
+        )
     event = st.altair_chart(
         heatmap(frame), on_select="rerun", key=f"compare_chart_{columns}", width="content"
     )

@@ -57,20 +57,22 @@ def finding_page(detail: FindingDetail) -> None:
     """A finding: statement, quotes with their sources, codes, provenance and related findings."""
     st.subheader(f"Finding {detail.ref}")
     if detail.theme:
-        st.caption(f"Theme: {detail.theme}")
-    st.markdown(f"#### {detail.statement}")
+        st.caption(f"Theme: {ui.md(detail.theme)}")
+    st.markdown(f"#### {ui.md(detail.statement)}")
     study = detail.study
     if study:
         doi = f" · [doi:{ui.doi_text(study.doi)}]({study.doi})" if study.doi else ""
-        st.markdown(f"Reported in **{study.citation}**, _{study.title}_. {study.journal}{doi}")
+        st.markdown(
+            f"Reported in **{ui.md(study.citation)}**, _{ui.md(study.title)}_. "
+            f"{ui.md(study.journal)}{doi}"
+        )
     st.markdown("**Quotes**")
     if not detail.quotes:
         st.caption("No verbatim quote is recorded for this finding.")
     for q in detail.quotes:
-        st.markdown("> " + q.text.replace("\n", "\n> "))
-        where = [
-            part for part in (q.location, q.participant and f"participant {q.participant}") if part
-        ]
+        st.markdown("> " + ui.md(q.text).replace("\n", "\n> "))
+        who = f"participant {q.participant}" if q.participant else ""
+        where = [ui.md(part) for part in (q.location, who) if part]
         source = f"[{ui.doi_text(q.source) or q.source}]({q.source})" if q.source else ""
         st.caption(" · ".join([*where, source]) or "source not recorded")
     st.markdown("**Coded with**")
@@ -91,10 +93,11 @@ def finding_page(detail: FindingDetail) -> None:
         f"- IRI `{detail.iri}`"
     )
     for note in detail.notes:
-        st.caption(note)
+        st.caption(ui.md(note))
     ui.graph_link(detail.iri)
     st.markdown("**Related findings in other studies**")
-    others = ui.cached(related, detail.iri)
+    with st.spinner("Looking for findings of other studies that share its concepts…"):
+        others = ui.cached(related, detail.iri)
     if not others:
         ui.empty("No finding of another study shares a concept with this one.")
     ui.finding_list(

@@ -32,7 +32,7 @@ def recentre() -> None:
 
 def pick_centre() -> str | None:
     """The pickers for a concept, finding or study, in one row; returns the chosen node's IRI."""
-    kind_col, first, second = st.columns([3, 4, 4], vertical_alignment="bottom")
+    kind_col, first, second = st.columns(3, vertical_alignment="bottom")
     kind = kind_col.radio(
         "Centre on a", KINDS_OF_CENTRE, key="graph_kind", horizontal=True, on_change=forget_click
     )
@@ -112,7 +112,7 @@ def main() -> None:
         "away. Click a node to centre the view on it; hover over one to read it.",
     )
     picked = pick_centre()
-    depth_col, cap_col, inferred_col = st.columns([3, 4, 4], vertical_alignment="bottom")
+    depth_col, cap_col, inferred_col = st.columns(3, vertical_alignment="bottom")
     depth = (
         depth_col.segmented_control(
             "Depth", [1, 2], default=number_param("depth", 1, 1, 2), key="graph_depth"

@@ -12,7 +12,7 @@ from kg.concepts import (
     TreeNode,
     concept,
     label_index,
-    scheme_tree,
+    scheme_trees,
     schemes,
     search_labels,
 )
@@ -81,7 +81,7 @@ def links(title: str, found: list[Link]) -> None:
 
 def source_text(source: str) -> str:
     """A source as markdown: a link when it is a web address."""
-    return f"[{source}]({source})" if source.startswith(("http://", "https://")) else source
+    return f"[{source}]({source})" if source.startswith(("http://", "https://")) else ui.md(source)
 
 
 def concept_page(detail: ConceptDetail) -> None:
@@ -92,9 +92,9 @@ def concept_page(detail: ConceptDetail) -> None:
         f"`{detail.curie}` · {', '.join(detail.kinds) or 'concept'} · in {schemes_in or '—'}"
     )
     for d in detail.definitions:
-        st.markdown(d.text + (f" _({d.lang})_" if d.lang not in ("", "en") else ""))
+        st.markdown(ui.md(d.text) + (f" _({d.lang})_" if d.lang not in ("", "en") else ""))
     for note in detail.notes:
-        st.caption(note)
+        st.caption(ui.md(note))
     if detail.sources:
         st.markdown("**Source**\n\n" + "\n\n".join(f"- {source_text(s)}" for s in detail.sources))
     st.markdown("**Labels**")
@@ -154,8 +154,9 @@ def main() -> None:
 
     left, right = st.columns([2, 3], gap="large")
     with left:
+        trees = ui.cached(scheme_trees)
         for scheme in ui.cached(schemes):
-            nodes = ui.cached(scheme_tree, scheme.iri)
+            nodes = trees.get(scheme.iri, [])
             opened = any(contains(n, selected) for n in nodes)
             with st.expander(f"{scheme.label} · {scheme.concepts} concepts", expanded=opened):
                 st.html(f'{TREE_STYLE}<div class="qikg-tree">{tree_html(nodes, selected)}</div>')

@@ -1,5 +1,7 @@
 """Overview: what the graph holds, findings per study and per professional group, the studies."""
 
+from collections import Counter
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -8,6 +10,9 @@ from kg.explorer import ui
 from kg.findings import facet_options, studies
 from kg.neighbourhood import KINDS
 from kg.stats import stats
+
+#: The most bars a chart draws; the table below lists every study.
+MOST_BARS = 30
 
 
 def bar_chart(frame: pd.DataFrame, category: str, title: str) -> alt.Chart:
@@ -45,17 +50,24 @@ def main() -> None:
         col.metric(label, f"{numbers[key]:,}")
 
     all_studies = ui.cached(studies)
-    groups = ui.cached(facet_options)["professional_groups"]
+    groups = ui.cached(facet_options, facets=("professional_groups",))["professional_groups"]
     left, right = st.columns(2)
     with left:
         if all_studies:
+            busiest = sorted(all_studies, key=lambda s: -s.findings)[:MOST_BARS]
+            repeated = Counter(s.citation for s in busiest)
             per_study = pd.DataFrame(
                 {
-                    "study": [s.citation for s in all_studies],
-                    "findings": [s.findings for s in all_studies],
+                    "study": [
+                        f"{s.citation} ({s.study_id})" if repeated[s.citation] > 1 else s.citation
+                        for s in busiest
+                    ],
+                    "findings": [s.findings for s in busiest],
                 }
             )
             st.altair_chart(bar_chart(per_study, "study", "Findings per study"), width="stretch")
+            if len(all_studies) > MOST_BARS:
+                st.caption(f"The {MOST_BARS} studies with most findings, of {len(all_studies):,}.")
         else:
             ui.empty("No studies yet: import a coding sheet on the Validate & import page.")
     with right:
