@@ -938,3 +938,25 @@ def test_export_sheet_shows_a_qda_finding_with_its_quote(study_store, tmp_path, 
             "kom til læringsseminaret, men bagefter var der ingen tid",
         )
     )
+
+
+def test_the_explorer_checks_then_imports_a_qdpx(study_store, tmp_path, monkeypatch):
+    from kg.explorer import ui
+    from kg.explorer.pages.validate import qda_import
+
+    monkeypatch.setenv("QIKG_STORE", study_store)
+    ui._open.clear()
+    data = write_qdpx(tmp_path / "p.qdpx").read_bytes()
+    mapping = write_mapping(tmp_path / "m.tsv").read_bytes()
+    before = state(study_store)
+    checked = qda_import("p.qdpx", data, SID, mapping, dry_run=True, replace=False)
+    assert not checked.committed and checked.anchoring.total > 0
+    assert "coded selections" in checked.anchoring.to_text()
+    ui.store().close()
+    ui._open.clear()
+    assert state(study_store) == before
+    done = qda_import("p.qdpx", data, SID, mapping, dry_run=False, replace=False)
+    assert done.committed and done.quotes > 0
+    ui.store().close()
+    ui._open.clear()
+    assert state(study_store) != before

@@ -15,7 +15,8 @@ import streamlit as st
 
 from kg.errors import DataProblem
 from kg.explorer import ui
-from kg.importer import check_path, import_path
+from kg.importer import check_path, import_path, study_ids
+from kg.qda import QdaResult, import_qda
 from kg.sheets.template import write_template
 from kg.store import Store
 from kg.validate import Report
@@ -23,7 +24,8 @@ from kg.vocabulary import Vocabulary
 
 #: Largest upload accepted, in megabytes, unless ``server.maxUploadSize`` sets a lower limit.
 MAX_UPLOAD_MB = 50
-UPLOAD_TYPES = ["xlsx", "xlsm", "zip", "ttl", "trig", "jsonld", "nt", "nq"]
+UPLOAD_TYPES = ["xlsx", "xlsm", "zip", "ttl", "trig", "jsonld", "nt", "nq", "qdpx", "qdc"]
+QDA_SUFFIXES = (".qdpx", ".qdc")
 
 
 def template_bytes(store: Store) -> bytes:
@@ -110,12 +112,50 @@ def import_upload(name: str, data: bytes, replace: bool) -> None:
     )
 
 
+def qda_import(
+    name: str, data: bytes, study: str, mapping: bytes | None, *, dry_run: bool, replace: bool
+) -> QdaResult:
+    """Check (``dry_run``) or import a REFI-QDA upload into a study, with its SSSOM mapping."""
+    with saved(name, data) as path, saved("mapping.sssom.tsv", mapping or b"") as table:
+        return import_qda(
+            ui.store(), path, study, table if mapping else None, dry_run=dry_run, replace=replace
+        )
+
+
+def qda_section(name: str, data: bytes) -> None:
+    """A REFI-QDA project or codebook: pick the study, add the mapping, see the re-anchoring."""
+    studies = study_ids(ui.store())
+    study = st.selectbox("Study the project belongs to", studies, key="qda_study")
+    table = st.file_uploader("SSSOM mapping table (optional)", type=["tsv"], key="qda_mapping")
+    mapping = table.getvalue() if table is not None else None
+    replace = st.checkbox("Replace the QDA data the study holds", key="qda_replace")
+    if study is None:
+        st.info("Import the study's row from a coding sheet first.", icon=":material/info:")
+        return
+    for dry_run in (True, False):
+        try:
+            result = qda_import(name, data, study, mapping, dry_run=dry_run, replace=replace)
+        except DataProblem as exc:
+            result = getattr(exc, "result", None)
+            if result is not None and result.anchoring.total:
+                st.code(result.anchoring.to_text(), language=None)
+            show_report(getattr(exc, "report", Report([], 0)))
+            return
+        if dry_run:
+            if result.anchoring.total:
+                st.code(result.anchoring.to_text(), language=None)
+            show_report(result.report)
+            if not st.button("Import", type="primary", icon=":material/database_upload:"):
+                return
+    st.success(result.summary(), icon=":material/task_alt:")
+
+
 def main() -> None:
     """Draw the page."""
     ui.header(
         "Validate & import",
-        "Upload a coding sheet (.xlsx, or a .zip of studies.csv and findings.csv) or an RDF file "
-        "(.ttl, .trig, .jsonld) of one study. Every problem is reported by row and column; the "
+        "Upload a coding sheet (.xlsx, or a .zip of studies.csv and findings.csv), an RDF file "
+        "(.ttl, .trig, .jsonld) of one study, or a REFI-QDA project or codebook (.qdpx, .qdc). Every problem is reported by row and column; the "
         "file is imported only when it has no violations.",
     )
     st.download_button(
@@ -146,6 +186,10 @@ def main() -> None:
         )
         return
     data = upload.getvalue()
+    if Path(upload.name).suffix.lower() in QDA_SUFFIXES:
+        with ui.guard():
+            qda_section(upload.name, data)
+        return
     with ui.guard():
         report = checked(upload.name, data)
         show_report(report)
