@@ -59,6 +59,23 @@ class ChildFailed(RuntimeError):
     pass
 
 
+#: A task whose processes hold more memory than this (MiB, resident) is stopped (--memory-limit).
+MEMORY_LIMIT_MB = 12_000
+
+
+def group_rss_mb(pgid: int) -> float:
+    """Resident memory of every process in a process group, in MiB (Linux /proc)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # field 5 of /proc/PID/stat: the process group
+                total += int(fields[21])  # field 24: resident pages
+        except (OSError, IndexError, ValueError):
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 #: Task processes still running: killed when the run ends, however it ends (Ctrl+C included).
 LIVE: set = set()
 
@@ -86,8 +103,23 @@ class Child:
             env=env,
         )
         LIVE.add(self)
+        self.over_memory = False
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._watch_memory, daemon=True).start()
+
+    def _watch_memory(self) -> None:
+        """Kill the task if its processes together hold more than MEMORY_LIMIT_MB: a task that
+        would take the machine's memory (and other people's processes with it) is a result."""
+        while self.proc.poll() is None:
+            if group_rss_mb(self.proc.pid) > MEMORY_LIMIT_MB:
+                self.over_memory = True
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                return
+            time.sleep(0.5)
 
     def _read(self) -> None:
         for line in self.proc.stdout:
@@ -107,6 +139,8 @@ class Child:
                 raise TimeoutError from None
             if line is None:
                 self.proc.wait()
+                if self.over_memory:
+                    raise ChildFailed(f"stopped: its memory passed {MEMORY_LIMIT_MB} MiB")
                 raise ChildFailed(f"exit {self.proc.returncode}: {self._tail()}")
             event, _, data = line.partition(" ")
             if event.isupper():
@@ -678,7 +712,13 @@ def run_size(studies: int, args, queries: list[dict], work: Path) -> dict:
     manifest = cached(studies, args.findings_per_study, args.seed, corpus_dir)
     corpus = corpus_dir / "corpus.nq"
     store = size_dir / "store"
-    result: dict = {"label": label, "studies": studies, "corpus": manifest}
+    result: dict = {
+        "label": label,
+        "studies": studies,
+        "corpus": manifest,
+        "started": dt.datetime.now().isoformat(timespec="seconds"),
+        "product_files": product_files(),
+    }
     steps = [s for s in STEPS if s in args.only]
     if args.quick and studies != args.sizes[0]:
         steps = [s for s in steps if s in ("build", "queries")]  # the smoke at the larger size
@@ -912,6 +952,34 @@ def query_ratios(qs: dict, name: str) -> dict:
     return out
 
 
+def product_files() -> dict[str, str]:
+    """When the product files that decide the numbers last changed (the tree moves while a long
+    run goes on; this says which version each size measured)."""
+    files = [
+        *sorted((ROOT / "kg" / "store").glob("*.py")),
+        *(
+            ROOT / "kg" / name
+            for name in (
+                "importer.py",
+                "vocabulary.py",
+                "stats.py",
+                "build.py",
+                "validate.py",
+                "serve.py",
+                "cli/__init__.py",
+                "explorer/ui.py",
+            )
+        ),
+    ]
+    return {
+        str(f.relative_to(ROOT)): dt.datetime.fromtimestamp(f.stat().st_mtime).isoformat(
+            timespec="seconds"
+        )
+        for f in files
+        if f.exists()
+    }
+
+
 def bundled_findings() -> int:
     from kg.build import bundled_studies
     from kg.sheets.read import read_tables
@@ -981,6 +1049,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--serve-start-limit", type=float, default=300.0)
     p.add_argument("--reason-limit", type=float, default=600.0)
+    p.add_argument(
+        "--memory-limit",
+        type=float,
+        default=12_000,
+        help="stop a task whose processes hold more than this many MiB",
+    )
     p.add_argument("--profile", action="store_true", help="pyinstrument profiles of the import")
     p.add_argument(
         "--prototype",
@@ -1029,8 +1103,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    global BUDGET
+    global BUDGET, MEMORY_LIMIT_MB
     BUDGET = Budget(args.budget)
+    MEMORY_LIMIT_MB = args.memory_limit
     sys.path.insert(0, str(BENCH))
     started = time.perf_counter()
     temporary = args.work is None

@@ -84,7 +84,7 @@ def build(store: Store, *, fresh: bool = False) -> BuildReport:
         primary += batch.data()
         known |= batch_findings(batch)
     graphs[str(META_GRAPH)] = inferred_stale_flag()
-    drop = tuple(store.graph_sizes()) if fresh else ()
+    drop = tuple(store.graph_names()) if fresh else ()
     store.replace_graphs(
         graphs, drop=drop, extend={str(SHARED_GRAPH): shared.serialize(format="nt")}
     )

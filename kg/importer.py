@@ -64,7 +64,7 @@ def read_batch(
 def study_ids(store: Store) -> list[str]:
     """The ids of the studies in the store."""
     prefix = study_graph("")
-    return sorted(g[len(prefix) :] for g in store.graph_sizes() if g.startswith(prefix))
+    return sorted(g[len(prefix) :] for g in store.graph_names() if g.startswith(prefix))
 
 
 def _read_rdf(path: Path) -> Batch:

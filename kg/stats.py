@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from kg.namespaces import INFERRED_GRAPH, META_GRAPH, QIKG, graph_name, sparql_prefixes
 from kg.store import Store
 
@@ -45,10 +47,11 @@ def stats(store: Store) -> dict:
     }
 
 
-def inferred_state(store: Store, sizes: dict[str, int] | None = None) -> str:
-    """``current``, ``stale`` (data changed since the last reasoning) or ``absent``."""
-    sizes = store.graph_sizes() if sizes is None else sizes
-    if str(INFERRED_GRAPH) not in sizes:
+def inferred_state(store: Store, graphs: Collection[str] | None = None) -> str:
+    """``current``, ``stale`` (data changed since the last reasoning) or ``absent``; ``graphs``
+    are the store's graph names when the caller has them."""
+    graphs = store.graph_names() if graphs is None else graphs
+    if str(INFERRED_GRAPH) not in graphs:
         return "absent"
     stale = store.query(
         f"ASK {{ GRAPH <{META_GRAPH}> {{ <{INFERRED_GRAPH}> <{QIKG.stale}> true }} }}"

@@ -18,7 +18,7 @@ TablesOut = dict[str, tuple[list[str], list[dict[str, str]]]]
 
 def study_tables(store: Store, study_id: str, vocab: Vocabulary) -> TablesOut:
     """The ``studies`` and ``findings`` tables of one stored study."""
-    if study_graph(study_id) not in store.graph_sizes():
+    if study_graph(study_id) not in store.graph_names():
         raise BadInput(f'no study "{study_id}" in the graph (see `qikg stats`)')
     g = stored_study(store, study_id)
     s = study_iri(study_id)

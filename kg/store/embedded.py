@@ -151,10 +151,11 @@ class EmbeddedStore(Store):
         the list is used only to leave out an inferred graph that exists. The union also holds
         the shapes and bookkeeping graphs, which no qikg query pattern matches.
         """
-        names = self.graph_names()
-        if include_inferred or str(INFERRED_GRAPH) not in names:
+        if include_inferred or not self._view.read(
+            lambda store: store.contains_named_graph(ox.NamedNode(str(INFERRED_GRAPH)))
+        ):
             return UNION
-        return visible_graphs(names, include_inferred)
+        return visible_graphs(self.graph_names(), include_inferred)
 
     def graph_names(self) -> list[str]:
         return self._view.read(lambda store: sorted(g.value for g in store.named_graphs()))

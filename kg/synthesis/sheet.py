@@ -287,7 +287,7 @@ def review_clashes(store: Store, batch: Batch, replace: bool) -> list[str]:
     """Why the batch's reviews cannot be committed: a review already in the graph (unless
     ``replace``), or a review finding id used by another review."""
     problems = []
-    stored = store.graph_sizes()
+    stored = set(store.graph_names())
     for review in sorted(batch.reviews):
         if review_graph(review) in stored and not replace:
             problems.append(
