@@ -38,7 +38,7 @@ QIKG = str(Path(PY).with_name("qikg"))
 TASKS = str(BENCH / "tasks.py")
 sys.path.insert(0, str(ROOT))
 
-ENGINES = ("qikg", "qikg-timeout", "qikg-union", "pyoxigraph", "pyoxigraph-disk", "rdflib")
+ENGINES = ("qikg", "qikg-timeout", "pyoxigraph", "pyoxigraph-disk", "rdflib")
 STEPS = ("build", "queries", "shacl", "import", "cold_start", "explorer", "serve", "reasoning")
 COLD_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?f a qikg:Finding }"
 TARGETS = {
@@ -49,6 +49,7 @@ TARGETS = {
     "build_mb": 2048,
     "import_s": 2.0,
     "import_ratio": 2.0,
+    "import_ratio_findings": 10_000,  # the ratio target holds from this store size on (issue #5)
     "cold_start_s": 1.5,
     "page_bundled_s": 1.0,
     "page_100k_s": 3.0,
@@ -88,7 +89,7 @@ def kill_live() -> None:
 class Child:
     """A bench/tasks.py task in a process group of its own, read line by line."""
 
-    def __init__(self, task: str, args: dict, log: Path, env: dict | None = None) -> None:
+    def __init__(self, task: str, args: dict, log: Path) -> None:
         self.log = log
         self._err = open(log, "a")
         self._err.write(f"\n=== {task} {json.dumps(args)[:300]}\n")
@@ -100,7 +101,6 @@ class Child:
             text=True,
             start_new_session=True,
             cwd=str(ROOT),
-            env=env,
         )
         LIVE.add(self)
         self.over_memory = False
@@ -169,9 +169,9 @@ class Child:
         self.kill()
 
 
-def run_task(task: str, args: dict, log: Path, timeout: float, env: dict | None = None) -> dict:
+def run_task(task: str, args: dict, log: Path, timeout: float) -> dict:
     """Run a one-result task; ``{"timeout": s}`` or ``{"error": ...}`` when it does not finish."""
-    child = Child(task, args, log, env)
+    child = Child(task, args, log)
     try:
         event, data = child.next(timeout)
         return data
@@ -433,9 +433,7 @@ def measure_queries(
     return out
 
 
-def measure_import(
-    store: Path, work: Path, log: Path, args, size_label: str, patches: list[str] | None = None
-) -> dict:
+def measure_import(store: Path, work: Path, log: Path, args, size_label: str) -> dict:
     """import_path of fresh 25-finding studies into the corpus store vs into an empty built store."""
     from generate import new_study_sheet
 
@@ -461,8 +459,7 @@ def measure_import(
             sheets.append(str(sheet))
         profile = ""
         if args.profile and where == "corpus":
-            suffix = "-prototype" if patches else ""
-            profile = str(args.profile_dir / f"import-into-{size_label}{suffix}.txt")
+            profile = str(args.profile_dir / f"import-into-{size_label}.txt")
         out[where] = run_task(
             "import",
             {"store": str(target), "sheets": sheets, "profile": profile},
@@ -475,14 +472,11 @@ def measure_import(
     return out
 
 
-def measure_cold_start(store: Path, args, prototype: bool = False) -> dict:
-    """``qikg --store DIR query Q --format csv``, process start to result (1 warm-up + N);
-    ``prototype``: the same through bench/prototype_cli.py (only the verb's module imported)."""
-    cli = [PY, str(BENCH / "prototype_cli.py")] if prototype else [QIKG]
-    cmd = [*cli, "--store", str(store), "query", COLD_QUERY, "--format", "csv"]
+def measure_cold_start(store: Path, args) -> dict:
+    """``qikg --store DIR query Q --format csv``, process start to result (1 warm-up + N)."""
+    cmd = [QIKG, "--store", str(store), "query", COLD_QUERY, "--format", "csv"]
     times = []
     output = ""
-    env = {**os.environ, "QIKG_BENCH_PATCHES": ",".join(args.patches)} if prototype else None
     for i in range(args.cold_repeats + 1):
         start = time.perf_counter()
         try:
@@ -492,7 +486,6 @@ def measure_cold_start(store: Path, args, prototype: bool = False) -> dict:
                 text=True,
                 timeout=BUDGET.cap(args.cold_limit),
                 cwd=str(ROOT),
-                env=env,
             )
         except subprocess.TimeoutExpired:
             return {"timeout": args.cold_limit, "command": " ".join(cmd[1:])}
@@ -512,7 +505,7 @@ def measure_cold_start(store: Path, args, prototype: bool = False) -> dict:
     }
 
 
-def measure_explorer(store: Path, log: Path, args, patches: list[str] | None = None) -> dict:
+def measure_explorer(store: Path, log: Path, args) -> dict:
     """Each page's render time; a page past ``--page-limit`` is stopped and the rest go on."""
     if not (ROOT / "kg" / "explorer").is_dir():
         return {"skipped": "the explorer (kg/explorer) is not there yet"}
@@ -571,9 +564,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def measure_serve(
-    store: Path, queries: list[dict], log: Path, args, prototype: bool = False
-) -> dict:
+def measure_serve(store: Path, queries: list[dict], log: Path, args) -> dict:
     """``qikg serve`` with 8 concurrent httpx clients sending one typical query."""
     if not (ROOT / "kg" / "serve.py").exists():
         return {"skipped": "qikg serve (kg/serve.py) is not there yet"}
@@ -581,16 +572,13 @@ def measure_serve(
 
     query = next((q for q in queries if q["name"] == args.serve_query), queries[0])
     port = free_port()
-    cli = [PY, str(BENCH / "prototype_cli.py")] if prototype else [QIKG]
-    env = {**os.environ, "QIKG_BENCH_PATCHES": ",".join(args.patches)} if prototype else None
     with open(log, "a") as err:
         proc = subprocess.Popen(
-            [*cli, "--store", str(store), "serve", "--port", str(port)],
+            [QIKG, "--store", str(store), "serve", "--port", str(port)],
             stdout=err,
             stderr=err,
             start_new_session=True,
             cwd=str(ROOT),
-            env=env,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -775,38 +763,10 @@ def run_size(studies: int, args, queries: list[dict], work: Path) -> dict:
         return run_task("shacl", {"corpus": str(corpus)}, log, BUDGET.cap(args.shacl_limit))
 
     step("shacl", "SHACL over the whole corpus", shacl)
-    if not args.prototype_only:
-        step(
-            "import",
-            "incremental import",
-            lambda: measure_import(store, size_dir, log, args, label),
-        )
-        step("cold_start", "qikg query cold start", lambda: measure_cold_start(store, args))
-        step("explorer", "explorer pages", lambda: measure_explorer(store, log, args))
-        step("serve", "qikg serve", lambda: measure_serve(store, queries, log, args))
-    if args.prototype:  # the same steps with bench/prototype.py's suggested fixes applied
-
-        def proto(name: str, what: str, measure) -> None:
-            if name in steps:
-                steps.append(f"{name}_prototype")
-                step(f"{name}_prototype", f"{what} (prototype fixes)", measure)
-
-        proto(
-            "import",
-            "incremental import",
-            lambda: measure_import(store, size_dir, log, args, label, args.patches),
-        )
-        proto(
-            "cold_start",
-            "qikg query cold start",
-            lambda: measure_cold_start(store, args, prototype=True),
-        )
-        proto(
-            "explorer", "explorer pages", lambda: measure_explorer(store, log, args, args.patches)
-        )
-        proto(
-            "serve", "qikg serve", lambda: measure_serve(store, queries, log, args, prototype=True)
-        )
+    step("import", "incremental import", lambda: measure_import(store, size_dir, log, args, label))
+    step("cold_start", "qikg query cold start", lambda: measure_cold_start(store, args))
+    step("explorer", "explorer pages", lambda: measure_explorer(store, log, args))
+    step("serve", "qikg serve", lambda: measure_serve(store, queries, log, args))
     if label in args.reason_sizes:
         step("reasoning", "reasoning", lambda: measure_reasoning(store, size_dir, log, args))
     if args.keep_stores is None:
@@ -1057,23 +1017,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--profile", action="store_true", help="pyinstrument profiles of the import")
     p.add_argument(
-        "--prototype",
-        action="store_true",
-        help="also time import, cold start, explorer and serve with the fixes of "
-        "bench/prototype.py applied (results under <step>_prototype)",
-    )
-    p.add_argument(
-        "--prototype-only",
-        action="store_true",
-        help="with --prototype: skip the product runs of those steps",
-    )
-    p.add_argument(
-        "--patches",
-        nargs="+",
-        default=["union", "vocabulary-graph", "names-not-sizes"],
-        help="which bench/prototype.py patches --prototype applies",
-    )
-    p.add_argument(
         "--budget",
         type=float,
         help="stop starting new steps after this many seconds (--quick: 105)",
@@ -1094,7 +1037,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.query_limit = min(args.query_limit, 3.0)
         args.serve_requests = min(args.serve_requests, 40)
         if args.engines == list(ENGINES):
-            args.engines = ["qikg", "pyoxigraph", "rdflib"]
+            args.engines = ["qikg", "pyoxigraph", "pyoxigraph-disk", "rdflib"]
         args.only = [s for s in args.only if s != "reasoning"]
     args.sizes = args.sizes or [0, 10, 100, 400, 1000, 4000]
     args.reason_sizes = {"bundled", "400x25", "4000x25"}

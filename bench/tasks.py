@@ -93,16 +93,20 @@ def task_build(store: str, corpus: str, mode: str = "product") -> None:
     else:
         import pyoxigraph as ox
 
+        from kg.store.worker import database_dir
+
         handle.close()
         t_read = time.perf_counter()
-        raw = ox.Store(str(Path(store) / "oxigraph"))
+        folder = database_dir(Path(store))
+        raw = ox.Store(str(folder))
         if mode == "load":  # one transaction, like the product's, but no SPARQL text
             raw.load(path=corpus, format=ox.RdfFormat.N_QUADS)
         else:
             raw.bulk_load(path=corpus, format=ox.RdfFormat.N_QUADS)
         raw.flush()
         del raw
-        (Path(store) / "generation").write_text(f"{time.time_ns()}-bulk")
+        # A new token tells readers to reopen; the folder name keeps pointing at this database.
+        (Path(store) / "generation").write_text(f"{time.time_ns()}-bulk {folder.name}")
     t_load = time.perf_counter()
     handle = open_store(store)
     sizes = handle.graph_sizes()
@@ -126,7 +130,9 @@ def task_dump(store: str, out_nq: str, out_nt: str) -> None:
     union as N-Triples: the same data, for the baselines."""
     import pyoxigraph as ox
 
-    st = ox.Store.read_only(str(Path(store) / "oxigraph"))
+    from kg.store.worker import database_dir
+
+    st = ox.Store.read_only(str(database_dir(Path(store))))
     quads = [q for q in st if q.graph_name.value not in HIDDEN]
     ox.serialize(quads, format=ox.RdfFormat.N_QUADS, output=out_nq)
     ox.serialize({q.triple for q in quads}, format=ox.RdfFormat.N_TRIPLES, output=out_nt)
@@ -191,8 +197,7 @@ def task_queries(
 
     Engines: ``qikg`` (EmbeddedStore.query, in-process: the API the explorer and kg functions
     call), ``qikg-timeout`` (EmbeddedStore.query with ``timeout=``: the worker-pool path the CLI
-    and server use), ``qikg-union`` (bench/prototype.py: EmbeddedStore reading Oxigraph's union
-    default graph instead of a list of graphs: the suggested fix), ``pyoxigraph`` (an in-memory pyoxigraph.Store loaded with the same quads,
+    and server use), ``pyoxigraph`` (an in-memory pyoxigraph.Store loaded with the same quads,
     ``use_default_graph_as_union=True``: the floor), ``pyoxigraph-disk`` (the store's own
     on-disk database opened read-only, union default graph), ``rdflib`` (a plain in-memory
     rdflib.Graph of the same triples; each query is stopped at ``limit`` seconds with SIGALRM).
@@ -200,15 +205,10 @@ def task_queries(
     from kg.namespaces import PREFIXES
 
     t0 = time.perf_counter()
-    if engine in ("qikg", "qikg-timeout", "qikg-union"):
+    if engine in ("qikg", "qikg-timeout"):
         from kg.store import open_store
 
-        if engine == "qikg-union":
-            from prototype import UnionStore
-
-            handle = UnionStore(store)
-        else:
-            handle = open_store(store)
+        handle = open_store(store)
         timeout = 600.0 if engine == "qikg-timeout" else None
 
         def runner(text: str):
@@ -224,11 +224,13 @@ def task_queries(
     elif engine in ("pyoxigraph", "pyoxigraph-disk"):
         import pyoxigraph as ox
 
+        from kg.store.worker import database_dir
+
         if engine == "pyoxigraph":
             st = ox.Store()
             st.bulk_load(path=union_nq, format=ox.RdfFormat.N_QUADS)
         else:
-            st = ox.Store.read_only(str(Path(store) / "oxigraph"))
+            st = ox.Store.read_only(str(database_dir(Path(store))))
 
         def runner(text: str):
             def run(collect: bool):
@@ -331,19 +333,8 @@ def task_shacl(corpus: str) -> None:
     )
 
 
-def _patch(patches: list[str] | None) -> None:
-    if patches:
-        import prototype
-
-        prototype.apply(patches)
-
-
-def task_import(
-    store: str, sheets: list[str], profile: str = "", patches: list[str] | None = None
-) -> None:
-    """kg.importer.import_path of each sheet in turn (each a new 25-finding study); ``patches``
-    applies bench/prototype.py's suggested fixes first."""
-    _patch(patches)
+def task_import(store: str, sheets: list[str], profile: str = "") -> None:
+    """kg.importer.import_path of each sheet in turn (each a new 25-finding study)."""
     from kg.importer import import_path
     from kg.store import open_store
 

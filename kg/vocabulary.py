@@ -14,7 +14,7 @@ import rdflib
 from rapidfuzz import fuzz, process
 from rdflib.namespace import RDF, SKOS
 
-from kg.namespaces import QIKG, curie, expand, sparql_prefixes
+from kg.namespaces import ONTOLOGY_GRAPH, QIKG, curie, expand, sparql_prefixes
 
 #: What each concept column of a coding sheet accepts, and how to name that kind in a message.
 COLUMN_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -91,20 +91,18 @@ class Vocabulary:
 
     @classmethod
     def from_store(cls, store: object) -> Vocabulary:
-        """Index the concepts held in a store (see kg.store).
+        """Index the concepts of the store's ontology graph (see kg.store).
 
-        A study's own codes (``qikgd:{study}/code/...``, imported from a QDA project) are left
-        out: they are mapped to the vocabulary, not part of it.
+        Only the ontology graph is read, so the cost does not grow with the studies; a study's own
+        codes (imported from a QDA project, in its graph) are mapped to the vocabulary, not in it.
         """
         result = store.query(  # type: ignore[attr-defined]
             sparql_prefixes()
-            + """SELECT ?c ?kind ?label ?pref WHERE {
+            + f"""SELECT ?c ?kind ?label ?pref WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
                 ?c a skos:Concept ; a ?kind .
-                FILTER(!STRSTARTS(STR(?c), STR(qikgd:)))
-                { ?c skos:prefLabel ?label BIND(lang(?label) IN ("", "en") AS ?pref) }
-                UNION { ?c skos:altLabel ?label BIND(false AS ?pref) }
-            }""",
-            include_inferred=False,
+                {{ ?c skos:prefLabel ?label BIND(lang(?label) IN ("", "en") AS ?pref) }}
+                UNION {{ ?c skos:altLabel ?label BIND(false AS ?pref) }}
+            }} }}"""
         )
         return cls([(r["c"], r["kind"], r["label"], r["pref"] == "true") for r in result.values()])
 

@@ -148,3 +148,76 @@ def test_unwritable_location_is_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(StoreUnavailable, match="cannot create the store folder"):
         open_store(str(blocker / "store"))
+
+
+@pytest.fixture
+def bulk(monkeypatch):
+    """Every write takes the large-write path (a bulk-loaded copy of the database)."""
+    import kg.store.embedded as embedded
+
+    monkeypatch.setattr(embedded, "BULK_BYTES", 0)
+
+
+def test_a_bulk_write_replaces_drops_and_extends_like_a_transaction(tmp_path, bulk):
+    store = EmbeddedStore(tmp_path / "s")
+    other, kept = study_graph("other"), study_graph("kept")
+    store.replace_graphs({G: NT, other: "<urn:x> <urn:y> <urn:z> .\n", kept: NT})
+    store.replace_graphs(
+        {G: '<urn:a> <urn:b> "ends with a dot ." .\n'},
+        drop=(other,),
+        extend={kept: "<urn:new> <urn:p> <urn:o> .\n"},
+    )
+    assert store.graph_sizes() == {G: 1, kept: 201}
+    assert store.query("SELECT ?o WHERE { <urn:a> <urn:b> ?o }").column("o") == ["ends with a dot ."]
+    folders = sorted(p.name for p in (tmp_path / "s").iterdir() if p.name.startswith("oxigraph"))
+    assert len(folders) == 1 and folders[0] != "oxigraph", "the replaced copy is removed"
+
+
+def test_a_failed_bulk_write_changes_nothing(tmp_path, bulk):
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: NT})
+    before = sorted((tmp_path / "s").iterdir())
+    with pytest.raises(BadInput, match="nothing was written"):
+        store.replace_graphs({G: "<urn:a> <urn:b> .\n"}, drop=(G,))
+    assert store.graph_sizes() == {G: 200}
+    assert sorted((tmp_path / "s").iterdir()) == before, "no half-written copy is left behind"
+
+
+def test_a_bulk_write_is_seen_by_readers_and_writers_in_other_processes(tmp_path, bulk):
+    path = tmp_path / "s"
+    reader = EmbeddedStore(path)
+    reader.replace_graphs({G: NT})
+    assert reader.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=30).values() == [
+        {"n": "200"}
+    ]
+    script = (
+        "from kg.store import open_store; "
+        f"open_store({str(path)!r}).replace_graphs({{{G!r}: '<urn:a> <urn:b> <urn:c> .\\n'}})"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert reader.graph_sizes() == {G: 1}
+    assert reader.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=30).values() == [
+        {"n": "1"}
+    ]
+    reader.replace_graphs({study_graph("two"): NT})  # a writer opened before the swap follows it
+    assert EmbeddedStore(path).graph_sizes() == {G: 1, study_graph("two"): 200}
+
+
+@pytest.mark.parametrize("after", [0.3, 0.8, 1.5])
+def test_a_bulk_write_killed_half_way_leaves_the_store_as_it_was(tmp_path, after):
+    path = tmp_path / "s"
+    EmbeddedStore(path).replace_graphs({G: NT})
+    script = (
+        "import kg.store.embedded as e; e.BULK_BYTES = 0; "
+        "big = ''.join(f'<urn:s{i}> <urn:p> \"{i}\" .\\n' for i in range(300000)); "
+        f"e.EmbeddedStore({str(path)!r}).replace_graphs({{'{study_graph('big')}': big}}, drop=({G!r},))"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script])
+    time.sleep(after)
+    writer.kill()
+    writer.wait()
+    sizes = EmbeddedStore(path).graph_sizes()
+    assert sizes in ({G: 200}, {study_graph("big"): 300000}), sizes
+    EmbeddedStore(path).replace_graphs({study_graph("next"): NT})  # and it takes writes again
+    leftovers = [p.name for p in path.iterdir() if p.name.startswith("oxigraph")]
+    assert len(leftovers) == 1, leftovers

@@ -1,13 +1,15 @@
 """The embedded store: an on-disk Oxigraph database in a folder of its own.
 
 Layout of a store folder: ``oxigraph/`` (the database), ``generation`` (bumped by every commit, so
-readers in other processes know to reopen). Only one process can write at a time; every process
+readers in other processes know to reopen; after a bulk write it also names the database's new
+folder, ``oxigraph-<time>/``). Only one process can write at a time; every process
 reads through a read-only view, so the explorer, ``qikg serve`` and the CLI run side by side.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,9 +21,11 @@ from kg.namespaces import INFERRED_GRAPH, PREFIXES
 from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, syntax_error
 from kg.store.base import Store, visible_graphs
 from kg.store.pool import QueryPool
-from kg.store.worker import UNION, ReadView, run_query
+from kg.store.worker import DATABASE, UNION, ReadView, database_dir, run_query
 
 WRITE_WAIT_SECONDS = 30.0
+#: Writes of more N-Triples text than this go through a bulk-loaded copy of the database.
+BULK_BYTES = 16 * 2**20
 
 
 class EmbeddedStore(Store):
@@ -41,7 +45,7 @@ class EmbeddedStore(Store):
         self.descriptor = str(self.root)
         self._pool_size = pool_size
         self._pool: QueryPool | None = None
-        if not (self.root / "oxigraph").exists():
+        if not database_dir(self.root).exists():
             self._create()
         self._view = ReadView(self.root)
 
@@ -53,11 +57,13 @@ class EmbeddedStore(Store):
         with self._writer():
             pass
 
-    def _open_writer(self) -> ox.Store:
+    def _open_writer(self) -> tuple[ox.Store, Path]:
+        """The current database opened for writing, once no other process writes it."""
         deadline = time.monotonic() + WRITE_WAIT_SECONDS
         while True:
+            folder = database_dir(self.root)
             try:
-                return ox.Store(str(self.root / "oxigraph"))
+                store = ox.Store(str(folder))
             except OSError as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     holder = (
@@ -70,32 +76,47 @@ class EmbeddedStore(Store):
                         f"({holder.strip()}); try again when it has finished"
                     ) from None
                 time.sleep(0.2)
+                continue
+            if folder == database_dir(self.root):
+                self._remove_stale_copies(keep=folder)
+                return store, folder
+            del store  # a bulk write moved the store to a new folder while this one waited
+
+    def _remove_stale_copies(self, keep: Path) -> None:
+        """Database copies a bulk write left behind (replaced, or stopped before its swap)."""
+        for stale in self.root.glob(f"{DATABASE}*"):
+            if stale != keep:
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
 
     class _WriterContext:
+        """Holds the write lock; on a clean exit, flushes and tells readers to reopen."""
+
         def __init__(self, outer: EmbeddedStore) -> None:
             self.outer = outer
 
-        def __enter__(self) -> ox.Store:
-            self.store = self.outer._open_writer()
+        def __enter__(self) -> EmbeddedStore._WriterContext:
+            self.store, self.folder = self.outer._open_writer()
             (self.outer.root / "writer").write_text(f"pid {os.getpid()}\n")
-            return self.store
+            return self
 
         def __exit__(self, exc_type: object, *rest: object) -> None:
             try:
                 if exc_type is None:
                     self.store.flush()
+                    self.outer._bump_generation(self.folder)
             finally:
                 del self.store
                 (self.outer.root / "writer").unlink(missing_ok=True)
-                if exc_type is None:
-                    self.outer._bump_generation()
 
     def _writer(self) -> _WriterContext:
         return EmbeddedStore._WriterContext(self)
 
-    def _bump_generation(self) -> None:
+    def _bump_generation(self, folder: Path) -> None:
         tmp = self.root / "generation.tmp"
-        tmp.write_text(f"{time.time_ns()}-{os.getpid()}")
+        tmp.write_text(f"{time.time_ns()}-{os.getpid()} {folder.name}")
         tmp.replace(self.root / "generation")
 
     def query(
@@ -132,16 +153,49 @@ class EmbeddedStore(Store):
         drop: tuple[str, ...] = (),
         extend: Mapping[str, str] | None = None,
     ) -> None:
+        loads = [(g, nt) for g, nt in (*graphs.items(), *(extend or {}).items()) if nt.strip()]
+        if sum(len(nt) for _, nt in loads) > BULK_BYTES:
+            self._replace_in_copy((*drop, *graphs), loads)
+            return
         parts = [f"DROP SILENT GRAPH <{g}>" for g in (*drop, *graphs)]
-        loads = [*graphs.items(), *(extend or {}).items()]
-        parts += [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in loads if nt.strip()]
+        parts += [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in loads]
         if not parts:
             return
         try:
-            with self._writer() as store:
-                store.update(" ;\n".join(parts))
+            with self._writer() as writer:
+                writer.store.update(" ;\n".join(parts))
         except SyntaxError as exc:
             raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
+
+    def _replace_in_copy(self, drop: tuple[str, ...], loads: list[tuple[str, str]]) -> None:
+        """A large write: copy the database (hard links, so cheap), drop and bulk-load in the copy,
+        then point the store at the copy. A reader, or a crash at any moment, sees the store
+        before or after, never between: the one switch is the atomic rename of ``generation``.
+        A transaction of a million triples would take minutes and gigabytes (docs/benchmarks.md).
+        """
+        with self._writer() as writer:
+            old = writer.folder
+            copy = self.root / f"{DATABASE}-{time.time_ns()}"
+            quads = copy.with_suffix(".nq")
+            try:
+                _write_quads(loads, quads)
+                writer.store.backup(str(copy))
+                staged = ox.Store(str(copy))
+                if drop:
+                    staged.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in drop))
+                staged.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
+                staged.flush()
+                del staged
+            except SyntaxError as exc:
+                shutil.rmtree(copy, ignore_errors=True)
+                raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
+            except BaseException:
+                shutil.rmtree(copy, ignore_errors=True)
+                raise
+            finally:
+                quads.unlink(missing_ok=True)
+            writer.folder = copy
+        shutil.rmtree(old, ignore_errors=True)
 
     def _default_dataset(self, include_inferred: bool) -> list[str] | str:
         """The union of all graphs when that equals the default graph asked for, else the list.
@@ -175,7 +229,9 @@ class EmbeddedStore(Store):
             if graph is not None:
                 if not store.contains_named_graph(ox.NamedNode(graph)):
                     raise BadInput(f"the store has no graph {graph}")
-                return store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), **kwargs) or b""
+                return (
+                    store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), **kwargs) or b""
+                )
             if rdf_format.supports_datasets:
                 return store.dump(format=rdf_format, **kwargs) or b""
             triples = {q.triple for q in store.quads_for_pattern(None, None, None)}
@@ -187,3 +243,16 @@ class EmbeddedStore(Store):
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+
+
+
+def _write_quads(loads: list[tuple[str, str]], path: Path) -> None:
+    """Each graph's N-Triples, parsed (a syntax error raises SyntaxError), as one N-Quads file."""
+    with path.open("wb") as out:
+        for graph, nt in loads:
+            name = ox.NamedNode(graph)
+            quads = (
+                ox.Quad(t.subject, t.predicate, t.object, name)
+                for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)
+            )
+            ox.serialize(quads, out, format=ox.RdfFormat.N_QUADS)

@@ -18,6 +18,8 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 T = TypeVar("T")
+#: The database folder in a store folder (a bulk write's copy adds a suffix).
+DATABASE = "oxigraph"
 #: Query the union of all named graphs: far faster than naming thousands of graphs one by one.
 UNION = "union"
 
@@ -36,9 +38,9 @@ class ReadView:
         self._generation = ""
 
     def get(self) -> ox.Store:
-        generation = _read_generation(self.root)
+        generation = read_generation(self.root)
         if self._store is None or generation != self._generation:
-            self._store = ox.Store.read_only(str(self.root / "oxigraph"))
+            self._store = ox.Store.read_only(str(database_dir(self.root, generation)))
             self._generation = generation
         return self._store
 
@@ -60,11 +62,18 @@ def _moved_by_writer(exc: Exception) -> bool:
     return "No such file" in text or "Corruption" in text
 
 
-def _read_generation(root: Path) -> str:
+def read_generation(root: Path) -> str:
+    """The store's ``generation`` file: ``<commit token> [<database folder>]``."""
     try:
         return (root / "generation").read_text()
-    except FileNotFoundError:
+    except OSError:  # none yet, or the store folder cannot be made
         return ""
+
+
+def database_dir(root: Path, generation: str | None = None) -> Path:
+    """The database folder the generation names (``oxigraph`` unless a bulk write swapped it)."""
+    parts = (read_generation(root) if generation is None else generation).split()
+    return root / (parts[1] if len(parts) > 1 else DATABASE)
 
 
 def run_query(
