@@ -45,16 +45,19 @@ def peak_rss_mb() -> float:
 
 
 def read_corpus_graphs(path: str) -> dict[str, str]:
-    """The generated N-Quads as ``{graph IRI: N-Triples text}``, the input of replace_graphs."""
-    import pyoxigraph as ox
+    """The generated N-Quads as ``{graph IRI: N-Triples text}``, the input of replace_graphs.
 
-    by_graph: dict[str, list] = collections.defaultdict(list)
-    for quad in ox.parse(path=path, format=ox.RdfFormat.N_QUADS):
-        by_graph[quad.graph_name.value].append(quad.triple)
-    return {
-        g: (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
-        for g, triples in by_graph.items()
-    }
+    Split as text (generate.py writes one quad per line, every quad in a named graph): holding
+    millions of parsed terms would add gigabytes to the peak memory the build step reports.
+    """
+    by_graph: dict[str, list[str]] = collections.defaultdict(list)
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            quad = line.rstrip().removesuffix(".").rstrip()
+            if quad:
+                triple, graph = quad.rsplit(" ", 1)
+                by_graph[graph.strip("<>")].append(triple + " .\n")
+    return {g: "".join(triples) for g, triples in by_graph.items()}
 
 
 # --- build ---------------------------------------------------------------------------------------

@@ -1,8 +1,15 @@
 """Every CLI verb of the foundation, with its error paths: one clear line, the right exit code."""
 
+import importlib
 import json
+import pkgutil
+import subprocess
+import sys
 
 import pytest
+
+import kg.cli
+from kg.cli import VERBS, module_commands
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
@@ -180,25 +187,31 @@ def test_export_to_an_unwritable_place(cli, built_store_path, tmp_path):
     assert ran.exit_code == 2 and "cannot write" in ran.err
 
 
-@pytest.mark.parametrize(
-    "verb",
-    [
-        "build",
-        "stats",
-        "query",
-        "export",
-        "import",
-        "validate",
-        "template",
-        "export-sheet",
-        "related",
-        "compare",
-        "explore",
-    ],
-)
+@pytest.mark.parametrize("verb", sorted(VERBS))
 def test_every_verb_has_help_with_an_example(cli, verb):
     ran = cli(verb, "--help")
     assert ran.exit_code == 0 and "Example" in ran.out
+
+
+def test_every_verb_module_is_listed_with_its_verbs():
+    """A verb missing from kg.cli.VERBS could not be run; a listed one must exist."""
+    found = {
+        command.name: info.name
+        for info in pkgutil.iter_modules(kg.cli.__path__)
+        for command in module_commands(importlib.import_module(f"kg.cli.{info.name}"))
+    }
+    assert found == VERBS
+
+
+def test_query_does_not_load_the_server_or_the_validator():
+    script = (
+        "import sys; from kg.cli import main; "
+        "sys.exit = lambda code=0: print(sorted(m for m in sys.modules if m in "
+        "('fastapi', 'pyshacl', 'owlready2', 'streamlit'))); "
+        "main(['query', '--help'])"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip().endswith("[]"), ran.stdout
 
 
 def test_unknown_verb(cli):
