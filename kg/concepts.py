@@ -19,6 +19,7 @@ from kg.errors import BadInput
 from kg.labels import labels
 from kg.linking import CODED
 from kg.namespaces import CFIR, ERIC, ISCO, QIKG, curie, expand, sparql_prefixes
+from kg.sparql import any_of
 from kg.store import Store
 
 #: Every property that codes a finding with a concept (the seven of qikg:codedWith, and confidence).
@@ -226,7 +227,7 @@ def scheme_trees(store: Store, include_inferred: bool = False) -> dict[str, list
     counts = store.query(
         sparql_prefixes()
         + f"""SELECT ?c (COUNT(DISTINCT ?f) AS ?n) WHERE {{
-            ?c skos:inScheme ?scheme . ?x ({UP})* ?c . ?f {CODING} ?x .
+            ?c skos:inScheme ?scheme . ?x ({UP})* ?c . {any_of("?f", CODING, "?x")}
         }} GROUP BY ?c""",
         include_inferred=include_inferred,
     ).values()

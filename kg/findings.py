@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from kg.concepts import CODING, UP, sparql_iri, sparql_string
 from kg.linking import CODED, finding_ref
 from kg.namespaces import QIKG, sparql_prefixes
+from kg.sparql import any_of
 from kg.store import Store
 
 _LANG = 'FILTER(lang(?l) IN ("", "en"))'
-_QUOTE_TEXT = "qikg:supportedBy/oa:hasTarget/oa:hasSelector/oa:exact"
+_QUOTE_PATH = "qikg:supportedBy/oa:hasTarget/oa:hasSelector"
 
 
 def citation(authors: str, year: object) -> str:
@@ -198,23 +199,40 @@ class FindingDetail:
         return f"{self.study.study_id if self.study else '?'}/{self.finding_id}"
 
 
+#: What the studies table shows of a study: result name -> property.
+_STUDY_DETAILS = {
+    "title": "dcterms:title",
+    "authors": "qikg:authors",
+    "year": "qikg:publicationYear",
+    "doi": "qikg:doi",
+    "journal": "qikg:journal",
+    "country": "qikg:country",
+    "design": "qikg:studyDesign",
+}
+
+
 def studies(store: Store, only: str | None = None, include_inferred: bool = False) -> list[Study]:
     """Every study in the graph (or ``only`` the one with this IRI) with its bibliographic
     details and number of findings."""
     pick = f"VALUES ?s {{ {sparql_iri(only)} }}" if only else ""
+    # Each detail is read in a subquery, which Oxigraph hash-joins (one scan per property)
+    # instead of looking it up study by study. A programme's label is repeated in the graph of
+    # every study of the programme, so labels are made distinct before they are joined.
+    samples = " ".join(f"(SAMPLE(?{v}_) AS ?{v})" for v in [*_STUDY_DETAILS, "programme"])
+    details = " ".join(
+        f"OPTIONAL {{ SELECT ?s ?{v}_ WHERE {{ ?s {prop} ?{v}_ }} }}"
+        for v, prop in _STUDY_DETAILS.items()
+    )
     rows = store.query(
         sparql_prefixes()
-        + f"""SELECT ?s (SAMPLE(?id) AS ?sid) (SAMPLE(?t) AS ?title) (SAMPLE(?a) AS ?authors)
-                (SAMPLE(?y) AS ?year) (SAMPLE(?d) AS ?doi) (SAMPLE(?j) AS ?journal)
-                (SAMPLE(?c) AS ?country) (SAMPLE(?de) AS ?design) (SAMPLE(?pl) AS ?programme)
-                WHERE {{
+        + f"""SELECT ?s (SAMPLE(?id) AS ?sid) {samples} WHERE {{
             {pick}
             ?s a qikg:Study ; dcterms:identifier ?id .
-            OPTIONAL {{ ?s dcterms:title ?t }} OPTIONAL {{ ?s qikg:authors ?a }}
-            OPTIONAL {{ ?s qikg:publicationYear ?y }} OPTIONAL {{ ?s qikg:doi ?d }}
-            OPTIONAL {{ ?s qikg:journal ?j }} OPTIONAL {{ ?s qikg:country ?c }}
-            OPTIONAL {{ ?s qikg:studyDesign ?de }}
-            OPTIONAL {{ ?s qikg:evaluatesProgramme/rdfs:label ?pl }}
+            {details}
+            OPTIONAL {{ SELECT ?s ?programme_ WHERE {{ ?s qikg:evaluatesProgramme ?p .
+                {{ SELECT DISTINCT ?p ?programme_ WHERE {{
+                    {{ SELECT DISTINCT ?p WHERE {{ [] qikg:evaluatesProgramme ?p }} }}
+                    ?p rdfs:label ?programme_ }} }} }} }}
         }} GROUP BY ?s""",
         include_inferred=include_inferred,
     ).values()
@@ -259,7 +277,7 @@ def facet_options(
                 {{ SELECT ?c (COUNT(DISTINCT ?f) AS ?n) WHERE {{
                     {{ SELECT DISTINCT ?c ?x WHERE {{
                         VALUES ?kind {{ {" ".join(facet.kinds)} }} ?c a ?kind . {climb} }} }}
-                    ?f ({facet.path}) ?x .
+                    {any_of("?f", facet.path, "?x")}
                 }} GROUP BY ?c }}
                 OPTIONAL {{ ?c {facet.label} ?l {_LANG} }}
             }} GROUP BY ?c ?n""",
@@ -288,10 +306,17 @@ def _where(filters: FindingFilters, scope: str = "") -> str:
     if filters.coded_with:
         parts.append(_semi_join(filters.coded_with, CODING, UP, scope))
     for word in filters.text.casefold().split():
+        match = f"FILTER(CONTAINS(LCASE(STR(?text)), {sparql_string(word)}))"
+        # Out of scope, quotes are matched first and followed back to their findings: walking
+        # from every finding to its quotes' text is ten times slower.
+        quote = (
+            f"?f {_QUOTE_PATH}/oa:exact ?text"
+            if scope
+            else f"SELECT ?f ?text WHERE {{ ?sel oa:exact ?text {match} ?f {_QUOTE_PATH} ?sel }}"
+        )
         parts.append(
             f"""{{ SELECT DISTINCT ?f WHERE {{ {scope}
-                {{ ?f qikg:statement|qikg:theme ?text }} UNION {{ ?f {_QUOTE_TEXT} ?text }}
-                FILTER(CONTAINS(LCASE(STR(?text)), {sparql_string(word)})) }} }}"""
+                {{ ?f qikg:statement|qikg:theme ?text }} UNION {{ {quote} }} {match} }} }}"""
         )
     return "\n".join(parts)
 
@@ -300,9 +325,12 @@ def _semi_join(chosen: tuple[str, ...], path: str, up: str, scope: str) -> str:
     """The findings coded (through ``path``) with a chosen concept or one below it."""
     values = " ".join(sparql_iri(c) for c in chosen)
     climb = f"?x ({up})* ?c ." if up else "BIND(?c AS ?x)"
+    # The concepts reached are a subquery of their own, so that Oxigraph looks up the codes of
+    # the findings in scope instead of every finding coded with them.
     return (
-        f"{{ SELECT DISTINCT ?f WHERE {{ {scope} VALUES ?c {{ {values} }} {climb} "
-        f"?f ({path}) ?x }} }}"
+        f"{{ SELECT DISTINCT ?f WHERE {{ {scope} "
+        f"{{ SELECT DISTINCT ?x WHERE {{ VALUES ?c {{ {values} }} {climb} }} }} "
+        f"{any_of('?f', path, '?x')} }} }}"
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from kg.errors import BadInput
 from kg.namespaces import CFIR, DATA, QIKG, expand, sparql_prefixes
+from kg.sparql import any_of
 from kg.store import Store
 
 CODED = "|".join(
@@ -72,52 +73,128 @@ def finding_ref(text: str) -> str:
 
 
 def related(store: Store, finding: str, min_shared: int = 1, limit: int = 50) -> list[Related]:
-    """Findings of other studies sharing concepts with ``finding``, most shared first."""
+    """Findings of other studies sharing concepts with ``finding``, most shared first.
+
+    A finding scores for each most specific concept it shares: 1 when both findings are coded
+    with the concept itself, else 0.5. On a large graph most findings share some broad concept,
+    so they are not read one by one: codes that reach the same of this finding's concepts score
+    alike, the store groups findings by the kinds of code they have (a bit mask per finding),
+    and only the findings of the best-scoring groups are read.
+    """
     iri = finding_ref(finding)
     if not store.query(f"ASK {{ <{iri}> a <{QIKG.Finding}> }}").boolean:
         raise BadInput(f"no finding {finding} in the graph (see `qikg query` or the explorer)")
-    rows = store.query(
+    mine = store.query(
         sparql_prefixes()
-        + f"""SELECT DISTINCT ?other ?fid ?study ?statement ?c ?direct WHERE {{
+        + f"""SELECT DISTINCT ?mine ?c ?home WHERE {{
             <{iri}> {CODED} ?mine ; qikg:reportedIn ?home .
-            ?mine {REACH} ?c .
-            ?c a skos:Concept .
-            ?theirs {REACH} ?c .
-            ?other {CODED} ?theirs ; qikg:reportedIn ?study ; dcterms:identifier ?fid .
-            FILTER(?study != ?home)
-            OPTIONAL {{ ?other qikg:statement ?statement }}
-            BIND(?mine = ?c && ?theirs = ?c AS ?direct)
-        }}""",
+            ?mine {REACH} ?c . ?c a skos:Concept }}""",
         include_inferred=False,
     ).values()
-    shared: dict[str, dict[str, bool]] = {}
-    info: dict[str, dict] = {}
-    for row in rows:
-        concepts = shared.setdefault(row["other"], {})
-        concepts[row["c"]] = concepts.get(row["c"], False) or row["direct"] == "true"
-        info[row["other"]] = row
-    closure = _ancestors(store, {c for cs in shared.values() for c in cs})
-    names = _pref_labels(store, {c for cs in shared.values() for c in cs})
-    out = []
-    for other, concepts in shared.items():
+    if not mine or limit < 1:
+        return []
+    concepts = {r["c"] or "" for r in mine}
+    closure = _ancestors(store, concepts)
+    names = _pref_labels(store, concepts)
+    kind_of = _code_kinds(store, concepts, {r["mine"] or "" for r in mine})
+    kinds = sorted(set(kind_of.values()), key=lambda k: (sorted(k[0]), k[1]))
+    number = {kind: i for i, kind in enumerate(kinds)}
+    homes = ", ".join(sorted({f"<{r['home']}>" for r in mine}))
+
+    def shared(have: list[int]) -> tuple[float, list[str]]:
+        """The score and the most specific shared concepts of a finding with these kinds."""
+        reached = set().union(*(kinds[i][0] for i in have))
+        direct = {kinds[i][1] for i in have}
         specific = [
-            c for c in concepts if not any(c in closure.get(d, ()) for d in concepts if d != c)
+            c for c in reached if not any(c in closure.get(d, ()) for d in reached if d != c)
         ]
-        if len(specific) < min_shared:
-            continue
-        row = info[other]
-        out.append(
-            Related(
-                finding=other,
-                finding_id=row["fid"],
-                study=row["study"].removeprefix(str(DATA)),
-                statement=row["statement"] or "",
-                shared=sorted(names.get(c, c) for c in specific),
-                score=sum(1.0 if concepts[c] else 0.5 for c in specific),
-            )
+        score = sum(1.0 if c in direct else 0.5 for c in specific)
+        return score, sorted(names.get(c, c) for c in specific)
+
+    groups = _groups(store, {code: number[kind] for code, kind in kind_of.items()}, homes)
+    scored = [(*shared(have), members) for have, members in groups]
+    ranked = sorted((r for r in scored if len(r[1]) >= min_shared), key=lambda r: -r[0])
+    best: dict[str, tuple[float, list[str]]] = {}
+    for i, (score, specific, members) in enumerate(ranked):
+        if len(best) >= limit and score < ranked[i - 1][0]:
+            break
+        best.update(dict.fromkeys(members, (score, specific)))
+    if not best:
+        return []
+    rows = store.query(
+        sparql_prefixes()
+        + f"""SELECT ?o (SAMPLE(?s) AS ?study) (SAMPLE(?id) AS ?fid) (SAMPLE(?st) AS ?statement)
+            WHERE {{ VALUES ?o {{ {" ".join(f"<{o}>" for o in best)} }}
+                ?o qikg:reportedIn ?s ; dcterms:identifier ?id . FILTER(?s NOT IN ({homes}))
+                OPTIONAL {{ ?o qikg:statement ?st }}
+            }} GROUP BY ?o""",
+        include_inferred=False,
+    ).values()
+    out = [
+        Related(
+            finding=row["o"] or "",
+            finding_id=row["fid"] or "",
+            study=(row["study"] or "").removeprefix(str(DATA)),
+            statement=row["statement"] or "",
+            shared=list(best[row["o"] or ""][1]),
+            score=best[row["o"] or ""][0],
         )
+        for row in rows
+    ]
     out.sort(key=lambda r: (-r.score, r.study, r.finding_id))
     return out[:limit]
+
+
+#: Kinds of code per bit mask (Oxigraph's integers have 64 bits).
+_BITS = 62
+
+
+def _groups(store: Store, kind: dict[str, int], homes: str) -> list[tuple[list[int], list[str]]]:
+    """The findings of studies other than ``homes`` coded with a code of ``kind`` (code -> kind
+    number), grouped by the kinds of code they have: each group's kind numbers and findings.
+
+    The store adds up each finding's kinds as bits, in as many masks of ``_BITS`` as needed.
+    """
+    masks = range(max(kind.values(), default=0) // _BITS + 1)
+    bits = " ".join(
+        f"(<{code}> {' '.join(str(1 << n % _BITS if n // _BITS == m else 0) for m in masks)})"
+        for code, n in kind.items()
+    )
+    names = " ".join(f"?m{m}" for m in masks)
+    rows = store.query(
+        sparql_prefixes()
+        + f"""SELECT {names} (GROUP_CONCAT(STR(?o); separator=" ") AS ?members) WHERE {{
+            {{ SELECT ?o {" ".join(f"(SUM(DISTINCT ?b{m}) AS ?m{m})" for m in masks)} WHERE {{
+                VALUES (?code {" ".join(f"?b{m}" for m in masks)}) {{ {bits} }}
+                {any_of("?o", CODED, "?code")} }} GROUP BY ?o }}
+            {{ SELECT ?o ?s WHERE {{ ?o qikg:reportedIn ?s }} }} FILTER(?s NOT IN ({homes}))
+            {{ SELECT ?o WHERE {{ ?o dcterms:identifier ?fid }} }}
+        }} GROUP BY {names}""",
+        include_inferred=False,
+    ).values()
+    out = []
+    for row in rows:
+        mask = [int(row[f"m{m}"] or 0) for m in masks]
+        have = [n for n in range(len(mask) * _BITS) if mask[n // _BITS] >> n % _BITS & 1]
+        out.append((have, (row["members"] or "").split()))
+    return out
+
+
+def _code_kinds(
+    store: Store, concepts: set[str], mine: set[str]
+) -> dict[str, tuple[frozenset[str], str]]:
+    """Each code that reaches some of ``concepts``: which of them it reaches, and the code itself
+    when it is one of ``mine`` (a finding coded with it shares it directly)."""
+    values = " ".join(f"<{c}>" for c in concepts)
+    rows = store.query(
+        sparql_prefixes()
+        + f"SELECT DISTINCT ?code ?c WHERE {{ VALUES ?c {{ {values} }} ?code {REACH} ?c }}",
+        include_inferred=False,
+    ).values()
+    reached: dict[str, set[str]] = {}
+    for r in rows:
+        reached.setdefault(r["code"] or "", set()).add(r["c"] or "")
+    return {code: (frozenset(cs), code if code in mine else "") for code, cs in reached.items()}
 
 
 def _ancestors(store: Store, concepts: set[str]) -> dict[str, set[str]]:
@@ -171,34 +248,39 @@ def compare(
         raise BadInput(f"unknown columns {columns!r}: use {', '.join(COMPARE_COLUMNS)}")
     prop = COMPARE_COLUMNS[columns]
     if prop is None:
-        pattern = (
-            f"?f {CODED} ?coded . ?coded (skos:broadMatch|skos:closeMatch|skos:exactMatch)? ?c . "
-            f"?c skos:inScheme <{CFIR.CFIR2}> ."
-        )
+        pattern = f"?c skos:inScheme <{CFIR.CFIR2}> . {_aligned('?c')}"
     else:
         pattern = f"?f {prop} ?c ."
+    # Each side of the joins is a subquery, which Oxigraph hash-joins: a scan per property
+    # instead of a lookup per finding. Cells come one row per study, as "concept count" pairs.
     rows = store.query(
         sparql_prefixes()
-        + f"""SELECT ?sid ?c (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?f) AS ?n) WHERE {{
-            ?f a qikg:Finding ; qikg:reportedIn ?s . ?s dcterms:identifier ?sid .
-            {pattern}
-            OPTIONAL {{ ?c skos:prefLabel ?l FILTER(lang(?l) IN ("", "en")) }}
-        }} GROUP BY ?sid ?c""",
+        + f"""SELECT ?sid (GROUP_CONCAT(CONCAT(STR(?c), " ", STR(?n)); separator=" ") AS ?cells) WHERE {{
+            {{ SELECT ?sid ?c (COUNT(DISTINCT ?f) AS ?n) WHERE {{
+                {{ SELECT ?f ?c WHERE {{ {pattern} }} }}
+                {{ SELECT ?f WHERE {{ ?f a qikg:Finding }} }}
+                {{ SELECT ?f ?s WHERE {{ ?f qikg:reportedIn ?s }} }}
+                {{ SELECT ?s ?sid WHERE {{ ?s dcterms:identifier ?sid }} }}
+            }} GROUP BY ?sid ?c }}
+        }} GROUP BY ?sid""",
         include_inferred=include_inferred,
     ).values()
     studies = store.query(
         sparql_prefixes()
         + """SELECT ?sid ?authors ?year WHERE { ?s a qikg:Study ; dcterms:identifier ?sid .
-            OPTIONAL { ?s qikg:authors ?authors } OPTIONAL { ?s qikg:publicationYear ?year } }
+            OPTIONAL { SELECT ?s ?authors WHERE { ?s qikg:authors ?authors } }
+            OPTIONAL { SELECT ?s ?year WHERE { ?s qikg:publicationYear ?year } } }
             ORDER BY ?sid""",
         include_inferred=False,
     ).values()
-    labels = {r["c"]: r["label"] or r["c"] for r in rows}
     totals: dict[str, int] = {}
-    counts = {}
+    counts: dict[tuple[str, str], int] = {}
     for r in rows:
-        counts[r["sid"], r["c"]] = int(r["n"])
-        totals[r["c"]] = totals.get(r["c"], 0) + int(r["n"])
+        cells = (r["cells"] or "").split()
+        for c, n in zip(cells[::2], cells[1::2], strict=True):
+            counts[r["sid"] or "", c] = int(n)
+            totals[c] = totals.get(c, 0) + int(n)
+    labels = _skos_labels(store, set(totals))
     concepts = sorted(labels.items(), key=lambda kv: (-totals[kv[0]], kv[1].casefold()))
     return Matrix(
         columns,
@@ -206,6 +288,25 @@ def compare(
         concepts,
         counts,
     )
+
+
+def _aligned(concept: str) -> str:
+    """The pattern of findings ?f coded with ``concept`` (a variable or an IRI) by any coding
+    property, directly or through a concept aligned to it."""
+    aligned = f"?coded (skos:broadMatch|skos:closeMatch|skos:exactMatch)? {concept} ."
+    return f"{aligned} {any_of('?f', CODED, '?coded')}"
+
+
+def _skos_labels(store: Store, concepts: set[str]) -> dict[str, str]:
+    """Each concept's English (or untagged) skos:prefLabel, else its IRI."""
+    values = " ".join(f"<{c}>" for c in concepts)
+    rows = store.query(
+        sparql_prefixes()
+        + f"""SELECT ?c (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?c {{ {values} }}
+            OPTIONAL {{ ?c skos:prefLabel ?l FILTER(lang(?l) IN ("", "en")) }} }} GROUP BY ?c""",
+        include_inferred=False,
+    ).values()
+    return {r["c"]: r["label"] or r["c"] for r in rows}
 
 
 def _citation(authors: str | None, year: str | None) -> str:
@@ -218,7 +319,7 @@ def findings_for(store: Store, study_id: str, columns: str, concept: str) -> lis
     """The findings behind one cell of the comparison matrix."""
     prop = COMPARE_COLUMNS.get(columns)
     if columns == "cfir":
-        pattern = f"?f {CODED} ?coded . ?coded (skos:broadMatch|skos:closeMatch|skos:exactMatch)? <{concept}> ."
+        pattern = _aligned(f"<{concept}>")
     elif prop:
         pattern = f"?f {prop} <{concept}> ."
     else:

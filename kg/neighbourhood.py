@@ -180,14 +180,17 @@ def _describe(store: Store, iris: list[str], include_inferred: bool) -> list[Nod
     """Label, kind and tooltip of each node, in the order given.
 
     Each part is its own branch starting from the nodes, so no part is ever evaluated for the
-    whole graph (which an OPTIONAL holding a VALUES block would be).
+    whole graph (which an OPTIONAL holding a VALUES block would be). Classes are read in a
+    subquery of their own: joined directly with the list of kinds, Oxigraph reads every typed
+    node of the graph.
     """
     nodes = f"VALUES ?n {{ {' '.join(sparql_iri(i) for i in iris)} }}"
     kinds = " ".join(f"({k} {i})" for i, k in enumerate(KINDS))
     rows = store.query(
         sparql_prefixes()
         + f"""SELECT ?n ?what ?v ?w WHERE {{
-            {{ {nodes} VALUES (?k ?v) {{ {kinds} }} ?n a ?k BIND("kind" AS ?what) }}
+            {{ {{ SELECT DISTINCT ?n ?k WHERE {{ {nodes} ?n a ?k }} }}
+               VALUES (?k ?v) {{ {kinds} }} BIND("kind" AS ?what) }}
             UNION {{ {nodes} ?n skos:prefLabel|rdfs:label|foaf:name ?v
                      FILTER(lang(?v) IN ("", "en")) BIND("label" AS ?what) }}
             UNION {{ {nodes} ?n qikg:statement|dcterms:title|skos:definition|{_QUOTE_TEXT} ?v

@@ -107,19 +107,23 @@ def finding_page(detail: FindingDetail) -> None:
 
 def results(filters: FindingFilters, include_inferred: bool) -> None:
     """The page of matching findings, each linking to its own page."""
-    total = ui.cached(search_findings, filters, limit=0, include_inferred=include_inferred).total
+    found = ui.cached(
+        search_findings, filters, limit=ui.PAGE_SIZE, include_inferred=include_inferred
+    )
+    total = found.total
     if not total:
         ui.empty("No findings match these filters. Remove a filter or change the search words.")
         return
     st.markdown("**1** finding matches" if total == 1 else f"**{total}** findings match")
     offset = ui.pager(total, key="findings_page")
-    found = ui.cached(
-        search_findings,
-        filters,
-        limit=ui.PAGE_SIZE,
-        offset=offset,
-        include_inferred=include_inferred,
-    )
+    if offset:
+        found = ui.cached(
+            search_findings,
+            filters,
+            limit=ui.PAGE_SIZE,
+            offset=offset,
+            include_inferred=include_inferred,
+        )
     ui.finding_list((r.ref, r.statement, r.theme) for r in found.rows)
 
 

@@ -115,12 +115,13 @@ def concept_page(detail: ConceptDetail) -> None:
     ui.graph_link(detail.iri)
     st.markdown("**Findings coded with it** (or with a narrower concept)")
     filters = FindingFilters(coded_with=(detail.iri,))
-    total = ui.cached(search_findings, filters, limit=0).total
-    if not total:
+    found = ui.cached(search_findings, filters, limit=ui.PAGE_SIZE)
+    if not found.total:
         ui.empty("No finding is coded with this concept yet.")
         return
-    offset = ui.pager(total, key=f"concept_page_{detail.iri}")
-    found = ui.cached(search_findings, filters, limit=ui.PAGE_SIZE, offset=offset)
+    offset = ui.pager(found.total, key=f"concept_page_{detail.iri}")
+    if offset:
+        found = ui.cached(search_findings, filters, limit=ui.PAGE_SIZE, offset=offset)
     ui.finding_list((r.ref, r.statement, r.theme) for r in found.rows)
 
 

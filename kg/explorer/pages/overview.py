@@ -9,7 +9,7 @@ import streamlit as st
 from kg.explorer import ui
 from kg.findings import facet_options, studies
 from kg.neighbourhood import KINDS
-from kg.stats import stats
+from kg.stats import summary
 
 #: The most bars a chart draws; the table below lists every study.
 MOST_BARS = 30
@@ -34,7 +34,7 @@ def main() -> None:
         "What the knowledge graph holds: coded studies, their findings, and the vocabulary they "
         "are coded with.",
     )
-    numbers = ui.cached(stats)
+    numbers = ui.cached(summary)
     cols = st.columns(5)
     for col, (label, key) in zip(
         cols,
