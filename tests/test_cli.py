@@ -87,6 +87,12 @@ def test_query_table_shows_labels_beside_iris(cli, built_store_path):
     assert "(3 rows" in ran.out
 
 
+def test_a_long_one_line_query_is_a_query_not_a_file_name(cli, built_store_path):
+    long = 'ASK { ?s ?p ?o FILTER(STR(?o) = "' + "x" * 400 + '") }'
+    ran = cli("query", long, "--format", "json", store=built_store_path)
+    assert ran.exit_code == 0 and json.loads(ran.out)["boolean"] is False
+
+
 def test_query_from_a_file(cli, built_store_path, tmp_path):
     file = tmp_path / "q.rq"
     file.write_text("# how many findings?\nSELECT (COUNT(?f) AS ?n) WHERE { ?f a qikg:Finding }")

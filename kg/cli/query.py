@@ -65,9 +65,7 @@ def command(
 
 def _query_text(query_or_file: str) -> str:
     path = Path(query_or_file)
-    if path.suffix == ".rq" or (
-        len(query_or_file) < 1024 and "\n" not in query_or_file and path.is_file()
-    ):
+    if path.suffix == ".rq" or ("\n" not in query_or_file and _is_file(path)):
         try:
             return path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -75,6 +73,13 @@ def _query_text(query_or_file: str) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             raise BadInput(f"cannot read the query file {query_or_file}: {exc}") from None
     return query_or_file
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a one-line query longer than a file name can be
+        return False
 
 
 def _iris(result: QueryResult) -> list[str]:
