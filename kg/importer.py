@@ -7,6 +7,7 @@ it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,10 +18,16 @@ from rdflib.namespace import DCTERMS, RDF
 from kg.errors import BadInput, DataProblem
 from kg.namespaces import DATA, INFERRED_GRAPH, META_GRAPH, QIKG, SHARED_GRAPH, study_graph
 from kg.reasoning import keep_current
-from kg.sheets.read import read_tables
-from kg.sheets.to_rdf import Batch, Progress, study_iri, tables_to_batch
+from kg.sheets.read import read_tables, split_tables
+from kg.sheets.to_rdf import Batch, study_iri, tables_to_batch
 from kg.store import Store
-from kg.synthesis.sheet import finding_refs, review_clashes, stored_support
+from kg.synthesis.sheet import (
+    batch_findings,
+    finding_refs,
+    read_support,
+    review_clashes,
+    stored_support,
+)
 from kg.validate import Report, validate
 from kg.vocabulary import Vocabulary
 
@@ -34,6 +41,12 @@ RDF_SUFFIXES = {
 
 #: Nodes shared by studies (coders, QIC programmes): described once, in the shared graph.
 SHARED_PREFIXES = (str(DATA) + "agent/", str(DATA) + "programme/")
+#: Finding rows per batch of a large sheet: enough that pyshacl's cost per call is small beside
+#: its cost per finding, few enough that a batch's graphs and validation take little memory.
+FINDINGS_PER_BATCH = 200
+
+#: Told (finding rows checked, finding rows in all) as a sheet is checked batch by batch.
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -48,17 +61,40 @@ class ImportResult:
     reviews: list[str] = field(default_factory=list)
 
 
-def read_batch(
+def read_batches(
     path: str | Path, vocab: Vocabulary, store: Store, progress: Progress | None = None
-) -> Batch:
-    """Read a coding sheet or an RDF file into per-study graphs (nothing is written)."""
+) -> Iterator[Batch]:
+    """Read a coding sheet or an RDF file into batches of per-study graphs (nothing is written).
+
+    A sheet comes a few whole studies at a time (kg.sheets.read.split_tables), so that however
+    large it is, only one batch is held as RDF; ``progress`` is told how many finding rows the
+    batches taken so far held.
+    """
     path = Path(path)
     if path.suffix.lower() in RDF_SUFFIXES:
-        return _read_rdf(path)
+        yield _read_rdf(path)
+        return
     tables = read_tables(path)
     known = set(study_ids(store))
-    findings = finding_refs(store) if "reviews" in tables else set()
-    return tables_to_batch(tables, vocab, known.__contains__, progress, findings)
+    reviews = "reviews" in tables
+    stored = finding_refs(store) if reviews else set()
+    read: set[str] = set()  # the findings of the batches so far, which the reviews may cite
+    total = len(tables["findings"].rows) if "findings" in tables else 0
+    done = 0
+    for part in split_tables(tables, FINDINGS_PER_BATCH):
+        if progress is not None:
+            progress(done, total)
+        if "reviews" in part:
+            batch = tables_to_batch(part, vocab, known.__contains__, stored | read)
+            batch.context = read_support(batch, read)
+        else:
+            batch = tables_to_batch(part, vocab, known.__contains__)
+            if reviews:
+                read |= batch_findings(batch)
+        yield batch
+        done += len(part["findings"].rows) if "findings" in part else 0
+    if progress is not None:
+        progress(total, total)
 
 
 def study_ids(store: Store) -> list[str]:
@@ -138,8 +174,10 @@ def _rdflib_quad(quad: ox.Quad, context: str | None) -> tuple:
 def check_path(store: Store, path: str | Path, progress: Progress | None = None) -> Report:
     """Validate a coding sheet or RDF file against the shapes without importing it."""
     vocab = Vocabulary.from_store(store)
-    batch = read_batch(path, vocab, store, progress)
-    return _validate(batch, vocab, store)
+    report = Report([], 0)
+    for batch in read_batches(path, vocab, store, progress):
+        report.extend(_validate(batch, vocab, store))
+    return report
 
 
 def import_path(
@@ -157,8 +195,22 @@ def import_path(
     the same id). With ``dry_run`` everything is checked and nothing written.
     """
     vocab = Vocabulary.from_store(store)
-    batch = read_batch(path, vocab, store, progress)
     existing = set(study_ids(store))
+    replaced: list[str] = []
+
+    def resolved(batch: Batch) -> Batch:
+        replaced.extend(_resolve_existing(store, batch, existing, replace))
+        return batch
+
+    batches = map(resolved, read_batches(path, vocab, store, progress))
+    result = commit_batches(store, batches, vocab, dry_run=dry_run)
+    result.replaced = replaced
+    return result
+
+
+def _resolve_existing(store: Store, batch: Batch, existing: set[str], replace: bool) -> list[str]:
+    """Refuse (or, with ``replace``, merge) what the batch holds that the store already has;
+    return the ids of the stored studies the batch replaces or adds to."""
     replaced = []
     for sid, graph in batch.graphs.items():
         if sid not in existing:
@@ -180,40 +232,48 @@ def import_path(
         replaced.append(sid)
     for message in review_clashes(store, batch, replace):
         _refuse(batch, message)
-    return commit_batch(store, batch, vocab, dry_run=dry_run, replaced=replaced)
+    return replaced
 
 
-def commit_batch(
-    store: Store,
-    batch: Batch,
-    vocab: Vocabulary,
-    *,
-    dry_run: bool = False,
-    replaced: list[str] | None = None,
+def commit_batches(
+    store: Store, batches: Iterable[Batch], vocab: Vocabulary, *, dry_run: bool = False
 ) -> ImportResult:
-    """Validate a batch and, unless ``dry_run``, write it in one transaction: all or nothing.
+    """Validate batches one by one and, unless ``dry_run``, write them in one transaction: all or
+    nothing.
 
-    Each study graph in the batch replaces the stored one; the shared descriptions are added.
-    Raise DataProblem (with ``.report``) if it has violations. Every importer (coding sheets,
-    RDF files, REFI-QDA projects) ends here.
+    Each study graph in a batch replaces the stored one; the shared descriptions are added.
+    Raise DataProblem (with ``.report``) if any batch has violations. Every importer (coding
+    sheets, RDF files, REFI-QDA projects) ends here.
     """
-    report = _validate(batch, vocab, store)
-    result = ImportResult(
-        sorted(batch.graphs), batch.findings, report, replaced or [], reviews=sorted(batch.reviews)
-    )
+    report = Report([], 0)
+    result = ImportResult([], 0, report)
+    graphs: dict[str, str] = {}
+    shared = rdflib.Graph()
+    write = not dry_run
+    for batch in batches:
+        checked = _validate(batch, vocab, store)
+        report.extend(checked)
+        result.studies += batch.graphs
+        result.reviews += batch.reviews
+        result.findings += batch.findings
+        write = write and checked.conforms
+        if write:
+            graphs.update(batch.named_graphs())
+            shared += batch.shared
+        else:
+            graphs.clear()  # nothing will be written
+    result.studies.sort()
+    result.reviews.sort()
     if not report.conforms:
         error = DataProblem(f"nothing was imported: {report.summary()}")
         error.report = report  # type: ignore[attr-defined]
         raise error
     if dry_run:
         return result
-    graphs = batch.named_graphs()
     written = list(graphs)
     graphs[str(META_GRAPH)] = inferred_stale_flag()
     with keep_current(store, written, extended=[str(SHARED_GRAPH)]):
-        store.replace_graphs(
-            graphs, extend={str(SHARED_GRAPH): batch.shared.serialize(format="nt")}
-        )
+        store.replace_graphs(graphs, extend={str(SHARED_GRAPH): shared.serialize(format="nt")})
     result.committed = True
     return result
 
@@ -270,6 +330,7 @@ def _validate(batch: Batch, vocab: Vocabulary, store: Store) -> Report:
     described = {str(s) for s in data.subjects()}
     context += _stored_types(store, {i for i in pointed - described if i.startswith(str(DATA))})
     context += stored_support(store, batch)
+    context += batch.context
     report = validate(data, context, locate=batch.locate)
     report.problems[:0] = batch.problems
     return report

@@ -63,7 +63,8 @@ class Report:
 
     problems: list[Problem]
     findings_checked: int
-    results: rdflib.Graph | None = field(default=None, repr=False, compare=False)
+    #: pyshacl's results with messages filled in, as N-Triples: far smaller than a graph.
+    results: str = field(default="", repr=False, compare=False)
 
     @property
     def conforms(self) -> bool:
@@ -94,6 +95,18 @@ class Report:
         parts = [_count(n, s, _PLURAL[s]) for s, n in counts.items() if n and s in _PLURAL]
         found = ", ".join(parts) if parts else "no problems"
         return f"{found} in {_count(self.findings_checked, 'finding', 'findings')}"
+
+    def extend(self, other: Report) -> None:
+        """Add the problems, findings and SHACL results of another part of the data.
+
+        >>> r = Report([], 2)
+        >>> r.extend(Report([Problem("violation", "m", "x", None, None)], 3))
+        >>> r.summary()
+        '1 violation in 5 findings'
+        """
+        self.problems += other.problems
+        self.findings_checked += other.findings_checked
+        self.results += other.results
 
     def to_text(self, infos: bool = True) -> str:
         """Problems grouped by finding, then by study, then the rest; ends with the summary.
@@ -218,7 +231,7 @@ def validate(
     found = sorted(problems.values(), key=_order)
     if locate is not None:
         found = [replace(p, source=locate(p)) for p in found]
-    return Report(found, findings, results)
+    return Report(found, findings, results.serialize(format="nt"))
 
 
 def _union(data: rdflib.Graph, context: rdflib.Graph | None, described: set) -> rdflib.Graph:
@@ -362,19 +375,18 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _report_graph(
-    results: rdflib.Graph | None, problems: list[Problem], conforms: bool
-) -> rdflib.Graph:
-    """A copy of ``results`` (or a new sh:ValidationReport) with every problem in it."""
-    graph = rdflib.Graph()
-    if results is not None:
-        graph += results
-        for prefix, ns in results.namespaces():
-            graph.bind(prefix, ns)
-    report = graph.value(None, RDF.type, SH.ValidationReport, any=True)
-    if report is None:
-        report = BNode()
-        graph.add((report, RDF.type, SH.ValidationReport))
+def _report_graph(results: str, problems: list[Problem], conforms: bool) -> rdflib.Graph:
+    """One sh:ValidationReport with the results (N-Triples of one or more pyshacl reports, one
+    per part of the data checked) and every problem in it."""
+    graph = rdflib.Graph().parse(data=results, format="nt")
+    for prefix, ns in load_shapes().namespaces():
+        graph.bind(prefix, ns)
+    report, *others = [*graph.subjects(RDF.type, SH.ValidationReport)] or [BNode()]
+    graph.add((report, RDF.type, SH.ValidationReport))
+    for other in others:
+        for result in list(graph.objects(other, SH.result)):
+            graph.add((report, SH.result, result))
+        graph.remove((other, None, None))
     graph.set((report, SH.conforms, Literal(conforms)))
     known = {
         (str(graph.value(r, SH.focusNode)), str(m))

@@ -35,11 +35,19 @@ class Ran:
     err: str
 
 
-def run_cli(*args: str, store: str | None = None) -> Ran:
-    """Run ``qikg ARGS`` in this process, as a user would from a shell."""
+class Terminal(io.StringIO):
+    """Captured output that says it is a terminal, as a shell's stderr is when not redirected."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def run_cli(*args: str, store: str | None = None, terminal: bool = False) -> Ran:
+    """Run ``qikg ARGS`` in this process, as a user would from a shell (``terminal``: with
+    stderr on a terminal, so that progress bars are drawn)."""
     from kg.cli import main
 
-    out, err = io.StringIO(), io.StringIO()
+    out, err = io.StringIO(), Terminal() if terminal else io.StringIO()
     argv = (["--store", store] if store else []) + list(args)
     code = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -61,3 +61,16 @@ def write_sheet(
     tables["findings"] = (FINDING_COLUMNS + list(extra_columns), findings)
     write_tables(tables, path)
     return path
+
+
+def many_studies(studies: int, per_study: int) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Rows of ``studies`` valid studies (``big0000``, ...) with ``per_study`` findings each."""
+    ids = [f"big{i:04d}" for i in range(studies)]
+    return (
+        [study(study_id=sid, doi=f"10.1234/qikg.{sid}") for sid in ids],
+        [
+            finding(study_id=sid, finding_id=f"F{j}", confidence="high")
+            for sid in ids
+            for j in range(per_study)
+        ],
+    )

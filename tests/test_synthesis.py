@@ -41,7 +41,7 @@ from kg.synthesis.soqf import FORMATS, PROFILE_COLUMNS, SOQF_COLUMNS
 from kg.synthesis.suggest import suggest
 from kg.validate import validate
 from tests.conftest import run_cli
-from tests.sheets import FINDING, STUDY
+from tests.sheets import FINDING, STUDY, many_studies
 
 BUNDLED = data_dir() / "reviews" / "reviews.csv"
 PAGE = Path(__file__).resolve().parent.parent / "kg" / "explorer" / "pages" / "synthesis.py"
@@ -386,6 +386,35 @@ def test_reviews_may_cite_findings_of_the_same_workbook(cli, fresh_store_path, t
     with open_store(fresh_store_path) as store:
         (m2,) = review_findings(store, "mine")
     assert m2.supporting == ["carstensen2024/F1", "newstudy2025/F1"]
+
+
+def test_reviews_may_cite_findings_checked_in_an_earlier_batch(
+    cli, fresh_store_path, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("kg.importer.FINDINGS_PER_BATCH", 1)  # one study per batch
+    studies, findings = many_studies(3, 2)
+    rows = [
+        {**MINE[1], "review_finding_id": "B1", "supporting_findings": "big0000/F0; big0001/F1"},
+        {**MINE[1], "review_finding_id": "B2", "supporting_findings": "big0000/F0; big0000/F1"},
+    ]
+    path = tmp_path / "all"
+    write_tables(
+        {
+            "studies": (STUDY_COLUMNS, studies),
+            "findings": (FINDING_COLUMNS, findings),
+            "reviews": (REVIEW_COLUMNS, rows),
+        },
+        path,
+    )
+    ran = cli("import", str(path), store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+    assert ran.err.count("come from one study") == 1, ran.err  # B2's, not B1's
+    with open_store(fresh_store_path) as store:
+        supporting = {rf.review_finding_id: rf.supporting for rf in review_findings(store, "mine")}
+    assert supporting == {
+        "B1": ["big0000/F0", "big0001/F1"],
+        "B2": ["big0000/F0", "big0000/F1"],
+    }
 
 
 def test_the_template_has_a_reviews_sheet(cli, built_store_path, tmp_path):

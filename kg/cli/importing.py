@@ -13,26 +13,35 @@ _IN = click.Path(path_type=Path)
 
 
 class RowProgress:
-    """A progress bar on the terminal while a large sheet's rows are read (none when piped)."""
+    """A progress bar on the terminal while a large sheet's findings are checked (none when piped).
 
-    def __init__(self) -> None:
+    ``then`` is said when the last finding is checked: what the command does next.
+    """
+
+    def __init__(self, then: str | None = None) -> None:
+        self.then = then
         self._bar = None
+        self._closed = False
 
     def __call__(self, done: int, total: int) -> None:
-        if total < 1000 or not sys.stderr.isatty():
+        if total < 1000 or not sys.stderr.isatty() or self._closed:
             return
         if self._bar is None:
-            self._bar = click.progressbar(length=total, label="reading findings", file=sys.stderr)
+            self._bar = click.progressbar(length=total, label="checking findings", file=sys.stderr)
             self._bar.__enter__()
         self._bar.update(done - self._bar.pos)
+        if done == total:
+            self.__exit__()
+            if self.then:
+                click.echo(self.then, err=True)
 
     def __enter__(self) -> "RowProgress":
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
+        if self._bar is not None and not self._closed:
             self._bar.__exit__(None, None, None)
-            click.echo("checking and writing…", err=True)
+        self._closed = True
 
 
 @click.command("import")
@@ -51,7 +60,7 @@ def import_(ctx: Context, path: Path, dry_run: bool, replace: bool) -> None:
       qikg import my-study.xlsx
     """
     try:
-        with RowProgress() as progress:
+        with RowProgress(None if dry_run else "writing to the graph…") as progress:
             result = import_path(
                 ctx.store(), path, replace=replace, dry_run=dry_run, progress=progress
             )
@@ -67,11 +76,21 @@ def import_(ctx: Context, path: Path, dry_run: bool, replace: bool) -> None:
     if result.studies or not result.reviews:
         parts.append(
             f"{len(result.studies)} stud{'y' if len(result.studies) == 1 else 'ies'} "
-            f"({', '.join(result.studies)}) with {result.findings} findings"
+            f"({_some(result.studies)}) with {result.findings} findings"
         )
     if result.reviews:
-        parts.append(f"{len(result.reviews)} review finding(s) ({', '.join(result.reviews)})")
+        parts.append(f"{len(result.reviews)} review finding(s) ({_some(result.reviews)})")
     click.echo(f"{verb} {' and '.join(parts)}")
+
+
+def _some(ids: list[str], shown: int = 10) -> str:
+    """The ids, the first few of them when there are many.
+
+    >>> _some(["a", "b", "c"], shown=2)
+    'a, b, … 1 more'
+    """
+    more = f", … {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
 
 
 @click.command("validate")

@@ -2,8 +2,8 @@
 
 The study must already be in the graph (imported from its row of a coding sheet): a QDA project
 holds codes and coded text, not the study's title, authors and year. The import goes through the
-same checks as a coding sheet (kg.importer.commit_batch): SHACL validation, then one transaction
-that writes everything or nothing.
+same checks as a coding sheet (kg.importer.commit_batches): SHACL validation, then one
+transaction that writes everything or nothing.
 
 >>> import tempfile
 >>> from kg.store import open_store
@@ -22,7 +22,7 @@ import rdflib
 from rdflib.namespace import PROV, RDF
 
 from kg.errors import BadInput, DataProblem
-from kg.importer import commit_batch, study_ids
+from kg.importer import commit_batches, study_ids
 from kg.namespaces import QIKG, study_graph
 from kg.qda.mapping import Mapping, read_mapping, write_template
 from kg.qda.read import read_qda
@@ -103,7 +103,7 @@ def import_qda(
         replaced=replaced,
     )
     try:
-        outcome = commit_batch(store, batch, vocab, dry_run=dry_run)
+        outcome = commit_batches(store, [batch], vocab, dry_run=dry_run)
     except DataProblem as exc:
         result.report = _tidy(exc.report, study_id)  # type: ignore[attr-defined]
         error = DataProblem(f"nothing was imported: {result.report.summary()}")

@@ -10,16 +10,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from kg.errors import BadInput
+from kg.sheets import REQUIRED
 
 SHEETS = ("studies", "findings", "reviews")
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
 MAX_CELL_CHARS = 32_767  # Excel's own limit
+#: What no text cell holds: NUL (binary data) or bytes that are not UTF-8 (decoded as surrogates).
+_NOT_TEXT = re.compile("[\x00\udc80-\udcff]")
 
 
 @dataclass
@@ -77,12 +82,55 @@ def read_tables(path: str | Path) -> dict[str, Table]:
     return tables
 
 
+def split_tables(tables: dict[str, Table], findings: int) -> Iterator[dict[str, Table]]:
+    """The sheet in parts of whole studies, each with about ``findings`` finding rows, so that a
+    large sheet can be turned into RDF and checked a part at a time.
+
+    The rows of one study (its studies row and its findings rows, grouped by ``study_id``) stay
+    together; the first part carries the problems found while reading, the last the reviews.
+
+    >>> t = Table("findings.csv", ["finding_id", "study_id", "statement"],
+    ...           [Row(n, {"study_id": s}) for n, s in enumerate("aabcab", start=2)])
+    >>> [[r.number for r in part["findings"].rows] for part in split_tables({"findings": t}, 2)]
+    [[2, 3, 6], [4, 7], [5]]
+    """
+    groups: dict[str, dict[str, list[Row]]] = {}
+    for name in ("studies", "findings"):
+        for row in tables[name].rows if name in tables else []:
+            groups.setdefault(row.get("study_id"), {}).setdefault(name, []).append(row)
+    parts: list[dict[str, list[Row]]] = []
+    size = findings
+    for group in groups.values():
+        if size >= findings:
+            parts.append({})
+            size = 0
+        for name, rows in group.items():
+            parts[-1].setdefault(name, []).extend(rows)
+        size += len(group.get("findings", ())) or 1
+    lacking = any(c not in t.columns for n, t in tables.items() for c in REQUIRED.get(n, ()))
+    if len(parts) < 2 or lacking:  # a sheet that lacks a column is refused whole, in one part
+        yield tables
+        return
+    for number, rows in enumerate(parts, start=1):
+        part = {
+            name: replace(
+                table, rows=rows.get(name, []), problems=table.problems if number == 1 else []
+            )
+            for name, table in tables.items()
+            if name != "reviews"
+        }
+        if number == len(parts) and "reviews" in tables:
+            part["reviews"] = tables["reviews"]
+        yield part
+
+
 def _read_csv_folder(folder: Path) -> dict[str, Table]:
     tables = {}
     for name in SHEETS:
         file = folder / f"{name}.csv"
         if file.exists():
-            tables[name] = _read_csv(file.read_bytes(), file.name)
+            with file.open("rb") as stream:
+                tables[name] = _read_csv(stream, file.name)
     if not tables:
         found = ", ".join(sorted(p.name for p in folder.iterdir())[:8]) or "nothing"
         raise BadInput(
@@ -119,35 +167,39 @@ def _read_zip(path: Path) -> dict[str, Table]:
                 members[stem[:-4].lower()] = info
         if not members:
             raise BadInput(f"{path.name}: the archive holds no studies.csv or findings.csv")
-        return {
-            name: _read_csv(_read_member(archive, info), Path(info.filename).name)
-            for name, info in members.items()
-        }
+        tables = {}
+        for name, info in members.items():
+            try:  # a member never unpacks past its stated size: zipfile stops and checks the CRC
+                with archive.open(info) as stream:
+                    tables[name] = _read_csv(stream, Path(info.filename).name)
+            except zipfile.BadZipFile as exc:
+                raise BadInput(
+                    f"{path.name}: refused: {info.filename} is damaged ({exc})"
+                ) from None
+        return tables
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    with archive.open(info) as stream:
-        data = stream.read(info.file_size + 1)
-    if len(data) > info.file_size:
-        raise BadInput(f"refused: {info.filename} is larger than the archive says")
-    return data
-
-
-def _read_csv(data: bytes, name: str) -> Table:
+def _read_csv(stream: BinaryIO, name: str) -> Table:
+    """A CSV table, parsed as it is read: the file is never held whole in memory."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInput(
-            f"{name}: not UTF-8 text (byte {exc.start} cannot be read); save the CSV as "
-            "'CSV UTF-8' and try again"
-        ) from None
-    if "\x00" in text:
-        raise BadInput(f"{name}: holds binary data, not CSV text")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        return _table(name, enumerate(reader, start=1))
+        return _table(name, _text_rows(csv.reader(text), name))
     except csv.Error as exc:
         raise BadInput(f"{name}: not valid CSV ({exc})") from None
+
+
+def _text_rows(reader: Iterable[list[str]], name: str) -> Iterator[tuple[int, list[str]]]:
+    """The numbered rows; BadInput at the first that holds binary data or bytes not UTF-8."""
+    for number, values in enumerate(reader, start=1):
+        bad = _NOT_TEXT.search("".join(values))
+        if bad and bad[0] == "\x00":
+            raise BadInput(f"{name}: holds binary data, not CSV text")
+        if bad:
+            raise BadInput(
+                f"{name}: not UTF-8 text (row {number} cannot be read); save the CSV as "
+                "'CSV UTF-8' and try again"
+            )
+        yield number, values
 
 
 def _table(name: str, numbered: Iterable[tuple[int, list[str]]]) -> Table:

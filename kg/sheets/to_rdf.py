@@ -108,6 +108,9 @@ class Batch:
     findings: int = 0
     concepts: set[str] = field(default_factory=set)
     reviews: dict[str, rdflib.Graph] = field(default_factory=dict)
+    #: What validation needs to know of nodes outside the batch (findings of the same sheet that
+    #: its review findings cite, read in an earlier batch); never written.
+    context: rdflib.Graph = field(default_factory=rdflib.Graph)
 
     def data(self) -> rdflib.Graph:
         """Everything the batch would write: the study and review graphs and the shared
@@ -130,15 +133,10 @@ class Batch:
         )
 
 
-#: Told (rows done, rows in all) as a sheet's findings are turned into RDF.
-Progress = Callable[[int, int], None]
-
-
 def tables_to_batch(
     tables: dict[str, Table],
     vocab: Vocabulary,
     known_studies: Callable[[str], bool],
-    progress: Progress | None = None,
     known_findings: Collection[str] = (),
 ) -> Batch:
     """Build each study's graph from the sheet; ``known_studies(id)`` says a study is in the store.
@@ -178,10 +176,7 @@ def tables_to_batch(
         in_sheet[sid] = row.number
         _study(batch, studies, row, sid)
     seen: dict[tuple[str, str], int] = {}
-    rows = findings.rows if findings else []
-    for done, row in enumerate(rows, start=1):
-        if progress is not None and (done % 200 == 0 or done == len(rows)):
-            progress(done, len(rows))
+    for row in findings.rows if findings else []:
         sid, fid = row.get("study_id"), row.get("finding_id")
         ok = _check_id(batch, findings, row.number, "study_id", sid)
         ok = _check_id(batch, findings, row.number, "finding_id", fid) and ok

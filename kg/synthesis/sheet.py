@@ -18,7 +18,16 @@ from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS, XSD
 
 from kg.namespaces import DATA, QIKG, expand, sparql_prefixes
 from kg.sheets.read import Row, Table
-from kg.sheets.to_rdf import CONFIDENCE, Batch, _check_id, _problem, _typed, finding_iri, slug
+from kg.sheets.to_rdf import (
+    CONFIDENCE,
+    Batch,
+    _check_id,
+    _problem,
+    _typed,
+    finding_iri,
+    slug,
+    study_iri,
+)
 from kg.store import Store
 from kg.synthesis.model import (
     ASSESSMENT_COLUMNS,
@@ -262,13 +271,7 @@ def finding_refs(store: Store) -> set[str]:
 def stored_support(store: Store, batch: Batch) -> rdflib.Graph:
     """What validation needs to know of the stored findings the batch's review findings cite:
     their types and the studies that report them (for the single-study warning)."""
-    described = {s for g in batch.graphs.values() for s in g.subjects()}
-    cited = {
-        o
-        for g in batch.reviews.values()
-        for o in g.objects(None, QIKG.synthesises)
-        if o not in described
-    }
+    cited = _cited(batch)
     graph = rdflib.Graph()
     if cited:
         values = " ".join(f"<{i}>" for i in sorted(cited))
@@ -281,6 +284,31 @@ def stored_support(store: Store, batch: Batch) -> rdflib.Graph:
         for r in rows:
             graph.add((URIRef(r["f"]), URIRef(r["p"]), URIRef(r["o"])))
     return graph
+
+
+def read_support(batch: Batch, refs: Collection[str]) -> rdflib.Graph:
+    """What stored_support tells of the findings ``refs`` (``study_id/finding_id``) that the
+    batch's review findings cite: for the findings of a sheet read in earlier batches."""
+    cited = _cited(batch)
+    graph = rdflib.Graph()
+    for ref in refs:
+        study, _, fid = ref.partition("/")
+        finding = finding_iri(study, fid)
+        if finding in cited:
+            graph.add((finding, RDF.type, QIKG.Finding))
+            graph.add((finding, QIKG.reportedIn, study_iri(study)))
+    return graph
+
+
+def _cited(batch: Batch) -> set[URIRef]:
+    """The findings the batch's review findings synthesise that the batch does not describe."""
+    described = {s for g in batch.graphs.values() for s in g.subjects()}
+    return {
+        o
+        for g in batch.reviews.values()
+        for o in g.objects(None, QIKG.synthesises)
+        if o not in described
+    }
 
 
 def review_clashes(store: Store, batch: Batch, replace: bool) -> list[str]:
@@ -319,6 +347,7 @@ __all__ = [
     "add_reviews",
     "batch_findings",
     "finding_refs",
+    "read_support",
     "resolve_level",
     "review_clashes",
     "stored_support",
