@@ -149,9 +149,10 @@ def _add_support(store: Store, found: dict[str, ReviewFinding], values: str) -> 
         sparql_prefixes()
         + f"""SELECT ?rf ?f ?fid ?s ?sid WHERE {{ VALUES ?rf {{ {values} }}
             ?rf qikg:synthesises ?f .
-            OPTIONAL {{ ?f dcterms:identifier ?fid ; qikg:reportedIn ?s .
-                       ?s dcterms:identifier ?sid }}
-        }}""",
+            OPTIONAL {{ ?f dcterms:identifier ?fid }}
+            OPTIONAL {{ ?f qikg:reportedIn ?s . ?s dcterms:identifier ?sid }}
+        }}""",  # two OPTIONALs: Oxigraph joins the one with three patterns by first reading
+        # every finding in the store (3.9 s against 16 ms at 100,000 findings)
         include_inferred=False,
     ).values()
     index = {s.iri: s for s in studies(store)}
