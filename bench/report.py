@@ -13,7 +13,7 @@ import json
 import statistics
 from pathlib import Path
 
-from run import ENGINES, TARGETS
+from run import ENGINES, TARGETS, cell, fmt_s
 
 MAIN_ENGINES = ("qikg", "pyoxigraph", "pyoxigraph-disk", "rdflib")
 LABELS = {
@@ -23,30 +23,6 @@ LABELS = {
     "pyoxigraph-disk": "pyoxigraph on the same disk store",
     "rdflib": "rdflib Graph",
 }
-
-
-def ms(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if value >= 10:
-        return f"{value:,.0f} s"
-    if value >= 1:
-        return f"{value:.2f} s"
-    if value >= 0.01:
-        return f"{value * 1000:.0f} ms"
-    return f"{value * 1000:.1f} ms"
-
-
-def q_cell(q: dict | None) -> str:
-    if not q:
-        return "–"
-    if "timeout" in q:
-        return f"> {q['timeout']:g} s"
-    if "error" in q:
-        return "error"
-    if "skipped" in q:
-        return "skipped"
-    return ms(q.get("median"))
 
 
 def query_result(size: dict, engine: str, name: str) -> dict | None:
@@ -150,7 +126,7 @@ def table_sizes(results: dict) -> str:
         rows.append(
             f"| {s['label']} | {s['studies']:,} | "
             f"{s.get('findings', 0):,} | {s.get('triples') or 0:,} | {c.get('quads', 0):,} | "
-            f"{ms(c.get('seconds'))} |"
+            f"{fmt_s(c.get('seconds'))} |"
         )
     return "\n".join(rows)
 
@@ -167,13 +143,13 @@ def table_build(results: dict) -> str:
         load, bulk = alt.get("load", {}), alt.get("bulk", {})
         runs = len([r for r in b.get("runs", []) if "total" in r])
         total = (
-            ms(b.get("median_total")) if "median_total" in b else q_cell(b.get("runs", [{}])[-1])
+            fmt_s(b.get("median_total")) if "median_total" in b else cell(b.get("runs", [{}])[-1])
         )
         rows.append(
             f"| {s['label']} | {s.get('findings', 0):,} | {total} | "
-            f"{ms(b.get('median_load_corpus'))} | {mb(b.get('median_peak_rss_mb'))} | {runs} | "
-            f"{ms(load.get('median_total'))} | {mb(load.get('median_peak_rss_mb'))} | "
-            f"{ms(bulk.get('median_total'))} | {mb(bulk.get('median_peak_rss_mb'))} |"
+            f"{fmt_s(b.get('median_load_corpus'))} | {mb(b.get('median_peak_rss_mb'))} | {runs} | "
+            f"{fmt_s(load.get('median_total'))} | {mb(load.get('median_peak_rss_mb'))} | "
+            f"{fmt_s(bulk.get('median_total'))} | {mb(bulk.get('median_peak_rss_mb'))} |"
         )
     return "\n".join(rows)
 
@@ -196,7 +172,7 @@ def table_queries(results: dict, size: dict) -> str:
     ]
     for q in results["queries"]:
         name = q["name"]
-        cells = [q_cell(query_result(size, e, name)) for e in engines]
+        cells = [cell(query_result(size, e, name)) for e in engines]
         found = [query_result(size, e, name) or {} for e in engines]
         n_rows = next((f.get("rows") for f in found if "rows" in f), "–")
         rows.append(
@@ -210,7 +186,7 @@ def table_queries(results: dict, size: dict) -> str:
     for e in engines:
         load = size["queries"][e].get("load", {})
         if "seconds" in load:
-            loads.append(f"{e} {ms(load['seconds'])} ({mb(load.get('peak_rss_mb'))})")
+            loads.append(f"{e} {fmt_s(load['seconds'])} ({mb(load.get('peak_rss_mb'))})")
     return "\n".join(rows) + (
         "\n\nLoad before the first query: " + "; ".join(loads) + "." if loads else ""
     )
@@ -238,7 +214,7 @@ def table_query_summary(results: dict) -> str:
             times = [v[0] for v in values]
             worst = max(values, key=lambda v: v[0])
             cells.append(
-                f"{ms(statistics.median(times))} / {'> ' if worst[1] else ''}{ms(worst[0])}"
+                f"{fmt_s(statistics.median(times))} / {'> ' if worst[1] else ''}{fmt_s(worst[0])}"
             )
         under = sum(1 for n in cqs if (med(s, "qikg", n) or 1e9) * 1000 < TARGETS["query_ms"])
         rows.append(
@@ -258,22 +234,22 @@ def table_other(results: dict) -> str:
     for s in results["sizes"]:
         sh = s.get("shacl", {})
         shacl = (
-            ms(sh["validate"]) + f" ({sh.get('summary', '')})" if "validate" in sh else q_cell(sh)
+            fmt_s(sh["validate"]) + f" ({sh.get('summary', '')})" if "validate" in sh else cell(sh)
         )
         imp = s.get("import", {})
         ratio_text = f"{imp['ratio']:.2f}" if "ratio" in imp else "–"
         sv = s.get("serve", {})
         serve = (
-            f"{sv['throughput_rps']:.1f}, {ms(sv['p50'])}, {ms(sv['p99'])}"
+            f"{sv['throughput_rps']:.1f}, {fmt_s(sv['p50'])}, {fmt_s(sv['p99'])}"
             + (f" ({sv['errors']} errors)" if sv.get("errors") else "")
             if sv.get("throughput_rps")
-            else q_cell(sv)
+            else cell(sv)
             if sv
             else "–"
         )
         rows.append(
-            f"| {s['label']} | {s.get('findings', 0):,} | {shacl} | {q_cell(imp.get('corpus'))} | "
-            f"{q_cell(imp.get('empty'))} | {ratio_text} | {q_cell(s.get('cold_start'))} | {serve} |"
+            f"| {s['label']} | {s.get('findings', 0):,} | {shacl} | {cell(imp.get('corpus'))} | "
+            f"{cell(imp.get('empty'))} | {ratio_text} | {cell(s.get('cold_start'))} | {serve} |"
         )
     return "\n".join(rows)
 
@@ -293,10 +269,11 @@ def table_explorer(results: dict) -> str:
             p = s["explorer"]["pages"].get(page, {})
             if "cold" in p:
                 cells.append(
-                    f"{ms(p['cold'])} / {ms(p['warm'])}" + (" (!)" if p.get("problems") else "")
+                    f"{fmt_s(p['cold'])} / {fmt_s(p['warm'])}"
+                    + (" (!)" if p.get("problems") else "")
                 )
             else:
-                cells.append(q_cell(p))
+                cells.append(cell(p))
         rows.append(f"| {page} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -321,9 +298,9 @@ def table_reasoning(results: dict) -> str:
         for s in sizes:
             r = s["reasoning"].get(engine, {})
             cells.append(
-                f"{ms(r['seconds'])}, {r.get('triples', 0):,} triples, {mb(r.get('peak_rss_mb'))}"
+                f"{fmt_s(r['seconds'])}, {r.get('triples', 0):,} triples, {mb(r.get('peak_rss_mb'))}"
                 if "seconds" in r
-                else q_cell(r)
+                else cell(r)
             )
         rows.append(f"| {engine} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
@@ -352,7 +329,7 @@ def target_cq_time(results: dict) -> Row:
     under = [c for c, (x, low) in times.items() if not low and x * 1000 < limit]
     worst = max(times, key=lambda c: times[c][0])
     x, low = times[worst]
-    text = f"{len(under)} of {len(cqs)}; worst {worst} {'> ' if low else ''}{ms(x)}"
+    text = f"{len(under)} of {len(cqs)}; worst {worst} {'> ' if low else ''}{fmt_s(x)}"
     return what, s, text, verdict(len(under) == len(cqs))
 
 
@@ -382,7 +359,10 @@ def target_cq_ratio(results: dict, slow: str, fast: str, goal: float, what: str)
         worst = max(ratios, key=lambda c: ratios[c][0])
         text += f", worst {worst} {ratios[worst][1]}{ratio_text(ratios[worst][0])}"
     capped = [
-        f"{c} {e} > {ms(bound(s, e, c)[0])}" for c in cqs for e in (slow, fast) if bound(s, e, c)[1]
+        f"{c} {e} > {fmt_s(bound(s, e, c)[0])}"
+        for c in cqs
+        for e in (slow, fast)
+        if bound(s, e, c)[1]
     ]
     if capped:
         text += f"; stopped at the time limit: {', '.join(capped)}"
@@ -398,7 +378,7 @@ def target_build(results: dict) -> list[Row]:
         (
             f"build under {TARGETS['build_s']} s (product path)",
             s,
-            ms(total) if total is not None else q_cell(build.get("runs", [{}])[-1]),
+            fmt_s(total) if total is not None else cell(build.get("runs", [{}])[-1]),
             verdict(total is not None and total < TARGETS["build_s"]),
         ),
         (
@@ -416,7 +396,7 @@ def target_time(results: dict, what: str, pick, limit: float) -> Row:
     if s is None:
         return what, None, "–", verdict(None)
     value = pick(s).get("median")
-    return what, s, q_cell(pick(s)), verdict(value is not None and value < limit)
+    return what, s, cell(pick(s)), verdict(value is not None and value < limit)
 
 
 def target_import_ratio(results: dict) -> Row:
@@ -451,9 +431,7 @@ def target_pages(results: dict, bundled: bool) -> Row:
     text = f"{len(ok)} of {len(pages)} pages"
     if timed:
         worst = max(timed, key=lambda n: pages[n]["cold"])
-        text += (
-            f"; slowest {worst}: cold {ms(pages[worst]['cold'])} / warm {ms(pages[worst]['warm'])}"
-        )
+        text += f"; slowest {worst}: cold {fmt_s(pages[worst]['cold'])} / warm {fmt_s(pages[worst]['warm'])}"
     failed = [n for n, p in pages.items() if p.get("problems") or "cold" not in p]
     if failed:
         text += f"; failed or showed errors: {', '.join(failed)}"

@@ -781,15 +781,19 @@ def run_size(studies: int, args, queries: list[dict], work: Path) -> dict:
 
 def fmt_s(value: float | None) -> str:
     if value is None:
-        return "-"
-    if value < 1:
-        return f"{value * 1000:.1f} ms"
-    return f"{value:.2f} s"
+        return "–"
+    if value >= 10:
+        return f"{value:,.0f} s"
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 0.01:
+        return f"{value * 1000:.0f} ms"
+    return f"{value * 1000:.1f} ms"
 
 
 def cell(q: dict | None) -> str:
     if not q:
-        return "-"
+        return "–"
     if "timeout" in q:
         return f"> {q['timeout']:g} s"
     if "error" in q:
