@@ -154,20 +154,18 @@ class EmbeddedStore(Store):
         extend: Mapping[str, str] | None = None,
     ) -> None:
         loads = [(g, nt) for g, nt in (*graphs.items(), *(extend or {}).items()) if nt.strip()]
-        if sum(len(nt) for _, nt in loads) > BULK_BYTES:
-            self._replace_in_copy((*drop, *graphs), loads)
-            return
-        parts = [f"DROP SILENT GRAPH <{g}>" for g in (*drop, *graphs)]
-        parts += [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in loads]
-        if not parts:
-            return
+        drops = [f"DROP SILENT GRAPH <{g}>" for g in (*drop, *graphs)]
         try:
-            with self._writer() as writer:
-                writer.store.update(" ;\n".join(parts))
+            if sum(len(nt) for _, nt in loads) > BULK_BYTES:
+                self._replace_in_copy(drops, loads)
+            elif drops or loads:
+                inserts = [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in loads]
+                with self._writer() as writer:
+                    writer.store.update(" ;\n".join(drops + inserts))
         except SyntaxError as exc:
             raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
 
-    def _replace_in_copy(self, drop: tuple[str, ...], loads: list[tuple[str, str]]) -> None:
+    def _replace_in_copy(self, drops: list[str], loads: list[tuple[str, str]]) -> None:
         """A large write: copy the database (hard links, so cheap), drop and bulk-load in the copy,
         then point the store at the copy. A reader, or a crash at any moment, sees the store
         before or after, never between: the one switch is the atomic rename of ``generation``.
@@ -181,14 +179,11 @@ class EmbeddedStore(Store):
                 _write_quads(loads, quads)
                 writer.store.backup(str(copy))
                 staged = ox.Store(str(copy))
-                if drop:
-                    staged.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in drop))
+                if drops:
+                    staged.update(" ;\n".join(drops))
                 staged.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
                 staged.flush()
                 del staged
-            except SyntaxError as exc:
-                shutil.rmtree(copy, ignore_errors=True)
-                raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
             except BaseException:
                 shutil.rmtree(copy, ignore_errors=True)
                 raise
@@ -243,7 +238,6 @@ class EmbeddedStore(Store):
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-
 
 
 def _write_quads(loads: list[tuple[str, str]], path: Path) -> None:
