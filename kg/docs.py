@@ -86,7 +86,11 @@ def _tree(graph: rdflib.Graph, roots: list, children: dict) -> str:
         name = html.escape(_label(graph, node))
         return f"<li><b>{name}</b> <code>{html.escape(curie(str(node)))}</code>{inner}</li>"
 
-    return "<ul>" + "".join(item(r) for r in sorted(roots, key=lambda n: _label(graph, n).casefold())) + "</ul>"
+    return (
+        "<ul>"
+        + "".join(item(r) for r in sorted(roots, key=lambda n: _label(graph, n).casefold()))
+        + "</ul>"
+    )
 
 
 def _index(graph: rdflib.Graph, schemes: list) -> str:
@@ -96,7 +100,9 @@ def _index(graph: rdflib.Graph, schemes: list) -> str:
         for parent in graph.objects(c, RDFS.subClassOf):
             if parent in classes:
                 sub.setdefault(parent, set()).add(c)
-    class_roots = [c for c in classes if not any(p in classes for p in graph.objects(c, RDFS.subClassOf))]
+    class_roots = [
+        c for c in classes if not any(p in classes for p in graph.objects(c, RDFS.subClassOf))
+    ]
     sections = [f"<h2>Classes</h2>{_tree(graph, class_roots, sub)}"]
     for scheme in schemes:
         members = set(graph.subjects(SKOS.inScheme, scheme))
@@ -105,7 +111,9 @@ def _index(graph: rdflib.Graph, schemes: list) -> str:
             for broader in graph.objects(concept, SKOS.broader):
                 if broader in members:
                     narrower.setdefault(broader, set()).add(concept)
-        roots = [c for c in members if not any(b in members for b in graph.objects(c, SKOS.broader))]
+        roots = [
+            c for c in members if not any(b in members for b in graph.objects(c, SKOS.broader))
+        ]
         title = html.escape(_label(graph, scheme))
         link = f"scheme-{_slug(scheme)}.html"
         sections.append(

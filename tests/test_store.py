@@ -168,7 +168,9 @@ def test_a_bulk_write_replaces_drops_and_extends_like_a_transaction(tmp_path, bu
         extend={kept: "<urn:new> <urn:p> <urn:o> .\n"},
     )
     assert store.graph_sizes() == {G: 1, kept: 201}
-    assert store.query("SELECT ?o WHERE { <urn:a> <urn:b> ?o }").column("o") == ["ends with a dot ."]
+    assert store.query("SELECT ?o WHERE { <urn:a> <urn:b> ?o }").column("o") == [
+        "ends with a dot ."
+    ]
     folders = sorted(p.name for p in (tmp_path / "s").iterdir() if p.name.startswith("oxigraph"))
     assert len(folders) == 1 and folders[0] != "oxigraph", "the replaced copy is removed"
 

@@ -8,8 +8,13 @@ from kg.docs import write_docs
 
 
 @click.command("docs")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write the HTML into.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the HTML into.",
+)
 def command(output: Path) -> None:
     """Write HTML documentation of the ontology: classes, properties and every concept scheme.
 

@@ -108,7 +108,8 @@ def render_table(result: QueryResult, names: dict[str, str]) -> str:
 
     def line(cells: list[str]) -> str:
         return "  ".join(
-            (c if len(c) <= w else c[: w - 1] + "…").ljust(w) for c, w in zip(cells, widths, strict=True)
+            (c if len(c) <= w else c[: w - 1] + "…").ljust(w)
+            for c, w in zip(cells, widths, strict=True)
         ).rstrip()
 
     out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
