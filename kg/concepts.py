@@ -377,8 +377,8 @@ def label_index(store: Store) -> list[LabelEntry]:
         sparql_prefixes()
         + """SELECT ?c ?text ?pref (SAMPLE(?k) AS ?kind) WHERE {
             ?c a skos:Concept .
-            { ?c skos:prefLabel ?text BIND(true AS ?pref) }
-            UNION { ?c skos:altLabel ?text BIND(false AS ?pref) }
+            { ?c skos:prefLabel ?text BIND(1 AS ?pref) }
+            UNION { ?c skos:altLabel ?text BIND(0 AS ?pref) }
             OPTIONAL { ?c a ?type FILTER(?type != skos:Concept) ?type rdfs:label ?k
                        FILTER(lang(?k) IN ("", "en")) }
         } GROUP BY ?c ?text ?pref""",
@@ -388,7 +388,7 @@ def label_index(store: Store) -> list[LabelEntry]:
         LabelEntry(
             iri=b["c"]["value"],
             text=b["text"]["value"],
-            preferred=b["pref"]["value"] == "true",
+            preferred=b["pref"]["value"] == "1",  # not a boolean: Virtuoso writes true as 1
             lang=b["text"].get("xml:lang", ""),
             kind=b["kind"]["value"] if "kind" in b else "concept",
         )

@@ -9,16 +9,28 @@ a CFIR construct finds findings coded with it directly or with a determinant ali
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from kg.concepts import CODING, UP, sparql_iri, sparql_string
 from kg.linking import CODED, finding_ref
-from kg.namespaces import QIKG, sparql_prefixes
-from kg.sparql import any_of
+from kg.namespaces import QIKG, expand, sparql_prefixes
+from kg.sparql import any_of, path_to
 from kg.store import Store
 
 _LANG = 'FILTER(lang(?l) IN ("", "en"))'
 _QUOTE_PATH = "qikg:supportedBy/oa:hasTarget/oa:hasSelector"
+#: The fields of a finding's record and the property each one reads.
+_FINDING_FIELDS = {
+    "type": "rdf:type",
+    "fid": "dcterms:identifier",
+    "s": "qikg:reportedIn",
+    "statement": "qikg:statement",
+    "theme": "qikg:theme",
+    "coder": "prov:wasAttributedTo",
+    "created": "dcterms:created",
+    "derived": "prov:wasDerivedFrom",
+}
 
 
 def citation(authors: str, year: object) -> str:
@@ -211,10 +223,8 @@ _STUDY_DETAILS = {
 }
 
 
-def studies(store: Store, only: str | None = None, include_inferred: bool = False) -> list[Study]:
-    """Every study in the graph (or ``only`` the one with this IRI) with its bibliographic
-    details and number of findings."""
-    pick = f"VALUES ?s {{ {sparql_iri(only)} }}" if only else ""
+def studies(store: Store, include_inferred: bool = False) -> list[Study]:
+    """Every study in the graph with its bibliographic details and number of findings."""
     # Each detail is read in a subquery, which Oxigraph hash-joins (one scan per property)
     # instead of looking it up study by study. A programme's label is repeated in the graph of
     # every study of the programme, so labels are made distinct before they are joined.
@@ -226,7 +236,6 @@ def studies(store: Store, only: str | None = None, include_inferred: bool = Fals
     rows = store.query(
         sparql_prefixes()
         + f"""SELECT ?s (SAMPLE(?id) AS ?sid) {samples} WHERE {{
-            {pick}
             ?s a qikg:Study ; dcterms:identifier ?id .
             {details}
             OPTIONAL {{ SELECT ?s ?programme_ WHERE {{ ?s qikg:evaluatesProgramme ?p .
@@ -238,7 +247,7 @@ def studies(store: Store, only: str | None = None, include_inferred: bool = Fals
     ).values()
     counts = store.query(
         sparql_prefixes()
-        + f"SELECT ?s (COUNT(?f) AS ?n) WHERE {{ {pick} ?f qikg:reportedIn ?s }} GROUP BY ?s",
+        + "SELECT ?s (COUNT(?f) AS ?n) WHERE { ?f qikg:reportedIn ?s } GROUP BY ?s",
         include_inferred=include_inferred,
     ).values()
     found = {r["s"]: r["n"] for r in counts}
@@ -260,6 +269,57 @@ def _study(r: dict[str, str | None]) -> Study:
         programme=r.get("programme") or "",
         findings=int(r.get("n") or 0),
     )
+
+
+def _one_study(store: Store, iri: str, include_inferred: bool) -> Study | None:
+    """The study with this IRI, as ``studies`` gives it, or None."""
+    fields = {"type": "rdf:type", "sid": "dcterms:identifier", **_STUDY_DETAILS}
+    found = _record(
+        store,
+        iri,
+        {**fields, "programme": "qikg:evaluatesProgramme"},
+        named={"programme"},
+        include_inferred=include_inferred,
+    )
+    if str(QIKG.Study) not in found.get("type", []):
+        return None
+    n = store.query(
+        sparql_prefixes()
+        + f"SELECT (COUNT(?f) AS ?n) WHERE {{ ?f qikg:reportedIn {sparql_iri(iri)} }}",
+        include_inferred=include_inferred,
+    ).column("n")
+    return _study({"s": iri, "n": n[0], **{name: v[0] for name, v in found.items()}})
+
+
+def _record(
+    store: Store,
+    iri: str,
+    fields: dict[str, str],
+    named: Collection[str] = (),
+    include_inferred: bool = False,
+) -> dict[str, list[str]]:
+    """The values of each field (name -> property CURIE) of one resource, sorted; a field in
+    ``named`` gives the name or label of the resource it links to.
+
+    One triple pattern reads them all: Virtuoso refuses a join or OPTIONAL per field as too
+    costly to run.
+    """
+    by_property = {expand(curie): name for name, curie in fields.items()}
+    rows = store.query(
+        sparql_prefixes()
+        + f"""SELECT ?p ?o ?name WHERE {{
+            VALUES ?p {{ {" ".join(fields.values())} }} {sparql_iri(iri)} ?p ?o .
+            OPTIONAL {{ {{ ?o foaf:name ?name }} UNION {{ ?o rdfs:label ?name }} }}
+        }}""",
+        include_inferred=include_inferred,
+    ).values()
+    out: dict[str, set[str]] = {}
+    for r in rows:
+        name = by_property[r["p"]]
+        value = r["name"] if name in named else r["o"]
+        if value:
+            out.setdefault(name, set()).add(value)
+    return {name: sorted(values) for name, values in out.items()}
 
 
 def facet_options(
@@ -292,19 +352,23 @@ def facet_options(
     return out
 
 
-def _where(filters: FindingFilters, scope: str = "") -> str:
-    """The graph pattern of the findings that pass the filters (binds ?f and its study ?s).
+def _where(filters: FindingFilters, below: dict[str, list[str]], scope: str = "") -> str:
+    """The graph pattern of the findings that pass the filters (binds ?f and its study ?s);
+    ``below`` holds each filter's choices with the concepts below them (``_below``).
 
     ``scope``, a pattern on ?f, is repeated inside each filter so that a filter reads only the
     findings in scope (e.g. those of the studies on one page) instead of the whole graph.
     """
-    parts = ["?f qikg:reportedIn ?s ."]
-    for key, facet in FACETS.items():
-        chosen = getattr(filters, key)
-        if chosen:
-            parts.append(_semi_join(chosen, facet.path, facet.up, scope))
-    if filters.coded_with:
-        parts.append(_semi_join(filters.coded_with, CODING, UP, scope))
+    # Out of scope, each part is a subquery, which Oxigraph hash-joins (a scan per property)
+    # instead of looking each finding up in the next part.
+    parts = [
+        "?f qikg:reportedIn ?s ." if scope else "{ SELECT ?f ?s WHERE { ?f qikg:reportedIn ?s } }"
+    ]
+    for key, (path, _) in _paths(filters).items():
+        parts.append(
+            f"{{ SELECT DISTINCT ?f WHERE {{ {scope} VALUES ?x {{ {' '.join(below[key])} }} "
+            f"{any_of('?f', path, '?x')} }} }}"
+        )
     for word in filters.text.casefold().split():
         match = f"FILTER(CONTAINS(LCASE(STR(?text)), {sparql_string(word)}))"
         # Out of scope, quotes are matched first and followed back to their findings: walking
@@ -321,17 +385,29 @@ def _where(filters: FindingFilters, scope: str = "") -> str:
     return "\n".join(parts)
 
 
-def _semi_join(chosen: tuple[str, ...], path: str, up: str, scope: str) -> str:
-    """The findings coded (through ``path``) with a chosen concept or one below it."""
-    values = " ".join(sparql_iri(c) for c in chosen)
-    climb = f"?x ({up})* ?c ." if up else "BIND(?c AS ?x)"
-    # The concepts reached are a subquery of their own, so that Oxigraph looks up the codes of
-    # the findings in scope instead of every finding coded with them.
-    return (
-        f"{{ SELECT DISTINCT ?f WHERE {{ {scope} "
-        f"{{ SELECT DISTINCT ?x WHERE {{ VALUES ?c {{ {values} }} {climb} }} }} "
-        f"{any_of('?f', path, '?x')} }} }}"
-    )
+def _paths(filters: FindingFilters) -> dict[str, tuple[str, str]]:
+    """Each filter with choices: the path that codes a finding and the step up to a choice."""
+    paths = {key: (f.path, f.up) for key, f in FACETS.items() if getattr(filters, key)}
+    if filters.coded_with:
+        paths["coded_with"] = (CODING, UP)
+    return paths
+
+
+def _below(store: Store, filters: FindingFilters, include_inferred: bool) -> dict[str, list[str]]:
+    """Each filter's choices and the concepts below them, as written in a query: choosing
+    "health professional" also finds findings coded "nurse"."""
+    out = {}
+    for key, (_, up) in _paths(filters).items():
+        chosen = sorted({sparql_iri(c) for c in getattr(filters, key)})
+        if up:
+            found = store.query(
+                sparql_prefixes()
+                + f"SELECT DISTINCT ?x WHERE {{ {path_to('?x', f'({up})*', chosen)} }}",
+                include_inferred=include_inferred,
+            ).column("x")
+            chosen = sorted({f"<{x}>" for x in found} | set(chosen))
+        out[key] = chosen
+    return out
 
 
 def search_findings(
@@ -347,7 +423,8 @@ def search_findings(
     Findings are counted per study first and only the studies on the page are read in full,
     so a page costs the same on a large graph as on a small one (no sort of every finding).
     """
-    where = _where(filters)
+    below = _below(store, filters, include_inferred)
+    where = _where(filters, below)
     per_study = store.query(
         sparql_prefixes() + f"SELECT ?s (COUNT(DISTINCT ?f) AS ?n) WHERE {{ {where} }} GROUP BY ?s",
         include_inferred=include_inferred,
@@ -369,7 +446,7 @@ def search_findings(
         sparql_prefixes()
         + f"""SELECT ?f ?s ?sid ?fid (SAMPLE(?st) AS ?statement) (SAMPLE(?th) AS ?theme) WHERE {{
             {studies_on_page}
-            {_where(filters, scope)}
+            {_where(filters, below, scope)}
             ?s dcterms:identifier ?sid . ?f dcterms:identifier ?fid .
             OPTIONAL {{ ?f qikg:statement ?st }} OPTIONAL {{ ?f qikg:theme ?th }}
         }} GROUP BY ?f ?s ?sid ?fid""",
@@ -396,30 +473,19 @@ def natural_key(text: str) -> tuple:
 
 def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDetail | None:
     """One finding (``study_id/finding_id``, CURIE or IRI) with quotes, codes and provenance."""
-    target = sparql_iri(finding_ref(ref))
-    head = store.query(
-        sparql_prefixes()
-        + f"""SELECT ?fid ?s ?statement ?theme ?coder ?created ?derived WHERE {{
-            {target} a qikg:Finding ; dcterms:identifier ?fid .
-            OPTIONAL {{ {target} qikg:reportedIn ?s }}
-            OPTIONAL {{ {target} qikg:statement ?statement }}
-            OPTIONAL {{ {target} qikg:theme ?theme }}
-            OPTIONAL {{ {target} prov:wasAttributedTo/foaf:name ?coder }}
-            OPTIONAL {{ {target} dcterms:created ?created }}
-            OPTIONAL {{ {target} prov:wasDerivedFrom ?derived }}
-        }} LIMIT 1""",
-        include_inferred=include_inferred,
-    ).values()
-    if not head:
+    target = finding_ref(ref)
+    head = _record(
+        store, target, _FINDING_FIELDS, named={"coder"}, include_inferred=include_inferred
+    )
+    if str(QIKG.Finding) not in head.get("type", []):
         return None
-    h = head[0]
-    found = studies(store, only=h["s"], include_inferred=include_inferred) if h["s"] else []
-    study = found[0] if found else None
+    h = {name: values[0] for name, values in head.items()}
+    study = _one_study(store, h["s"], include_inferred) if "s" in h else None
     quotes = store.query(
         sparql_prefixes()
         + f"""SELECT ?q (SAMPLE(?e) AS ?text) (SAMPLE(?loc) AS ?location) (SAMPLE(?src) AS ?source)
                 (SAMPLE(?who) AS ?participant) WHERE {{
-            {target} qikg:supportedBy ?q .
+            <{target}> qikg:supportedBy ?q .
             OPTIONAL {{ ?q oa:hasTarget/oa:hasSelector/oa:exact ?e }}
             OPTIONAL {{ ?q qikg:quoteLocation ?loc }}
             OPTIONAL {{ ?q oa:hasTarget/oa:hasSource ?src }}
@@ -430,13 +496,13 @@ def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDe
     codes = store.query(
         sparql_prefixes()
         + f"""SELECT DISTINCT ?p ?c (SAMPLE(?l) AS ?label) WHERE {{
-            {target} ?p ?c . VALUES ?p {{ {" ".join(CODING.split("|"))} }}
+            <{target}> ?p ?c . VALUES ?p {{ {" ".join(CODING.split("|"))} }}
             OPTIONAL {{ ?c skos:prefLabel ?l {_LANG} }}
         }} GROUP BY ?p ?c""",
         include_inferred=include_inferred,
     ).values()
     notes = store.query(
-        sparql_prefixes() + f"SELECT ?n WHERE {{ {target} skos:note ?n }} ORDER BY ?n",
+        sparql_prefixes() + f"SELECT ?n WHERE {{ <{target}> skos:note ?n }} ORDER BY ?n",
         include_inferred=include_inferred,
     ).column("n")
     titles = list(CODE_NAMES.values())
@@ -447,11 +513,11 @@ def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDe
     ]
     found_codes.sort(key=lambda c: (titles.index(c.property), c.label.casefold()))
     return FindingDetail(
-        iri=target[1:-1],
-        finding_id=h["fid"] or "",
+        iri=target,
+        finding_id=h.get("fid", ""),
         study=study,
-        statement=h["statement"] or "",
-        theme=h["theme"] or "",
+        statement=h.get("statement", ""),
+        theme=h.get("theme", ""),
         quotes=[
             Quote(
                 r["q"] or "",
@@ -463,9 +529,9 @@ def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDe
             for r in quotes
         ],
         codes=found_codes,
-        coder=h["coder"] or "",
-        coded_on=h["created"] or "",
-        derived_from=h["derived"] or (study.doi if study and study.doi else ""),
+        coder=h.get("coder", ""),
+        coded_on=h.get("created", ""),
+        derived_from=h.get("derived") or (study.doi if study and study.doi else ""),
         notes=[n for n in notes if n],
     )
 

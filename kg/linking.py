@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from kg.errors import BadInput
 from kg.namespaces import CFIR, DATA, QIKG, expand, sparql_prefixes
-from kg.sparql import any_of
+from kg.sparql import any_of, path_to
 from kg.store import Store
 
 CODED = "|".join(
@@ -94,9 +94,10 @@ def related(store: Store, finding: str, min_shared: int = 1, limit: int = 50) ->
     if not mine or limit < 1:
         return []
     concepts = {r["c"] or "" for r in mine}
-    closure = _ancestors(store, concepts)
     names = _pref_labels(store, concepts)
     kind_of = _code_kinds(store, concepts, {r["mine"] or "" for r in mine})
+    # Each concept of this finding reaches itself and the others above it.
+    closure = {c: kind_of[c][0] - {c} for c in concepts if c in kind_of}
     kinds = sorted(set(kind_of.values()), key=lambda k: (sorted(k[0]), k[1]))
     number = {kind: i for i, kind in enumerate(kinds)}
     homes = ", ".join(sorted({f"<{r['home']}>" for r in mine}))
@@ -185,33 +186,15 @@ def _code_kinds(
 ) -> dict[str, tuple[frozenset[str], str]]:
     """Each code that reaches some of ``concepts``: which of them it reaches, and the code itself
     when it is one of ``mine`` (a finding coded with it shares it directly)."""
-    values = " ".join(f"<{c}>" for c in concepts)
+    ends = path_to("?code", REACH, (f"<{c}>" for c in concepts), bind="?c")
     rows = store.query(
-        sparql_prefixes()
-        + f"SELECT DISTINCT ?code ?c WHERE {{ VALUES ?c {{ {values} }} ?code {REACH} ?c }}",
+        sparql_prefixes() + f"SELECT DISTINCT ?code ?c WHERE {{ {ends} }}",
         include_inferred=False,
     ).values()
     reached: dict[str, set[str]] = {}
     for r in rows:
         reached.setdefault(r["code"] or "", set()).add(r["c"] or "")
     return {code: (frozenset(cs), code if code in mine else "") for code, cs in reached.items()}
-
-
-def _ancestors(store: Store, concepts: set[str]) -> dict[str, set[str]]:
-    """Each concept's strict ancestors along broader and match links."""
-    if not concepts:
-        return {}
-    values = " ".join(f"<{c}>" for c in concepts)
-    rows = store.query(
-        sparql_prefixes()
-        + f"""SELECT DISTINCT ?c ?up WHERE {{ VALUES ?c {{ {values} }}
-            ?c (skos:broader|skos:broadMatch|skos:closeMatch|skos:exactMatch)+ ?up . FILTER(?up != ?c) }}""",
-        include_inferred=False,
-    ).values()
-    out: dict[str, set[str]] = {}
-    for row in rows:
-        out.setdefault(row["c"], set()).add(row["up"])
-    return out
 
 
 def _pref_labels(store: Store, concepts: set[str]) -> dict[str, str]:

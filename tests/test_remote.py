@@ -11,6 +11,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,12 +20,17 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from kg.build import build
+from kg.concepts import label_index, scheme_trees
 from kg.errors import BadInput, QueryTimeout, StoreUnavailable
+from kg.findings import FindingFilters, facet_options, finding, search_findings, studies
+from kg.linking import COMPARE_COLUMNS, compare, related
 from kg.namespaces import ONTOLOGY_GRAPH, study_graph
 from kg.resources import queries_dir
 from kg.stats import stats
 from kg.store import Store, open_store
 from kg.store.remote import RemoteStore
+from kg.synthesis.reviews import review_findings
+from kg.synthesis.suggest import suggest
 from tests.conftest import need
 from tests.servers import Server, free_port, oxigraph_binary, start_oxigraph, start_virtuoso
 
@@ -132,6 +138,42 @@ def test_queries_without_competency_files(backend: Store, built_store: Store) ->
         assert _rows(backend, sparql) == _rows(built_store, sparql), sparql
     ask = "ASK { ?f a qikg:Finding ; qikg:reportedIn ?s }"
     assert backend.query(ask).boolean is True
+
+
+READERS = {
+    "studies": studies,
+    "facet options": facet_options,
+    "concept trees": scheme_trees,
+    "labels": lambda store: sorted(label_index(store), key=repr),
+    "review findings": review_findings,
+    "suggested groups": suggest,
+    **{f"compare {c}": partial(compare, columns=c) for c in COMPARE_COLUMNS},
+}
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_explorer_pages_read_alike(backend: Store, built_store: Store, name: str) -> None:
+    """What the explorer's pages show is read by these functions: a server gives the same."""
+    assert READERS[name](backend) == READERS[name](built_store)
+
+
+def test_every_finding_and_its_related_findings_read_alike(
+    backend: Store, built_store: Store
+) -> None:
+    findings = built_store.query("SELECT ?f WHERE { ?f a qikg:Finding }").column("f")
+    assert len(findings) > 30
+    for f in findings:
+        assert finding(backend, f) == finding(built_store, f), f
+        assert related(backend, f) == related(built_store, f), f
+
+
+def test_every_facet_choice_finds_alike(backend: Store, built_store: Store) -> None:
+    for key, options in facet_options(built_store).items():
+        for option in options:
+            filters = FindingFilters(**{key: (option.iri,)})
+            got = search_findings(backend, filters, limit=100)
+            assert got == search_findings(built_store, filters, limit=100), (key, option.iri)
+            assert got.total == option.findings and len(got.rows) == min(got.total, 100)
 
 
 def test_construct_and_limits(backend: Store, built_store: Store) -> None:
