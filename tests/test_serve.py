@@ -22,8 +22,8 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, TSV, TURTLE, XML, SPARQLWrapper
 
-from tests.conftest import REPO
-from tests.servers import free_port, stop_group
+from tests.conftest import REPO, need
+from tests.servers import free_port, oxigraph_binary, start_oxigraph, stop_group
 
 pytestmark = pytest.mark.server
 
@@ -340,6 +340,30 @@ def test_query_page_works_offline(endpoint: str) -> None:
 
 
 def test_health(endpoint: str) -> None:
-    health = httpx.get(f"{endpoint}/health").json()
-    assert health["status"] == "ok" and health["triples"] >= triple_count(endpoint) > 0
+    graphs = httpx.get(
+        f"{endpoint}/sparql", params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"}
+    )
+    assert httpx.get(f"{endpoint}/health").json() == {
+        "status": "ok",
+        "graphs": len(graphs.json()["results"]["bindings"]),
+    }
     assert json.loads(httpx.get(f"{endpoint}/query", params={"query": "ASK {}"}).text)["boolean"]
+
+
+def test_when_its_sparql_server_goes_down_health_and_queries_say_so(tmp_path: Path) -> None:
+    binary = oxigraph_binary() or need(
+        "oxigraph", "the Oxigraph server binary (pip install oxigraph)"
+    )
+    server = start_oxigraph(tmp_path / "oxigraph", str(binary))
+    try:
+        base, proc = start_serve(server.url, tmp_path)
+    finally:
+        server.stop()
+    try:
+        health = httpx.get(f"{base}/health")
+        assert health.status_code == 503 and health.json()["status"] == "unavailable"
+        assert server.url in health.json()["error"]
+        answer = httpx.get(f"{base}/sparql", params={"query": STUDIES})
+        assert answer.status_code == 503 and server.url in answer.text
+    finally:
+        stop_group(proc)
