@@ -1,5 +1,6 @@
 """The embedded store: persistence, atomic replacement, read-only queries, bounds, several processes."""
 
+import shutil
 import subprocess
 import sys
 import time
@@ -96,12 +97,83 @@ def test_a_query_past_its_timeout_is_stopped_and_the_store_keeps_answering(tmp_p
     store.close()
 
 
-def test_inferred_graph_can_be_left_out(tmp_path):
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+INFERRED = str(INFERRED_GRAPH)
+
+
+def counts(store: EmbeddedStore, **kwargs) -> tuple[str, str]:
+    """Triples with and without the inferred graph (``kwargs``: the query's time limit)."""
+    return tuple(
+        store.query(COUNT, include_inferred=inferred, **kwargs).values()[0]["n"]
+        for inferred in (True, False)
+    )
+
+
+def copies(path) -> list[str]:
+    return sorted(p.name for p in path.iterdir() if "without" in p.name)
+
+
+@pytest.mark.parametrize("timeout", [None, 30])
+def test_inferred_graph_can_be_left_out(tmp_path, timeout):
     store = EmbeddedStore(tmp_path / "s")
-    store.replace_graphs({G: NT, str(INFERRED_GRAPH): "<urn:i> <urn:p> <urn:o> .\n"})
-    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    assert store.query(count).values() == [{"n": "201"}]
-    assert store.query(count, include_inferred=False).values() == [{"n": "200"}]
+    store.replace_graphs({G: NT, INFERRED: "<urn:i> <urn:p> <urn:o> .\n"})
+    assert counts(store, timeout=timeout) == ("201", "200")
+    store.close()
+
+
+@pytest.mark.parametrize("write", ["transaction", "bulk"])
+def test_writes_carry_the_copy_without_the_inferred_graph_over(tmp_path, request, write):
+    """Leaving the inferred graph out reads a copy of the database without it (the union of all
+    graphs is fast; naming each graph is not). Each write updates the copy, so no reader has to
+    make it again; a failed write keeps it."""
+    if write == "bulk":
+        request.getfixturevalue("bulk")
+    path = tmp_path / "s"
+    store = EmbeddedStore(path)
+    store.replace_graphs({G: NT})
+    store.replace_graphs({INFERRED: "<urn:i> <urn:p> <urn:o> .\n"})  # as `qikg reason` does
+    made = copies(path)
+    assert len(made) == 1
+    assert counts(store) == ("201", "200")
+    store.replace_graphs({study_graph("two"): "<urn:a> <urn:b> <urn:c> .\n"})
+    store.replace_graphs({}, extend={INFERRED: "<urn:j> <urn:p> <urn:o> .\n"})
+    assert len(copies(path)) == 1 and copies(path) != made
+    carried = copies(path)
+    assert counts(store) == ("203", "201")
+    with pytest.raises(BadInput):
+        store.replace_graphs({G: "<urn:a> <urn:b> .\n"})
+    assert copies(path) == carried and counts(store) == ("203", "201")
+    store.replace_graphs({}, drop=(G,))
+    assert counts(store) == ("3", "1")
+
+
+def test_a_missing_copy_is_made_by_the_reader_that_needs_it(tmp_path):
+    path = tmp_path / "s"
+    EmbeddedStore(path).replace_graphs({G: NT, INFERRED: "<urn:i> <urn:p> <urn:o> .\n"})
+    for copy in copies(path):
+        shutil.rmtree(path / copy)
+    store = EmbeddedStore(path)
+    assert counts(store) == ("201", "200") and len(copies(path)) == 1
+    store.replace_graphs({G: "<urn:a> <urn:b> <urn:c> .\n"})  # and the writer carries it on
+    assert counts(store) == ("2", "1") and len(copies(path)) == 1
+
+
+@pytest.mark.parametrize("after", [0.2, 0.6, 1.2])
+def test_a_write_killed_half_way_leaves_no_copy_that_disagrees(tmp_path, after):
+    path = tmp_path / "s"
+    EmbeddedStore(path).replace_graphs({G: NT, INFERRED: "<urn:i> <urn:p> <urn:o> .\n"})
+    script = (
+        "from kg.store.embedded import EmbeddedStore; "
+        "big = ''.join(f'<urn:s{i}> <urn:p> <urn:o{i}> .\\n' for i in range(60000)); "
+        f"EmbeddedStore({str(path)!r}).replace_graphs({{{study_graph('big')!r}: big}})"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script])
+    time.sleep(after)
+    writer.kill()
+    writer.wait()
+    store = EmbeddedStore(path)
+    with_inferred, without = (int(n) for n in counts(store))
+    assert (with_inferred, without) in ((201, 200), (60201, 60200))
 
 
 def test_a_reader_sees_what_another_process_wrote(tmp_path):

@@ -2,7 +2,8 @@
 
 Layout of a store folder: ``oxigraph/`` (the database), ``generation`` (bumped by every commit, so
 readers in other processes know to reopen; after a bulk write it also names the database's new
-folder, ``oxigraph-<time>/``). Only one process can write at a time; every process
+folder, ``oxigraph-<time>/``), and once there is an inferred graph ``oxigraph-without-<commit>/``,
+a copy of the database without it for the queries that leave it out. Only one process can write at a time; every process
 reads through a read-only view, so the explorer, ``qikg serve`` and the CLI run side by side.
 """
 
@@ -19,11 +20,12 @@ import pyoxigraph as ox
 from kg.errors import BadInput, StoreUnavailable
 from kg.namespaces import INFERRED_GRAPH, PREFIXES
 from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, syntax_error
-from kg.store.base import Store, visible_graphs
+from kg.store.base import Store
 from kg.store.pool import QueryPool
-from kg.store.worker import DATABASE, UNION, ReadView, database_dir, run_query
+from kg.store.worker import DATABASE, ReadView, copy_dir, database_dir, read_generation, run_query
 
 WRITE_WAIT_SECONDS = 30.0
+INFERRED = str(INFERRED_GRAPH)
 #: Writes of more N-Triples text than this go through a bulk-loaded copy of the database.
 BULK_BYTES = 16 * 2**20
 
@@ -48,6 +50,7 @@ class EmbeddedStore(Store):
         if not database_dir(self.root).exists():
             self._create()
         self._view = ReadView(self.root)
+        self._asserted = ReadView(self.root, without=True)
 
     def _create(self) -> None:
         try:
@@ -78,14 +81,15 @@ class EmbeddedStore(Store):
                 time.sleep(0.2)
                 continue
             if folder == database_dir(self.root):
-                self._remove_stale_copies(keep=folder)
+                self._remove_stale_copies(keep=(folder, self._current_copy()))
                 return store, folder
             del store  # a bulk write moved the store to a new folder while this one waited
 
-    def _remove_stale_copies(self, keep: Path) -> None:
-        """Database copies a bulk write left behind (replaced, or stopped before its swap)."""
+    def _remove_stale_copies(self, keep: tuple[Path, ...]) -> None:
+        """Database copies a bulk write left behind (replaced, or stopped before its swap), and
+        copies without the inferred graph of earlier commits."""
         for stale in self.root.glob(f"{DATABASE}*"):
-            if stale != keep:
+            if stale not in keep:
                 if stale.is_dir():
                     shutil.rmtree(stale, ignore_errors=True)
                 else:
@@ -94,30 +98,75 @@ class EmbeddedStore(Store):
     class _WriterContext:
         """Holds the write lock; on a clean exit, flushes and tells readers to reopen."""
 
-        def __init__(self, outer: EmbeddedStore) -> None:
+        def __init__(self, outer: EmbeddedStore, commit: bool) -> None:
             self.outer = outer
+            self.commit = commit
 
         def __enter__(self) -> EmbeddedStore._WriterContext:
             self.store, self.folder = self.outer._open_writer()
             (self.outer.root / "writer").write_text(f"pid {os.getpid()}\n")
             return self
 
+        def update(self, dropped: tuple[str, ...], loads: list[tuple[str, str]]) -> None:
+            """Drop graphs and load N-Triples into graphs, in one transaction; and likewise in
+            the copy without the inferred graph, carried over to this commit."""
+            copy = self.outer._set_copy_aside(self.store, loads)
+            try:
+                self.store.update(_statements(dropped, loads))
+            except BaseException:
+                if copy is not None:
+                    copy.rename(self.outer._current_copy())
+                raise
+            if copy is not None:
+                _update_copy(copy, dropped, loads)
+
         def __exit__(self, exc_type: object, *rest: object) -> None:
             try:
                 if exc_type is None:
                     self.store.flush()
-                    self.outer._bump_generation(self.folder)
+                    if self.commit:
+                        self.outer._bump_generation(self.folder)
             finally:
                 del self.store
                 (self.outer.root / "writer").unlink(missing_ok=True)
 
-    def _writer(self) -> _WriterContext:
-        return EmbeddedStore._WriterContext(self)
+    def _writer(self, commit: bool = True) -> _WriterContext:
+        """The write lock; ``commit=False`` for maintenance that changes no data."""
+        return EmbeddedStore._WriterContext(self, commit)
 
     def _bump_generation(self, folder: Path) -> None:
+        token = f"{time.time_ns()}-{os.getpid()}"
+        if self._pending.exists():
+            self._pending.rename(copy_dir(self.root, token))
         tmp = self.root / "generation.tmp"
-        tmp.write_text(f"{time.time_ns()}-{os.getpid()} {folder.name}")
+        tmp.write_text(f"{token} {folder.name}")
         tmp.replace(self.root / "generation")
+
+    @property
+    def _pending(self) -> Path:
+        """Where a write keeps the copy without the inferred graph until it commits."""
+        return copy_dir(self.root, "pending")
+
+    def _current_copy(self) -> Path:
+        generation = read_generation(self.root)
+        return copy_dir(self.root, generation.split()[0] if generation.strip() else "0")
+
+    def _set_copy_aside(self, database: ox.Store, loads: list[tuple[str, str]]) -> Path | None:
+        """Move the current copy without the inferred graph to where this write updates it:
+        made here when the write adds the first inferred graph (a backup, instant then). None
+        when there is nothing to carry over (``_make_copy`` makes it when a query needs it).
+
+        Set aside first, a crash at any later moment leaves no copy of the old commit that
+        lacks this write; readers then make a fresh copy from the database.
+        """
+        current = self._current_copy()
+        if current.exists():
+            current.rename(self._pending)
+            return self._pending
+        if any(g == INFERRED for g, _ in loads) and not self._has_inferred():
+            database.backup(str(self._pending))
+            return self._pending
+        return None
 
     def query(
         self,
@@ -128,18 +177,21 @@ class EmbeddedStore(Store):
         include_inferred: bool = True,
     ) -> QueryResult:
         check_read_only(sparql)
-        graphs = self._default_dataset(include_inferred)
+        asserted = not include_inferred and self._has_inferred()
+        if asserted:
+            self._make_copy()
         if timeout is None:
+            view = self._asserted if asserted else self._view
             try:
-                answer = self._view.read(
-                    lambda store: run_query(store, sparql, graphs, limit, PREFIXES)
-                )
+                answer = view.read(lambda store: run_query(store, sparql, limit, PREFIXES))
             except SyntaxError as exc:
                 raise syntax_error(exc) from None
         else:
             if self._pool is None:
                 self._pool = QueryPool(self.root, self._pool_size)
-            request = {"query": sparql, "graphs": graphs, "limit": limit, "prefixes": PREFIXES}
+            request = {"query": sparql, "limit": limit, "prefixes": PREFIXES}
+            if asserted:
+                request["without"] = True
             answer = self._pool.run(request, timeout)
             if answer.get("error") == "syntax":
                 raise syntax_error(SyntaxError(answer["message"]))
@@ -154,18 +206,17 @@ class EmbeddedStore(Store):
         extend: Mapping[str, str] | None = None,
     ) -> None:
         loads = [(g, nt) for g, nt in (*graphs.items(), *(extend or {}).items()) if nt.strip()]
-        drops = [f"DROP SILENT GRAPH <{g}>" for g in (*drop, *graphs)]
+        dropped = (*drop, *graphs)
         try:
             if sum(len(nt) for _, nt in loads) > BULK_BYTES:
-                self._replace_in_copy(drops, loads)
-            elif drops or loads:
-                inserts = [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in loads]
+                self._replace_in_copy(dropped, loads)
+            elif dropped or loads:
                 with self._writer() as writer:
-                    writer.store.update(" ;\n".join(drops + inserts))
+                    writer.update(dropped, loads)
         except SyntaxError as exc:
             raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
 
-    def _replace_in_copy(self, drops: list[str], loads: list[tuple[str, str]]) -> None:
+    def _replace_in_copy(self, dropped: tuple[str, ...], loads: list[tuple[str, str]]) -> None:
         """A large write: copy the database (hard links, so cheap), drop and bulk-load in the copy,
         then point the store at the copy. A reader, or a crash at any moment, sees the store
         before or after, never between: the one switch is the atomic rename of ``generation``.
@@ -173,45 +224,64 @@ class EmbeddedStore(Store):
         """
         with self._writer() as writer:
             old = writer.folder
-            copy = self.root / f"{DATABASE}-{time.time_ns()}"
-            quads = copy.with_suffix(".nq")
+            fresh = self.root / f"{DATABASE}-{time.time_ns()}"
+            quads = fresh.with_suffix(".nq")
             try:
                 _write_quads(loads, quads)
-                writer.store.backup(str(copy))
-                staged = ox.Store(str(copy))
-                if drops:
-                    staged.update(" ;\n".join(drops))
+                writer.store.backup(str(fresh))
+                staged = ox.Store(str(fresh))
+                if dropped:
+                    staged.update(_statements(dropped, []))
                 staged.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
                 staged.flush()
                 del staged
+                copy = self._set_copy_aside(writer.store, loads)
+                if copy is not None:
+                    _update_copy(copy, dropped, loads)
             except BaseException:
-                shutil.rmtree(copy, ignore_errors=True)
+                shutil.rmtree(fresh, ignore_errors=True)
                 raise
             finally:
                 quads.unlink(missing_ok=True)
-            writer.folder = copy
+            writer.folder = fresh
         shutil.rmtree(old, ignore_errors=True)
 
-    def _default_dataset(self, include_inferred: bool) -> list[str] | str:
-        """The union of all graphs when that equals the default graph asked for, else the list.
+    def _has_inferred(self) -> bool:
+        """Whether the inferred graph exists: queries that leave it out then read a copy of the
+        database without it (``ReadView``), as the union of all graphs is the fast default."""
+        return self._view.read(lambda store: store.contains_named_graph(ox.NamedNode(INFERRED)))
 
-        Oxigraph joins over a default graph named as thousands of study graphs are orders of
-        magnitude slower than over its union (minutes against milliseconds at 4,000 studies), so
-        the list is used only to leave out an inferred graph that exists. The union also holds
-        the shapes and bookkeeping graphs, which no qikg query pattern matches.
+    def _make_copy(self) -> None:
+        """Make the copy without the inferred graph if no write carried it over to this commit
+        (after a crash or a bulk write): half a minute for a million inferred triples.
+
+        Made under the write lock, from the database opened for writing, so that it holds
+        every committed write, even one whose process died before it could flush.
         """
-        if include_inferred or not self._view.read(
-            lambda store: store.contains_named_graph(ox.NamedNode(str(INFERRED_GRAPH)))
-        ):
-            return UNION
-        return visible_graphs(self.graph_names(), include_inferred)
+        if self._current_copy().exists():
+            return
+        with self._writer(commit=False) as writer:
+            copy = self._current_copy()
+            if copy.exists():  # made while this process waited for the lock
+                return
+            staged = self._pending
+            shutil.rmtree(staged, ignore_errors=True)
+            try:
+                writer.store.backup(str(staged))
+                store = ox.Store(str(staged))
+                store.update(f"DROP SILENT GRAPH <{INFERRED}>")
+                store.flush()
+                del store
+                staged.rename(copy)
+            finally:
+                shutil.rmtree(staged, ignore_errors=True)
 
     def graph_names(self) -> list[str]:
         return self._view.read(lambda store: sorted(g.value for g in store.named_graphs()))
 
     def graph_sizes(self) -> dict[str, int]:
         query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-        rows = self._view.read(lambda store: run_query(store, query, None, None))["bindings"]
+        rows = self._view.read(lambda store: run_query(store, query, None))["bindings"]
         return {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
 
     def dump(self, fmt: str, graph: str | None = None) -> bytes:
@@ -238,6 +308,34 @@ class EmbeddedStore(Store):
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+
+
+def _statements(dropped: tuple[str, ...], loads: list[tuple[str, str]]) -> str:
+    """One SPARQL update that drops graphs, then loads N-Triples into graphs."""
+    drops = [f"DROP SILENT GRAPH <{g}>" for g in dropped]
+    inserts = [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in loads]
+    return " ;\n".join(drops + inserts)
+
+
+def _update_copy(copy: Path, dropped: tuple[str, ...], loads: list[tuple[str, str]]) -> None:
+    """Apply a write, less the inferred graph, to the copy without it; no reader sees the copy
+    until the write commits, so a large load goes in without a transaction."""
+    dropped = tuple(g for g in dropped if g != INFERRED)
+    loads = [(g, nt) for g, nt in loads if g != INFERRED]
+    store = ox.Store(str(copy))
+    if sum(len(nt) for _, nt in loads) > BULK_BYTES:
+        quads = copy.with_suffix(".nq")
+        try:
+            _write_quads(loads, quads)
+            if dropped:
+                store.update(_statements(dropped, []))
+            store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
+        finally:
+            quads.unlink(missing_ok=True)
+    elif dropped or loads:
+        store.update(_statements(dropped, loads))
+    store.flush()
+    del store
 
 
 def _write_quads(loads: list[tuple[str, str]], path: Path) -> None:
