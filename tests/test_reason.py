@@ -11,6 +11,8 @@ import pytest
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, study_graph
 from kg.reasoning import check, infer, materialise
 from kg.store import open_store
+from tests.conftest import need
+from tests.sheets import many_studies, write_sheet
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "reason"
 
@@ -141,3 +143,21 @@ def test_usage_errors_exit_2(cli, built_store_path):
     assert ran.exit_code == 2 and "pellet" in ran.err
     ran = cli("reason", "--check-only", "--skip-check", store=built_store_path)
     assert ran.exit_code == 2 and "nothing to do" in ran.err
+
+
+@pytest.mark.slow
+def test_hermit_out_of_memory_is_one_line_that_says_what_to_do(
+    cli, fresh_store_path, tmp_path, monkeypatch
+):
+    need("java", "Java 17, which HermiT runs on (default-jre-headless)")
+    studies, findings = many_studies(40, 25)
+    sheet = write_sheet(tmp_path / "many.zip", studies=studies, findings=findings)
+    assert cli("import", str(sheet), store=fresh_store_path).exit_code == 0
+    monkeypatch.setenv("QIKG_JAVA_MEMORY_MB", "16")
+    ran = cli("reason", "--check-only", store=fresh_store_path)
+    assert ran.exit_code != 0
+    assert "HermiT ran out of memory (a Java heap of 16 MB)" in ran.err
+    assert "QIKG_JAVA_MEMORY_MB" in ran.err and "Traceback" not in ran.err
+    monkeypatch.setenv("QIKG_JAVA_MEMORY_MB", "lots")
+    ran = cli("reason", "--check-only", store=fresh_store_path)
+    assert "QIKG_JAVA_MEMORY_MB=lots is not a number of MB" in ran.err
