@@ -158,6 +158,30 @@ def test_a_missing_copy_is_made_by_the_reader_that_needs_it(tmp_path):
     assert counts(store) == ("2", "1") and len(copies(path)) == 1
 
 
+def test_a_reader_leaving_inferred_out_during_writes_sees_each_commit_whole(tmp_path):
+    path = tmp_path / "s"
+    writer = EmbeddedStore(path)
+    writer.replace_graphs({G: NT, INFERRED: "<urn:i> <urn:p> <urn:o> .\n"})
+    script = (
+        "import sys, time; from kg.store.embedded import EmbeddedStore; "
+        f"s = EmbeddedStore({str(path)!r}); end = time.time() + 4\n"
+        "while time.time() < end:\n"
+        "    print(s.query('SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }', "
+        "include_inferred=False).values()[0]['n'], flush=True)"
+    )
+    reader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    first = reader.stdout.readline()
+    for i in range(10):
+        writer.replace_graphs({study_graph(f"w{i}"): "<urn:a> <urn:b> <urn:c> .\n"})
+        writer.replace_graphs({}, extend={INFERRED: f"<urn:i{i}> <urn:p> <urn:o> .\n"})
+        time.sleep(0.1)
+    out, _ = reader.communicate(timeout=60)
+    assert reader.returncode == 0
+    seen = [int(n) for n in (first + out).split()]
+    assert set(seen) <= set(range(200, 211)) and seen == sorted(seen)
+    assert seen[0] == 200 and seen[-1] == 210
+
+
 @pytest.mark.parametrize("after", [0.2, 0.6, 1.2])
 def test_a_write_killed_half_way_leaves_no_copy_that_disagrees(tmp_path, after):
     path = tmp_path / "s"
