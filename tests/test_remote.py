@@ -41,6 +41,10 @@ QUERIES = sorted(queries_dir().glob("*.rq")) if queries_dir().is_dir() else []
 #: A property path with * + or ? after a step (not a variable, not SELECT *, not COUNT(*)).
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SLOW_DATA = "".join(f"<urn:s{i}> <urn:p> <urn:o{i}> .\n" for i in range(2000))  # 8e9 rows for SLOW
+#: Virtuoso refuses a query whose *estimated* time passes its limit, and once it has statistics
+#: it estimates SLOW at hours: its time limit is shown with 4M regex matches instead (seconds).
+VIRTUOSO_SLOW = """SELECT (COUNT(*) AS ?n) WHERE { ?a <urn:p> ?c . ?d <urn:p> ?f
+    FILTER(REGEX(CONCAT(STR(?c), STR(?f), STR(?c), STR(?f)), "^(.*o1)+.*(o2|o3).*9$", "i")) }"""
 PATH_OPERATOR = re.compile(r"(?<=[\w>)])[*+?](?=[\s/|;.)])")
 
 
@@ -300,7 +304,7 @@ def test_virtuoso_stops_a_slow_query_at_its_time_limit(virtuoso_server: Server) 
     try:
         start = time.monotonic()
         with pytest.raises(QueryTimeout):
-            store.query(SLOW, timeout=1)
+            store.query(VIRTUOSO_SLOW, timeout=1)
         assert time.monotonic() - start < 10
         assert store.query("ASK { ?s <urn:p> ?o }", timeout=5).boolean is True
     finally:
