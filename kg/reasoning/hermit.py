@@ -91,8 +91,8 @@ def hermit_failure(output: str, memory: int) -> str:
 
 def run_hermit(world: owlready2.World) -> bool:
     """Classify and realise ``world`` with HermiT (Java); False when it is inconsistent."""
-    memory = java_memory_mb()
-    owlready2.reasoning.JAVA_MEMORY = memory
+    memory, before = java_memory_mb(), owlready2.reasoning.JAVA_MEMORY
+    owlready2.reasoning.JAVA_MEMORY = memory  # owlready2 reads the heap size from its module
     try:
         owlready2.sync_reasoner(world, debug=0, ignore_unsupported_datatypes=True)
     except owlready2.OwlReadyInconsistentOntologyError:
@@ -104,6 +104,8 @@ def run_hermit(world: owlready2.World) -> bool:
         ) from None
     except owlready2.OwlReadyJavaError as exc:
         raise QikgError(hermit_failure(str(exc), memory)) from None
+    finally:
+        owlready2.reasoning.JAVA_MEMORY = before
     return True
 
 
