@@ -143,8 +143,12 @@ def test_writes_carry_the_copy_without_the_inferred_graph_over(tmp_path, request
     with pytest.raises(BadInput):
         store.replace_graphs({G: "<urn:a> <urn:b> .\n"})
     assert copies(path) == carried and counts(store) == ("203", "201")
+    store.replace_graphs({INFERRED: "".join(f"<urn:k{i}> <urn:p> <urn:o> .\n" for i in range(3))})
+    assert counts(store) == ("204", "201")  # a new inferred graph, as a second `qikg reason`
+    inferred = f"SELECT ?s WHERE {{ GRAPH <{INFERRED}> {{ ?s ?p ?o }} }} ORDER BY ?s"
+    assert store.query(inferred).column("s") == [f"urn:k{i}" for i in range(3)]
     store.replace_graphs({}, drop=(G,))
-    assert counts(store) == ("3", "1")
+    assert counts(store) == ("4", "1")
 
 
 def test_a_missing_copy_is_made_by_the_reader_that_needs_it(tmp_path):
