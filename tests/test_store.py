@@ -109,6 +109,14 @@ def counts(store: EmbeddedStore, **kwargs) -> tuple[str, str]:
     )
 
 
+def kill_after(script: str, seconds: float) -> None:
+    """Run ``script`` in a Python process of its own and SIGKILL it after ``seconds``."""
+    writer = subprocess.Popen([sys.executable, "-c", script])
+    time.sleep(seconds)
+    writer.kill()
+    writer.wait()
+
+
 def copies(path) -> list[str]:
     return sorted(p.name for p in path.iterdir() if "without" in p.name)
 
@@ -195,10 +203,7 @@ def test_a_write_killed_half_way_leaves_no_copy_that_disagrees(tmp_path, after):
         "big = ''.join(f'<urn:s{i}> <urn:p> <urn:o{i}> .\\n' for i in range(60000)); "
         f"EmbeddedStore({str(path)!r}).replace_graphs({{{study_graph('big')!r}: big}})"
     )
-    writer = subprocess.Popen([sys.executable, "-c", script])
-    time.sleep(after)
-    writer.kill()
-    writer.wait()
+    kill_after(script, after)
     store = EmbeddedStore(path)
     with_inferred, without = (int(n) for n in counts(store))
     assert (with_inferred, without) in ((201, 200), (60201, 60200))
@@ -314,10 +319,7 @@ def test_a_bulk_write_killed_half_way_leaves_the_store_as_it_was(tmp_path, after
         "big = ''.join(f'<urn:s{i}> <urn:p> \"{i}\" .\\n' for i in range(300000)); "
         f"e.EmbeddedStore({str(path)!r}).replace_graphs({{'{study_graph('big')}': big}}, drop=({G!r},))"
     )
-    writer = subprocess.Popen([sys.executable, "-c", script])
-    time.sleep(after)
-    writer.kill()
-    writer.wait()
+    kill_after(script, after)
     sizes = EmbeddedStore(path).graph_sizes()
     assert sizes in ({G: 200}, {study_graph("big"): 300000}), sizes
     EmbeddedStore(path).replace_graphs({study_graph("next"): NT})  # and it takes writes again
