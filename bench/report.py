@@ -299,6 +299,12 @@ def table_reasoning(results: dict) -> str:
             r = s["reasoning"].get(engine, {})
             cells.append(
                 f"{fmt_s(r['seconds'])}, {r.get('triples', 0):,} triples, {mb(r.get('peak_rss_mb'))}"
+                + (
+                    f"; a finding's reads without inference {fmt_s(r['reads_before'])} before, "
+                    f"{fmt_s(r['reads_after'])} after"
+                    if "reads_after" in r
+                    else ""
+                )
                 if "seconds" in r
                 else cell(r)
             )
