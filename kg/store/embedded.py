@@ -3,8 +3,9 @@
 Layout of a store folder: ``oxigraph/`` (the database), ``generation`` (bumped by every commit, so
 readers in other processes know to reopen; after a bulk write it also names the database's new
 folder, ``oxigraph-<time>/``), and once there is an inferred graph ``oxigraph-without-<commit>/``,
-a copy of the database without it for the queries that leave it out. Only one process can write at a time; every process
-reads through a read-only view, so the explorer, ``qikg serve`` and the CLI run side by side.
+a copy of the database without it for the queries that leave it out. Only one process can write
+at a time; every process reads through a read-only view, so the explorer, ``qikg serve`` and the
+CLI run side by side.
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ from kg.namespaces import INFERRED_GRAPH, PREFIXES
 from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, syntax_error
 from kg.store.base import Store
 from kg.store.pool import QueryPool
-from kg.store.worker import DATABASE, ReadView, copy_dir, database_dir, read_generation, run_query
+from kg.store.worker import (
+    DATABASE,
+    ReadView,
+    commit_token,
+    copy_dir,
+    database_dir,
+    read_generation,
+    run_query,
+)
 
 WRITE_WAIT_SECONDS = 30.0
 INFERRED = str(INFERRED_GRAPH)
@@ -148,8 +157,7 @@ class EmbeddedStore(Store):
         return copy_dir(self.root, "pending")
 
     def _current_copy(self) -> Path:
-        generation = read_generation(self.root)
-        return copy_dir(self.root, generation.split()[0] if generation.strip() else "0")
+        return copy_dir(self.root, commit_token(read_generation(self.root)))
 
     def _set_copy_aside(self, database: ox.Store, loads: list[tuple[str, str]]) -> Path | None:
         """Move the current copy without the inferred graph to where this write updates it:
@@ -157,7 +165,7 @@ class EmbeddedStore(Store):
         when there is nothing to carry over (``_make_copy`` makes it when a query needs it).
 
         Set aside first, a crash at any later moment leaves no copy of the old commit that
-        lacks this write; readers then make a fresh copy from the database.
+        lacks this write; the next query that needs one makes it afresh.
         """
         current = self._current_copy()
         if current.exists():
@@ -259,7 +267,7 @@ class EmbeddedStore(Store):
 
     def _make_copy(self) -> None:
         """Make the copy without the inferred graph if no write carried it over to this commit
-        (after a crash or a bulk write): half a minute for a million inferred triples.
+        (after a crash): half a minute for a million inferred triples.
 
         Made under the write lock, from the database opened for writing, so that it holds
         every committed write, even one whose process died before it could flush.

@@ -45,7 +45,7 @@ class ReadView:
         if self._store is None or generation != self._generation:
             folder = database_dir(self.root, generation)
             if self.without:
-                folder = copy_dir(self.root, generation.split()[0] if generation else "0")
+                folder = copy_dir(self.root, commit_token(generation))
             self._store = ox.Store.read_only(str(folder))
             self._generation = generation
         return self._store
@@ -80,6 +80,11 @@ def database_dir(root: Path, generation: str | None = None) -> Path:
     """The database folder the generation names (``oxigraph`` unless a bulk write swapped it)."""
     parts = (read_generation(root) if generation is None else generation).split()
     return root / (parts[1] if len(parts) > 1 else DATABASE)
+
+
+def commit_token(generation: str) -> str:
+    """The commit token a ``generation`` file's text starts with ("0" before any commit)."""
+    return generation.split()[0] if generation.strip() else "0"
 
 
 def copy_dir(root: Path, token: str) -> Path:
