@@ -273,14 +273,13 @@ def _study(r: dict[str, str | None]) -> Study:
 
 def _one_study(store: Store, iri: str, include_inferred: bool) -> Study | None:
     """The study with this IRI, as ``studies`` gives it, or None."""
-    fields = {"type": "rdf:type", "sid": "dcterms:identifier", **_STUDY_DETAILS}
-    found = _record(
-        store,
-        iri,
-        {**fields, "programme": "qikg:evaluatesProgramme"},
-        named={"programme"},
-        include_inferred=include_inferred,
-    )
+    fields = {
+        "type": "rdf:type",
+        "sid": "dcterms:identifier",
+        **_STUDY_DETAILS,
+        "programme": "qikg:evaluatesProgramme",
+    }
+    found = _record(store, iri, fields, named={"programme"}, include_inferred=include_inferred)
     if str(QIKG.Study) not in found.get("type", []):
         return None
     n = store.query(
