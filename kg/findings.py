@@ -351,9 +351,11 @@ def facet_options(
     return out
 
 
-def _where(filters: FindingFilters, below: dict[str, list[str]], scope: str = "") -> str:
+def _where(
+    filters: FindingFilters, below: dict[str, tuple[str, list[str]]], scope: str = ""
+) -> str:
     """The graph pattern of the findings that pass the filters (binds ?f and its study ?s);
-    ``below`` holds each filter's choices with the concepts below them (``_below``).
+    ``below`` holds each facet filter's coding path and chosen concepts (``_below``).
 
     ``scope``, a pattern on ?f, is repeated inside each filter so that a filter reads only the
     findings in scope (e.g. those of the studies on one page) instead of the whole graph.
@@ -363,9 +365,9 @@ def _where(filters: FindingFilters, below: dict[str, list[str]], scope: str = ""
     parts = [
         "?f qikg:reportedIn ?s ." if scope else "{ SELECT ?f ?s WHERE { ?f qikg:reportedIn ?s } }"
     ]
-    for key, (path, _) in _paths(filters).items():
+    for path, concepts in below.values():
         parts.append(
-            f"{{ SELECT DISTINCT ?f WHERE {{ {scope} VALUES ?x {{ {' '.join(below[key])} }} "
+            f"{{ SELECT DISTINCT ?f WHERE {{ {scope} VALUES ?x {{ {' '.join(concepts)} }} "
             f"{any_of('?f', path, '?x')} }} }}"
         )
     for word in filters.text.casefold().split():
@@ -384,19 +386,17 @@ def _where(filters: FindingFilters, below: dict[str, list[str]], scope: str = ""
     return "\n".join(parts)
 
 
-def _paths(filters: FindingFilters) -> dict[str, tuple[str, str]]:
-    """Each filter with choices: the path that codes a finding and the step up to a choice."""
-    paths = {key: (f.path, f.up) for key, f in FACETS.items() if getattr(filters, key)}
+def _below(
+    store: Store, filters: FindingFilters, include_inferred: bool
+) -> dict[str, tuple[str, list[str]]]:
+    """Each facet filter with choices: the path that codes a finding, and the choices with the
+    concepts below them as written in a query (choosing "health professional" also finds
+    findings coded "nurse")."""
+    facets = {key: (f.path, f.up) for key, f in FACETS.items() if getattr(filters, key)}
     if filters.coded_with:
-        paths["coded_with"] = (CODING, UP)
-    return paths
-
-
-def _below(store: Store, filters: FindingFilters, include_inferred: bool) -> dict[str, list[str]]:
-    """Each filter's choices and the concepts below them, as written in a query: choosing
-    "health professional" also finds findings coded "nurse"."""
+        facets["coded_with"] = (CODING, UP)
     out = {}
-    for key, (_, up) in _paths(filters).items():
+    for key, (path, up) in facets.items():
         chosen = sorted({sparql_iri(c) for c in getattr(filters, key)})
         if up:
             found = store.query(
@@ -405,7 +405,7 @@ def _below(store: Store, filters: FindingFilters, include_inferred: bool) -> dic
                 include_inferred=include_inferred,
             ).column("x")
             chosen = sorted({f"<{x}>" for x in found} | set(chosen))
-        out[key] = chosen
+        out[key] = (path, chosen)
     return out
 
 

@@ -243,12 +243,7 @@ class EmbeddedStore(Store):
                     ox.Store.read_only(str(current)).backup(str(fresh))
                 else:
                     writer.store.backup(str(fresh))
-                staged = ox.Store(str(fresh))
-                if dropped:
-                    staged.update(_statements(dropped, []))
-                staged.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
-                staged.flush()
-                del staged
+                _bulk_apply(fresh, dropped, quads)
                 copy = self._set_copy_aside(writer.store, loads)
                 if copy is not None:
                     _update_copy(copy, dropped, loads)
@@ -283,7 +278,7 @@ class EmbeddedStore(Store):
             try:
                 writer.store.backup(str(staged))
                 store = ox.Store(str(staged))
-                store.update(f"DROP SILENT GRAPH <{INFERRED}>")
+                store.update(_statements((INFERRED,), []))
                 store.flush()
                 del store
                 staged.rename(copy)
@@ -336,18 +331,27 @@ def _update_copy(copy: Path, dropped: tuple[str, ...], loads: list[tuple[str, st
     until the write commits, so a large load goes in without a transaction."""
     dropped = tuple(g for g in dropped if g != INFERRED)
     loads = [(g, nt) for g, nt in loads if g != INFERRED]
-    store = ox.Store(str(copy))
     if sum(len(nt) for _, nt in loads) > BULK_BYTES:
         quads = copy.with_suffix(".nq")
         try:
             _write_quads(loads, quads)
-            if dropped:
-                store.update(_statements(dropped, []))
-            store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
+            _bulk_apply(copy, dropped, quads)
         finally:
             quads.unlink(missing_ok=True)
     elif dropped or loads:
+        store = ox.Store(str(copy))
         store.update(_statements(dropped, loads))
+        store.flush()
+        del store
+
+
+def _bulk_apply(database: Path, dropped: tuple[str, ...], quads: Path) -> None:
+    """Drop graphs, then bulk-load an N-Quads file, outside any transaction: only into a
+    database that no reader sees yet."""
+    store = ox.Store(str(database))
+    if dropped:
+        store.update(_statements(dropped, []))
+    store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
     store.flush()
     del store
 

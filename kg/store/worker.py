@@ -43,9 +43,11 @@ class ReadView:
     def get(self) -> ox.Store:
         generation = read_generation(self.root)
         if self._store is None or generation != self._generation:
-            folder = database_dir(self.root, generation)
-            if self.without:
-                folder = copy_dir(self.root, commit_token(generation))
+            folder = (
+                copy_dir(self.root, commit_token(generation))
+                if self.without
+                else database_dir(self.root, generation)
+            )
             self._store = ox.Store.read_only(str(folder))
             self._generation = generation
         return self._store
@@ -131,13 +133,12 @@ def run_query(
 
 def main() -> None:
     root = Path(sys.argv[1])
-    views: dict[bool, ReadView] = {}
+    views = {without: ReadView(root, without) for without in (False, True)}
     sys.stdout.write('{"ready": true}\n')
     sys.stdout.flush()
     for line in sys.stdin:
         request = json.loads(line)
-        without = bool(request.get("without"))
-        view = views.setdefault(without, ReadView(root, without))
+        view = views[bool(request.get("without"))]
         try:
             answer = view.read(
                 lambda store, r=request: run_query(store, r["query"], r["limit"], r.get("prefixes"))
