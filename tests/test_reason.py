@@ -153,11 +153,15 @@ def test_hermit_out_of_memory_is_one_line_that_says_what_to_do(
     studies, findings = many_studies(40, 25)
     sheet = write_sheet(tmp_path / "many.zip", studies=studies, findings=findings)
     assert cli("import", str(sheet), store=fresh_store_path).exit_code == 0
+    with open_store(fresh_store_path) as store:
+        before = store.graph_sizes()
     monkeypatch.setenv("QIKG_JAVA_MEMORY_MB", "16")
-    ran = cli("reason", "--check-only", store=fresh_store_path)
+    ran = cli("reason", store=fresh_store_path)
     assert ran.exit_code != 0
     assert "HermiT ran out of memory (a Java heap of 16 MB)" in ran.err
     assert "QIKG_JAVA_MEMORY_MB" in ran.err and "Traceback" not in ran.err
     monkeypatch.setenv("QIKG_JAVA_MEMORY_MB", "lots")
-    ran = cli("reason", "--check-only", store=fresh_store_path)
+    ran = cli("reason", store=fresh_store_path)
     assert "QIKG_JAVA_MEMORY_MB=lots is not a number of MB" in ran.err
+    with open_store(fresh_store_path) as store:
+        assert store.graph_sizes() == before  # nothing inferred, nothing written
