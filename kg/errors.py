@@ -25,7 +25,12 @@ class DataProblem(QikgError):
 
 
 class ReadOnly(BadInput):
-    """A write (SPARQL Update, LOAD, SERVICE) sent to a read-only surface."""
+    """What a read-only surface refuses: a write (SPARQL Update, LOAD) or a call outside the
+    store (SERVICE, an engine's extension functions)."""
+
+
+class TooLarge(BadInput):
+    """Input past a documented size limit (a query's length)."""
 
 
 class QueryTimeout(QikgError):
@@ -36,5 +41,11 @@ class QueryTimeout(QikgError):
 
 class StoreUnavailable(QikgError):
     """The store cannot be opened: locked by another writer, or a server is down."""
+
+    exit_code = 1
+
+
+class QueryTooLarge(QikgError):
+    """A query needed more memory than a query may use, and was stopped."""
 
     exit_code = 1

@@ -3,28 +3,55 @@
 ``create_app`` builds the FastAPI app that ``qikg serve`` runs: ``/sparql`` (alias ``/query``)
 answers GET ``?query=``, POST ``application/sparql-query`` and POST form ``query=``, in the
 format the client asks for (Accept header with q-values, or ``format=`` for browsers). Every
-query runs with a time limit and a row cap; a capped answer carries ``X-Qikg-Truncated: true``.
-Updates, LOAD and SERVICE are refused with 403. The handlers that touch the store are plain
-functions run in the server's thread pool, so a slow query never blocks the others.
+query is parsed and refused with 403 unless it only reads the store (no update, LOAD, SERVICE),
+and runs with a time limit, a row cap and a cap on the answer's size; a capped answer carries
+``X-Qikg-Truncated: true``. Before a request reaches a handler, ``Guard`` checks the Host it
+names, the size of its body and URL, and how many queries its client already runs. The handlers
+that touch the store are plain functions run in the server's thread pool, so a slow query never
+blocks the others. docs/deploy.md has the threat model.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from functools import partial
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kg.errors import BadInput, QikgError, QueryTimeout, ReadOnly, StoreUnavailable
-from kg.sparql import check_read_only
+from kg.errors import (
+    BadInput,
+    QikgError,
+    QueryTimeout,
+    QueryTooLarge,
+    ReadOnly,
+    StoreUnavailable,
+    TooLarge,
+)
+from kg.sparql import MAX_QUERY_CHARS, check_read_only
 from kg.store import Store
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_ROWS = 10_000
+#: An answer's size cap: 10,000 rows of long statements fit; a query that would send gigabytes
+#: is cut (and says so) instead of filling the server's memory.
+DEFAULT_MAX_ANSWER_MB = 64
+#: Query workers, and how many of them one client may hold at once: with one worker always left
+#: to others, two runaway queries from one client cannot lock everyone out.
+DEFAULT_WORKERS = 3
+DEFAULT_PER_CLIENT = 2
+#: The largest request body, and the longest query string of a GET: a form-encoded query of
+#: MAX_QUERY_CHARS fits; anything larger is refused before it is read (413, 414).
+MAX_BODY_BYTES = 4 * MAX_QUERY_CHARS
+#: Host names a request may name besides the address the server listens on (DNS rebinding).
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+QUERY_PATHS = ("/sparql", "/query")
 TRUNCATED_HEADER = "X-Qikg-Truncated"
 
 #: Media types each kind of answer can take, the default first: (media type, qikg format name).
@@ -122,13 +149,111 @@ def _preferences(accept: str) -> list[str]:
     return [media for _, _, media in sorted(ranked)]
 
 
+class Guard:
+    """What every request passes before a handler sees it (an ASGI middleware).
+
+    - Its Host header names this server (``hosts``): a web page that rebinds its own domain
+      name to 127.0.0.1 is refused (400) rather than reading the endpoint.
+    - Its body and URL are at most MAX_BODY_BYTES: larger ones get 413 or 414 before they are
+      read, from the Content-Length or as the body streams in.
+    - Its client (address) runs fewer than ``per_client`` queries already, else 429: one client
+      cannot hold every query worker.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: Sequence[str], per_client: int) -> None:
+        self.app = app
+        self.hosts = {h.strip("[]").lower() for h in hosts}
+        self.per_client = per_client
+        self.running: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            return await refusal(scope, receive, send)
+        client = (scope.get("client") or ("unknown",))[0]
+        counted = scope["path"] in QUERY_PATHS
+        if counted and self.running[client] >= self.per_client:
+            answer = _text(
+                f"this client already runs {self.per_client} queries on this endpoint; "
+                "send the next one when one of them has answered",
+                429,
+            )
+            answer.headers["Retry-After"] = "1"
+            return await answer(scope, receive, send)
+        self.running[client] += counted
+        try:
+            await self.app(scope, _capped(receive), send)
+        except _BodyTooLarge:
+            await _too_large()(scope, receive, send)
+        finally:
+            self.running[client] -= counted
+            if self.running[client] <= 0:
+                del self.running[client]
+
+    def _refusal(self, scope: Scope, headers: dict[str, str]) -> Response | None:
+        try:
+            host = urlsplit("//" + headers.get("host", "")).hostname or ""
+        except ValueError:
+            host = ""
+        if host.lower() not in self.hosts:
+            return _text(
+                "this endpoint answers requests for "
+                f"{', '.join(sorted(self.hosts))} only (qikg serve --allow-host NAME adds one)",
+                400,
+            )
+        length = headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            return _too_large()
+        if len(scope.get("query_string", b"")) > MAX_BODY_BYTES:
+            return _text(
+                f"the URL is longer than {MAX_BODY_BYTES // 1024} KB: POST a long query "
+                "(Content-Type application/sparql-query)",
+                414,
+            )
+        return None
+
+
+class _BodyTooLarge(Exception):
+    """A body that streamed in past MAX_BODY_BYTES without a Content-Length saying so."""
+
+
+def _capped(receive: Receive) -> Receive:
+    """``receive`` that stops a body at MAX_BODY_BYTES."""
+    seen = 0
+
+    async def receive_capped() -> Message:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > MAX_BODY_BYTES:
+            raise _BodyTooLarge
+        return message
+
+    return receive_capped
+
+
+def _too_large() -> PlainTextResponse:
+    return _text(
+        f"the request is larger than {MAX_BODY_BYTES // 1024} KB; a query may have up to "
+        f"{MAX_QUERY_CHARS:,} characters",
+        413,
+    )
+
+
 def create_app(
     store: Store,
     timeout: float = DEFAULT_TIMEOUT,
     max_rows: int = DEFAULT_MAX_ROWS,
     cors: Sequence[str] = (),
+    hosts: Sequence[str] = LOOPBACK_NAMES,
+    per_client: int = DEFAULT_PER_CLIENT,
+    max_answer_mb: int = DEFAULT_MAX_ANSWER_MB,
 ) -> FastAPI:
-    """The endpoint's app over ``store`` (which the caller keeps and closes)."""
+    """The endpoint's app over ``store`` (which the caller keeps and closes), answering requests
+    that name one of ``hosts``, at most ``per_client`` queries at once from one client."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -149,8 +274,9 @@ def create_app(
             allow_headers=["Content-Type", "Accept"],
             expose_headers=[TRUNCATED_HEADER],
         )
+    app.add_middleware(Guard, hosts=hosts, per_client=per_client)
 
-    answer = partial(_answer, store, timeout, max_rows)
+    answer = partial(_answer, store, timeout, max_rows, max_answer_mb * 1024 * 1024)
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:
@@ -209,6 +335,7 @@ def _answer(
     store: Store,
     timeout: float,
     max_rows: int,
+    max_bytes: int,
     queries: list[str],
     update: bool,
     formats: list[str],
@@ -229,12 +356,16 @@ def _answer(
     try:
         form = check_read_only(queries[0])
         fmt, media = negotiate(form, formats, accept)
-        result = store.query(queries[0], timeout=timeout, limit=max_rows)
+        result = store.query(queries[0], timeout=timeout, limit=max_rows, max_bytes=max_bytes)
         body = result.serialize(fmt)
     except ReadOnly as exc:
         return _text(f"{READ_ONLY}: {exc}", 403)
     except NotAcceptable as exc:
         return _text(str(exc), 406)
+    except TooLarge as exc:
+        return _text(str(exc), 413)
+    except QueryTooLarge as exc:
+        return _text(str(exc), 400)
     except BadInput as exc:
         return _text(str(exc), 400)
     except QueryTimeout as exc:

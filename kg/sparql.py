@@ -1,4 +1,5 @@
-"""Read-only SPARQL: refuse writes and remote calls, and carry results in one standard form.
+"""Read-only SPARQL: parse a query to refuse writes and remote calls, and carry results in one
+standard form.
 
 Results travel as the SPARQL 1.1 JSON results format (SELECT/ASK) or N-Triples (CONSTRUCT,
 DESCRIBE), the forms every SPARQL server speaks, so the embedded and remote stores answer alike.
@@ -8,34 +9,46 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
+from pyparsing import ParseException, ParseResults
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
 
-from kg.errors import BadInput, ReadOnly
+from kg.errors import BadInput, ReadOnly, TooLarge
+from kg.namespaces import PREFIXES
 
-_UPDATE_WORDS = r"INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH"
-_TOKENS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-)
-_FORMS = re.compile(r"(?<![?$:\w])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.I)
-_UPDATE = re.compile(rf"(?<![?$:\w])({_UPDATE_WORDS})(?![\w:])", re.I)
-_SERVICE = re.compile(r"(?<![?$:\w])SERVICE(?![\w:])", re.I)
+T = TypeVar("T")
 
-
-def _code_only(text: str) -> str:
-    """The query with strings, IRIs and comments blanked out, so keywords inside them don't count."""
-    return _TOKENS.sub(lambda m: " " * len(m.group(0)), text)
+#: The longest query text any surface reads (the endpoint answers 413 past it). Hand-written
+#: and generated queries are a few KB; parsing the limit takes about a second in the worst case.
+MAX_QUERY_CHARS = 256 * 1024
+#: Function IRIs a query may call besides SPARQL's built-ins: the XSD casts. Any other IRI names
+#: an engine extension (Virtuoso's ``bif:`` and ``sql:`` read files, fetch URLs and run SQL).
+ALLOWED_FUNCTIONS = "http://www.w3.org/2001/XMLSchema#"
+#: Update operations as rdflib's parser names them, in the words of the SPARQL keyword.
+_UPDATES = {
+    "InsertData": "INSERT", "DeleteData": "DELETE", "DeleteWhere": "DELETE", "Modify": "DELETE/INSERT",
+    "Load": "LOAD", "Clear": "CLEAR", "Drop": "DROP", "Create": "CREATE", "Add": "ADD",
+    "Move": "MOVE", "Copy": "COPY",
+}  # fmt: skip
+_FORMS = {
+    "SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "construct",
+    "DescribeQuery": "describe",
+}  # fmt: skip
 
 
 def check_read_only(text: str) -> str:
-    """Refuse SPARQL Update, LOAD and SERVICE; return the query form in lower case.
+    """Parse a query and refuse what is not a read of this store; return its form in lower case.
+
+    The text is parsed with a SPARQL 1.1 parser and the parse tree is walked: an update, LOAD,
+    SERVICE or a call of a function outside SPARQL's own and the XSD casts is refused, and
+    what does not parse is a syntax error. Nothing is decided from the text itself.
 
     >>> check_read_only("SELECT * WHERE { ?s ?p ?o }")
     'select'
@@ -43,23 +56,114 @@ def check_read_only(text: str) -> str:
     Traceback (most recent call last):
     ...
     kg.errors.ReadOnly: the store is read-only here: SPARQL Update (INSERT) is not allowed; use `qikg import` to add data
+    >>> check_read_only("SELECT * WHERE { SERVICE <http://127.0.0.1/> { ?s ?p ?o } }")
+    Traceback (most recent call last):
+    ...
+    kg.errors.ReadOnly: SERVICE (federated query to another endpoint) is not allowed here
     """
-    code = _code_only(text)
+    if len(text) > MAX_QUERY_CHARS:
+        raise TooLarge(
+            f"the query is {len(text):,} characters long; qikg reads queries of up to "
+            f"{MAX_QUERY_CHARS:,} characters"
+        )
     if not text.strip():
         raise BadInput("the query is empty")
-    if _SERVICE.search(code):
-        raise ReadOnly("SERVICE (federated query to another endpoint) is not allowed here")
-    form = _FORMS.search(code)
-    update = _UPDATE.search(code)
-    if update and (form is None or update.start() < form.start()):
-        word = update.group(1).upper()
-        raise ReadOnly(
-            f"the store is read-only here: SPARQL Update ({word}) is not allowed; "
-            "use `qikg import` to add data"
+    return _form(text)
+
+
+@lru_cache(maxsize=64)  # the endpoint checks a query, then its store again; the explorer repeats
+def _form(text: str) -> str:
+    try:
+        tree = _parse(parseQuery, text)
+    except ParseException as exc:
+        _refuse_update(text)
+        raise _parse_error(exc) from None
+    prologue, query = tree[0], tree[1]
+    declared = {
+        **PREFIXES,
+        **{d.prefix or "": str(d.iri) for d in _nodes(prologue) if d.name == "PrefixDecl"},
+    }
+    for node in _nodes(query):
+        if node.name == "ServiceGraphPattern":
+            raise ReadOnly("SERVICE (federated query to another endpoint) is not allowed here")
+        if node.name == "Function":
+            iri = _function_iri(node["iri"], declared)
+            if not iri.startswith(ALLOWED_FUNCTIONS):
+                raise ReadOnly(
+                    f"the function <{iri}> is not allowed here: queries may call SPARQL's "
+                    "built-in functions and the XSD casts (xsd:integer(...)) only"
+                )
+    return _FORMS[query.name]
+
+
+def _parse(parser: Callable[[str], object], text: str) -> Any:
+    """Run the parser in a thread of its own, so how deeply a query may nest does not depend on
+    how deep the caller's stack already is; a query nested past it gets one clear line."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["tree"] = parser(text)
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="qikg-sparql-parser")
+    thread.start()
+    thread.join()
+    error = box.get("error")
+    if isinstance(error, RecursionError):
+        raise BadInput(
+            "the query nests groups, OPTIONALs or brackets more deeply than qikg reads (about "
+            "20 levels): write the deepest parts side by side"
         )
-    if form is None:
-        raise BadInput("not a SPARQL query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return form.group(1).lower()
+    if error is not None:
+        raise error
+    return box["tree"]
+
+
+def _refuse_update(text: str) -> None:
+    """Refuse the text if it parses as a SPARQL Update (an empty one is an empty query)."""
+    try:
+        update = _parse(parseUpdate, text)
+    except ParseException:
+        return
+    words = list(dict.fromkeys(_UPDATES[op.name] for op in update.request if op.name in _UPDATES))
+    if not words:
+        raise BadInput("the query is empty (comments only)")
+    raise ReadOnly(
+        f"the store is read-only here: SPARQL Update ({', '.join(words)}) is not allowed; "
+        "use `qikg import` to add data"
+    )
+
+
+def _function_iri(iri: object, declared: dict[str, str]) -> str:
+    if isinstance(iri, CompValue):  # a prefixed name; an undeclared prefix names nothing we run
+        prefix = iri.prefix or ""
+        if prefix not in declared:
+            raise BadInput(f"the prefix {prefix}: is not declared (add PREFIX {prefix}: <...>)")
+        return declared[prefix] + (iri.localname or "")
+    return str(iri)
+
+
+def _nodes(tree: object) -> Iterator[CompValue]:
+    """Every node of a parse tree, without recursion (the tree may be deep)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple, ParseResults)):
+            stack.extend(node)
+
+
+def _parse_error(exc: ParseException) -> BadInput:
+    """One line naming where the parser stopped, and the text from there on."""
+    near = " ".join(exc.pstr[exc.loc : exc.loc + 40].split())
+    what = "unexpected text after the query" if "end of text" in exc.msg else "cannot read"
+    return BadInput(
+        f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: {what} from `{near}`"
+    )
 
 
 def any_of(subject: str, path: str, obj: str) -> str:
@@ -172,23 +276,38 @@ def _serialize_graph(ntriples: str, fmt: str) -> bytes:
     if fmt not in RDF_FORMATS:
         raise BadInput(f"unknown RDF format {fmt!r}: use ttl, nt, jsonld or xml")
     triples = ox.parse(ntriples.encode(), format=ox.RdfFormat.N_TRIPLES)
-    from kg.namespaces import PREFIXES
 
     kwargs = {"prefixes": PREFIXES} if fmt in ("ttl", "trig") else {}
     return ox.serialize(triples, format=RDF_FORMATS[fmt], **kwargs) or b""
 
 
-def term_json(term: object) -> dict:
-    """A pyoxigraph term as a SPARQL-JSON term object."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "triple", "value": str(term)}
+class AnswerCap:
+    """Lets through at most ``limit`` items and about ``max_bytes`` of their text; ``truncated``
+    then says whether it cut.
+
+    >>> cap = AnswerCap(limit=None, max_bytes=10)
+    >>> list(cap.take(["abcd", "efgh", "ijkl"], len)), cap.truncated
+    (['abcd', 'efgh'], True)
+    """
+
+    def __init__(self, limit: int | None, max_bytes: int | None) -> None:
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self.truncated = False
+
+    def take(self, items: Iterable[T], size: Callable[[T], int]) -> Iterator[T]:
+        count = total = 0
+        for item in items:
+            total += size(item)
+            if (self.limit is not None and count >= self.limit) or (
+                self.max_bytes is not None and total > self.max_bytes
+            ):
+                self.truncated = True
+                return
+            count += 1
+            yield item
+
+
+def row_size(row: dict[str, dict]) -> int:
+    """About the size of a row in the SPARQL JSON results format."""
+    return sum(len(term["value"]) + 40 for term in row.values()) + 4

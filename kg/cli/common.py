@@ -14,11 +14,13 @@ class Context:
         self.descriptor = store
         self.debug = debug
         self._store: Store | None = None
+        #: Query workers of an embedded store (``qikg serve --workers``).
+        self.workers = 2
 
     def store(self, build_if_empty: bool = True) -> Store:
         """The store, built from the bundled ontology and studies if it is still empty."""
         if self._store is None:
-            self._store = open_store(self.descriptor)
+            self._store = open_store(self.descriptor, self.workers)
             if build_if_empty and self._store.is_empty():
                 from kg.build import build
 

@@ -15,8 +15,9 @@ def default_location() -> str:
     return os.environ.get("QIKG_STORE") or str(Path(platformdirs.user_data_dir("qikg")) / "store")
 
 
-def open_store(descriptor: str | None = None) -> Store:
-    """Open the store a descriptor names: an ``http(s)://`` SPARQL endpoint or a folder path.
+def open_store(descriptor: str | None = None, workers: int = 2) -> Store:
+    """Open the store a descriptor names: an ``http(s)://`` SPARQL endpoint or a folder path;
+    ``workers`` is how many queries with a time limit an embedded store runs at once.
 
     >>> import tempfile
     >>> type(open_store(tempfile.mkdtemp())).__name__
@@ -29,7 +30,7 @@ def open_store(descriptor: str | None = None) -> Store:
         return RemoteStore(where)
     from kg.store.embedded import EmbeddedStore
 
-    return EmbeddedStore(where)
+    return EmbeddedStore(where, pool_size=workers)
 
 
 __all__ = ["Store", "default_location", "open_store"]

@@ -26,8 +26,11 @@ class Store(ABC):
         timeout: float | None = None,
         limit: int | None = None,
         include_inferred: bool = True,
+        max_bytes: int | None = None,
     ) -> QueryResult:
-        """Run a read-only SPARQL query; ``limit`` caps SELECT rows, ``timeout`` is in seconds.
+        """Run a read-only SPARQL query; ``limit`` caps rows (or triples), ``max_bytes`` their
+        text, ``timeout`` is in seconds. The query is parsed and refused unless it only reads
+        this store (kg.sparql.check_read_only).
 
         The qikg prefixes (kg.namespaces.PREFIXES) are predeclared; a syntax error names the
         line and column of ``sparql`` as given.

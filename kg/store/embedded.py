@@ -183,6 +183,7 @@ class EmbeddedStore(Store):
         timeout: float | None = None,
         limit: int | None = None,
         include_inferred: bool = True,
+        max_bytes: int | None = None,
     ) -> QueryResult:
         check_read_only(sparql)
         asserted = not include_inferred and self._has_inferred()
@@ -191,13 +192,20 @@ class EmbeddedStore(Store):
         if timeout is None:
             view = self._asserted if asserted else self._view
             try:
-                answer = view.read(lambda store: run_query(store, sparql, limit, PREFIXES))
+                answer = view.read(
+                    lambda store: run_query(store, sparql, limit, PREFIXES, max_bytes)
+                )
             except SyntaxError as exc:
                 raise syntax_error(exc) from None
         else:
             if self._pool is None:
                 self._pool = QueryPool(self.root, self._pool_size)
-            request = {"query": sparql, "limit": limit, "prefixes": PREFIXES}
+            request = {
+                "query": sparql,
+                "limit": limit,
+                "prefixes": PREFIXES,
+                "max_bytes": max_bytes,
+            }
             if asserted:
                 request["without"] = True
             answer = self._pool.run(request, timeout)

@@ -2,32 +2,50 @@
 
 pyoxigraph cannot cancel a running query, so the only sure stop is to end the process running it.
 A pool keeps a few warm workers; a query waits for a free one, a timed-out worker is replaced.
+Each worker is confined (``kg.store.worker.confine``): no network, a memory cap.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import queue
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
-from kg.errors import QueryTimeout, StoreUnavailable
+from kg.errors import QueryTimeout, QueryTooLarge, StoreUnavailable
+
+#: A worker's memory cap unless QIKG_QUERY_MEMORY_MB says otherwise: room for a large answer at
+#: 100k findings (docs/benchmarks.md) while a runaway query cannot take the machine.
+DEFAULT_MEMORY_MB = 2048
+
+
+def memory_mb() -> int:
+    """The memory cap of each query worker in MB (QIKG_QUERY_MEMORY_MB, 0 for none)."""
+    value = os.environ.get("QIKG_QUERY_MEMORY_MB", "")
+    return int(value) if value.strip().isdigit() else DEFAULT_MEMORY_MB
 
 
 class _Worker:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, memory: int) -> None:
+        self.memory = memory
+        self.errors = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kg.store.worker", str(root)],
+            [sys.executable, "-m", "kg.store.worker", str(root), str(memory)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self.errors,
             text=True,
             bufsize=1,
         )
-        if not self.proc.stdout.readline():
+        ready = self.proc.stdout.readline()
+        if not ready:
             raise StoreUnavailable("a query worker could not start (is the store readable?)")
+        self.offline = bool(json.loads(ready).get("offline"))
 
     def ask(self, request: dict, timeout: float) -> dict:
         """Send one request; kill the worker and raise QueryTimeout if no answer in time."""
@@ -42,8 +60,28 @@ class _Worker:
             reader.join()
             raise QueryTimeout(f"the query was stopped after its time limit of {timeout:g} s")
         if not box or not box[0]:
-            raise StoreUnavailable("the query worker ended unexpectedly (is the store readable?)")
-        return json.loads(box[0])
+            raise self._ended()
+        answer = json.loads(box[0])
+        if answer.get("error") == "memory":
+            self.kill()  # a MemoryError may have left the worker's heap in pieces
+            raise self._too_large()
+        return answer
+
+    def _ended(self) -> Exception:
+        """Why the worker ended without answering: its memory cap, or something else."""
+        self.proc.wait()
+        self.errors.seek(0, os.SEEK_END)
+        self.errors.seek(max(0, self.errors.tell() - 2000))
+        said = self.errors.read().decode(errors="replace")
+        if "memory allocation" in said or (self.memory and self.proc.returncode == -signal.SIGABRT):
+            return self._too_large()
+        return StoreUnavailable("the query worker ended unexpectedly while answering the query")
+
+    def _too_large(self) -> QueryTooLarge:
+        return QueryTooLarge(
+            f"the query was stopped: it needed more than the {self.memory} MB of memory a query "
+            "may use; narrow it (LIMIT, fewer variables, a more selective pattern)"
+        )
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -56,8 +94,9 @@ class _Worker:
 class QueryPool:
     """A fixed number of query workers over one embedded store, safe to share between threads."""
 
-    def __init__(self, root: Path, size: int = 2) -> None:
+    def __init__(self, root: Path, size: int = 2, memory: int | None = None) -> None:
         self.root = root
+        self.memory = memory_mb() if memory is None else memory
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         for _ in range(size):
             self._idle.put(None)  # started on first use
@@ -72,7 +111,7 @@ class QueryPool:
             ) from None
         try:
             if worker is None or not worker.alive():
-                worker = _Worker(self.root)
+                worker = _Worker(self.root, self.memory)
             answer = worker.ask(request, timeout)
         except BaseException:
             if worker is not None and not worker.alive():

@@ -38,7 +38,14 @@ import pyoxigraph as ox
 
 from kg.errors import BadInput, QueryTimeout, StoreUnavailable
 from kg.namespaces import GRAPH, PREFIXES
-from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, syntax_error
+from kg.sparql import (
+    RDF_FORMATS,
+    AnswerCap,
+    QueryResult,
+    check_read_only,
+    row_size,
+    syntax_error,
+)
 from kg.store.base import Store, visible_graphs
 
 UPDATE_URL_ENV = "QIKG_UPDATE_URL"
@@ -192,6 +199,7 @@ class RemoteStore(Store):
         timeout: float | None = None,
         limit: int | None = None,
         include_inferred: bool = True,
+        max_bytes: int | None = None,
     ) -> QueryResult:
         form = check_read_only(sparql)
         sent = _with_prefixes(sparql)
@@ -221,29 +229,28 @@ class RemoteStore(Store):
                 "only part of the answer)"
             )
         capped = "x-sparql-maxrows" in response.headers  # Virtuoso's ResultSetMaxRows cut it
+        cap = AnswerCap(limit, max_bytes)
         if graph_form:
-            triples = self._answer(response, _parse_nt, timeout)
-            truncated = limit is not None and len(triples) > limit
-            text = ox.serialize(
-                triples[:limit] if truncated else triples, format=ox.RdfFormat.N_TRIPLES
-            )
+            triples = list(cap.take(self._answer(response, _parse_nt, timeout), _triple_size))
+            text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
             return QueryResult(
                 "graph",
                 ntriples=(text or b"").decode(),
-                truncated=truncated or capped,
+                truncated=cap.truncated or capped,
                 elapsed=elapsed,
             )
         answer = self._answer(response, json.loads, timeout)
         if "boolean" in answer:
             return QueryResult("ask", boolean=bool(answer["boolean"]), elapsed=elapsed)
-        rows = answer["results"]["bindings"]
-        truncated = limit is not None and len(rows) > limit
-        rows = rows[:limit] if truncated else rows
+        rows = cap.take(
+            ({k: _term(v) for k, v in row.items()} for row in answer["results"]["bindings"]),
+            row_size,
+        )
         return QueryResult(
             "select",
             variables=answer["head"]["vars"],
-            bindings=[{k: _term(v) for k, v in row.items()} for row in rows],
-            truncated=truncated or capped,
+            bindings=list(rows),
+            truncated=cap.truncated or capped,
             elapsed=elapsed,
         )
 
@@ -512,3 +519,7 @@ def _chunks(ntriples: str, size: int) -> Iterator[str]:
         chunk.extend(group)
     if chunk:
         yield (ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+
+
+def _triple_size(triple: ox.Triple) -> int:
+    return len(str(triple))

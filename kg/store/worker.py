@@ -1,14 +1,16 @@
 """A query worker process: answers queries on a read-only view of an embedded store.
 
-Run as ``python -m kg.store.worker STORE_DIR``; it reads one JSON request per line on stdin and
-writes one JSON answer per line on stdout. A worker can be killed at any moment (that is how a
-query past its time limit is stopped) without harming the store. Kept free of heavy imports so it
-starts fast.
+Run as ``python -m kg.store.worker STORE_DIR [MEMORY_MB]``; it reads one JSON request per line on
+stdin and writes one JSON answer per line on stdout. A worker can be killed at any moment (that is
+how a query past its time limit is stopped) without harming the store. It may open no socket and
+use at most MEMORY_MB of memory (see ``confine``). Kept free of heavy imports so it starts fast.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +18,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import pyoxigraph as ox
+
+from kg.sparql import AnswerCap, row_size
+
+try:  # Linux only, and it needs libseccomp (Debian: libseccomp2, present on every install)
+    import pyseccomp as seccomp
+except (ImportError, OSError):
+    seccomp = None
 
 T = TypeVar("T")
 #: The database folder in a store folder (a bulk write's copy adds a suffix).
@@ -95,56 +104,91 @@ def copy_dir(root: Path, token: str) -> Path:
 
 
 def run_query(
-    store: ox.Store, sparql: str, limit: int | None, prefixes: dict[str, str] | None = None
+    store: ox.Store,
+    sparql: str,
+    limit: int | None,
+    prefixes: dict[str, str] | None = None,
+    max_bytes: int | None = None,
 ) -> dict:
     """Evaluate one query over the union of all graphs and return its answer as a JSON-ready
-    dict (see kg.sparql.QueryResult)."""
-    from kg.sparql import term_json
-
+    dict (see kg.sparql.QueryResult), cut at ``limit`` rows or about ``max_bytes`` of text."""
     start = time.perf_counter()
     kwargs: dict = {"prefixes": prefixes} if prefixes else {}
     answer = store.query(sparql, use_default_graph_as_union=True, **kwargs)
-    out: dict = {}
+    cap = AnswerCap(limit, max_bytes)
     if isinstance(answer, ox.QueryBoolean):
-        out = {"kind": "ask", "boolean": bool(answer)}
+        out: dict = {"kind": "ask", "boolean": bool(answer)}
     elif isinstance(answer, ox.QuerySolutions):
         names = [v.value for v in answer.variables]
-        rows = []
-        truncated = False
-        for solution in answer:
-            if limit is not None and len(rows) >= limit:
-                truncated = True
-                break
-            rows.append({n: term_json(solution[n]) for n in names if solution[n] is not None})
-        out = {"kind": "select", "variables": names, "bindings": rows, "truncated": truncated}
+        solutions = (
+            {n: term_json(solution[n]) for n in names if solution[n] is not None}
+            for solution in answer
+        )
+        rows = list(cap.take(solutions, row_size))
+        out = {"kind": "select", "variables": names, "bindings": rows}
     else:
-        triples = []
-        truncated = False
-        for triple in answer:
-            if limit is not None and len(triples) >= limit:
-                truncated = True
-                break
-            triples.append(triple)
+        triples = list(cap.take(answer, lambda triple: len(str(triple))))
         text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-        out = {"kind": "graph", "ntriples": text.decode(), "truncated": truncated}
+        out = {"kind": "graph", "ntriples": text.decode()}
+    out["truncated"] = cap.truncated
     out["elapsed"] = time.perf_counter() - start
     return out
 
 
+def term_json(term: object) -> dict:
+    """A pyoxigraph term as a SPARQL-JSON term object."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": str(term)}
+
+
+def confine(memory_mb: int) -> bool:
+    """Keep this process within ``memory_mb`` of data (0: no cap) and off the network.
+
+    ``kg.sparql`` refuses SERVICE before a query gets here; this is the second wall, for a case
+    the parser might miss: the kernel refuses every new socket (seccomp), so the engine cannot
+    reach any host. Returns whether that filter is in place (Linux with libseccomp).
+    """
+    if memory_mb:
+        cap = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+    if seccomp is None:
+        return False
+    rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    for call in ("socket", "socketpair"):
+        rules.add_rule(seccomp.ERRNO(errno.EACCES), call)
+    rules.load()
+    return True
+
+
 def main() -> None:
-    root = Path(sys.argv[1])
+    root, memory_mb = Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    offline = confine(memory_mb)
     views = {without: ReadView(root, without) for without in (False, True)}
-    sys.stdout.write('{"ready": true}\n')
+    sys.stdout.write(json.dumps({"ready": True, "offline": offline}) + "\n")
     sys.stdout.flush()
     for line in sys.stdin:
         request = json.loads(line)
         view = views[bool(request.get("without"))]
         try:
             answer = view.read(
-                lambda store, r=request: run_query(store, r["query"], r["limit"], r.get("prefixes"))
+                lambda store, r=request: run_query(
+                    store, r["query"], r["limit"], r.get("prefixes"), r.get("max_bytes")
+                )
             )
         except SyntaxError as exc:
             answer = {"error": "syntax", "message": str(exc)}
+        except MemoryError:
+            answer = {"error": "memory", "message": "MemoryError"}
         except Exception as exc:  # reported to the caller, who turns it into one clear line
             answer = {"error": "store", "message": f"{type(exc).__name__}: {exc}"}
         sys.stdout.write(json.dumps(answer) + "\n")
