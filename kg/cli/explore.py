@@ -26,6 +26,8 @@ def command(ctx: Context, port: int, host: str) -> None:
     Example:
       qikg explore --port 8600
     """
+    from kg.explorer.settings import streamlit_options  # imports streamlit: only when exploring
+
     store = ctx.store()
     env = {**os.environ, "QIKG_STORE": store.descriptor}
     store.close()
@@ -40,10 +42,7 @@ def command(ctx: Context, port: int, host: str) -> None:
         host,
         "--server.port",
         str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
+        *streamlit_options(),  # the explorer's own settings, wherever it is started
     ]
     try:
         sys.exit(subprocess.call(args, env=env))

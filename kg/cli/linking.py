@@ -1,13 +1,12 @@
 """``qikg related`` and ``qikg compare``: findings linked across studies."""
 
-import csv
-import io
 import json
 
 import click
 
 from kg.cli.common import Context, pass_context
 from kg.linking import COMPARE_COLUMNS, compare, related
+from kg.sheets.cells import csv_text
 
 
 @click.command("related")
@@ -75,11 +74,7 @@ def compare_command(ctx: Context, rows: str, columns: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"columns": columns, "rows": table}, indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(table)
-        click.echo(out.getvalue(), nl=False)
+        click.echo(csv_text(header, ([row[h] for h in header] for row in table)), nl=False)
     else:
         width = max(len(s) for s, _ in matrix.studies) if matrix.studies else 5
         click.echo(" " * width + "  " + "  ".join(f"{i + 1:>3}" for i in range(len(header) - 1)))

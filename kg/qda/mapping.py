@@ -23,6 +23,7 @@ from rdflib.namespace import SKOS
 from kg.errors import BadInput
 from kg.namespaces import DATA, PREFIXES, QIKG, curie
 from kg.qda.read import Code, Project, guid_key
+from kg.sheets.cells import csv_text, restore_cell
 from kg.sheets.to_rdf import slug
 from kg.vocabulary import Vocabulary
 
@@ -131,7 +132,7 @@ def read_mapping(path: str | Path, project: Project, study_id: str, vocab: Vocab
     for cells in reader:
         number = len(header) + reader.line_num  # the row's line in the file (header on top)
         row = {
-            k: (v or "").strip()
+            k: restore_cell(v or "").strip()
             for k, v in cells.items()
             if isinstance(k, str) and isinstance(v, str | None)
         }
@@ -258,6 +259,8 @@ def write_template(project: Project, vocab: Vocabulary, output: str | Path) -> i
     written as ``skos:closeMatch`` with justification
     ``semapv:LexicalMatching`` and the similarity as confidence; a code with no close label gets
     ``sssom:NoTermFound``. Codes in a set named "Findings" or "Themes" are marked ``finding: yes``.
+    Code names come from another program, so no cell is written as a formula (kg.sheets.cells);
+    ``read_mapping`` reads them back as they were.
     """
     finding_codes = {
         m for s in project.sets if s.name.casefold() in FINDING_SETS for m in s.members
@@ -272,9 +275,7 @@ def write_template(project: Project, vocab: Vocabulary, output: str | Path) -> i
         "Suggestions are lexical: confirm or change each row, set mapping_justification to "
         "semapv:ManualMappingCuration, and mark finding codes with finding = yes.\n"
     )
-    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
-    writer.writerow(COLUMNS)
-    rows = 0
+    rows: list[list[str]] = []
     for code in _in_tree_order(project):
         hint = closest(vocab, code.name) if code.name else None
         if hint:
@@ -288,7 +289,7 @@ def write_template(project: Project, vocab: Vocabulary, output: str | Path) -> i
             ]
         else:
             match = ["skos:closeMatch", NO_TERM, "", "semapv:LexicalMatching", ""]
-        writer.writerow(
+        rows.append(
             [
                 f"code:{code.guid.strip('{}')}",
                 code.name,
@@ -299,9 +300,9 @@ def write_template(project: Project, vocab: Vocabulary, output: str | Path) -> i
                 _path(project, code),
             ]
         )
-        rows += 1
+    out.write(csv_text(COLUMNS, rows, delimiter="\t"))
     Path(output).write_text(out.getvalue(), encoding="utf-8")
-    return rows
+    return len(rows)
 
 
 #: Code sets whose members are findings (case-insensitive).

@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 from kg.errors import BadInput
 from kg.sheets import REQUIRED
+from kg.sheets.cells import restore_cell
 
 SHEETS = ("studies", "findings", "reviews")
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
@@ -222,7 +223,7 @@ def _table(name: str, numbered: Iterable[tuple[int, list[str]]]) -> Table:
             continue
         cells = {}
         for column, value in zip(header, values, strict=False):
-            value = str(value).strip()
+            value = restore_cell(str(value)).strip()  # "'=x" as qikg writes "=x" (kg.sheets.cells)
             if column and value:
                 if len(value) > MAX_CELL_CHARS:
                     table.problems.append(

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import zipfile
 from pathlib import Path
 
 from kg.errors import BadInput
+from kg.sheets.cells import csv_text, restore_cell, safe_cell
 
 
 def write_tables(tables: dict[str, tuple[list[str], list[dict[str, str]]]], path: Path) -> None:
-    """Write ``{sheet: (columns, rows)}``; text starting with ``=`` stays text, never a formula."""
+    """Write ``{sheet: (columns, rows)}``; text starting with ``=`` stays text, never a formula
+    (a CSV cell gets an apostrophe before it, see kg.sheets.cells; an .xlsx cell is typed text)."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".xlsx":
@@ -33,11 +33,14 @@ def write_tables(tables: dict[str, tuple[list[str], list[dict[str, str]]]], path
 
 
 def _csv_text(columns: list[str], rows: list[dict[str, str]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+    return csv_text(columns, ([row.get(c, "") for c in columns] for row in rows))
+
+
+def _typed_text(text: str) -> str:
+    """An .xlsx text cell: typed text needs no apostrophe, but the reader takes one off before a
+    formula's start in any sheet (a qikg CSV may come back saved as .xlsx), so text that would
+    lose one gets one more."""
+    return text if restore_cell(text) == text else safe_cell(text)
 
 
 def _write_workbook(tables: dict[str, tuple[list[str], list[dict[str, str]]]], path: Path) -> None:
@@ -55,6 +58,7 @@ def _write_workbook(tables: dict[str, tuple[list[str], list[dict[str, str]]]], p
             sheet.append([row.get(c, "") for c in columns])
             for cell in sheet[sheet.max_row]:
                 if isinstance(cell.value, str):
+                    cell.value = _typed_text(cell.value)
                     cell.data_type = "s"  # never let "=..." become a formula
         sheet.freeze_panes = "A2"
         for index, column in enumerate(columns, start=1):

@@ -8,13 +8,13 @@ holds one table, so there one row per review finding carries both tables' column
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 from collections.abc import Callable
 from pathlib import Path
 
 from kg.errors import BadInput
+from kg.sheets.cells import csv_text
 from kg.synthesis.model import COMPONENTS
 from kg.synthesis.reviews import ReviewFinding
 
@@ -100,7 +100,8 @@ def markdown(findings: list[ReviewFinding]) -> bytes:
 
 
 def csv_table(findings: list[ReviewFinding]) -> bytes:
-    """One CSV table: the SoQF columns, then each component's concerns and explanation."""
+    """One CSV table: the SoQF columns, then each component's concerns and explanation; no cell
+    runs as a formula in a spreadsheet program (kg.sheets.cells)."""
     columns, rows = soqf_table(findings)
     columns = columns + [
         f"{c.title} ({part})" for c in COMPONENTS for part in ("concerns", "explanation")
@@ -109,11 +110,7 @@ def csv_table(findings: list[ReviewFinding]) -> bytes:
         for component in COMPONENTS:
             judgement = finding.judgement(component.column)
             row += [_sentence(judgement.level), judgement.explanation]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
+    return csv_text(columns, rows).encode("utf-8-sig")
 
 
 def html_page(findings: list[ReviewFinding]) -> bytes:

@@ -7,6 +7,7 @@ import streamlit as st
 from kg.explorer import ui
 from kg.linking import Matrix, compare, findings_for
 from kg.namespaces import curie
+from kg.sheets.cells import csv_text
 
 #: The most studies (rows) and concepts (columns) drawn at once; the CSV has the whole matrix.
 MOST_ROWS = 40
@@ -21,6 +22,13 @@ COLUMNS = {
     "cfir": "CFIR 2.0",
     "concepts": "Theory concepts",
 }
+
+
+def matrix_csv(matrix: Matrix) -> bytes:
+    """The whole matrix as the CSV download, as ``qikg compare --format csv`` writes it: no cell
+    runs as a formula in a spreadsheet program (kg.sheets.cells)."""
+    header = ["study"] + [label for _, label in matrix.concepts]
+    return csv_text(header, ([row[h] for h in header] for row in matrix.rows())).encode()
 
 
 def long_frame(matrix: Matrix, studies: list[str], concepts: int) -> pd.DataFrame:
@@ -158,7 +166,7 @@ def main() -> None:
     remember_click(event, frame)
     st.download_button(
         "Download the matrix (CSV)",
-        pd.DataFrame(matrix.rows()).to_csv(index=False).encode(),
+        matrix_csv(matrix),
         file_name=f"qikg-compare-{columns}.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -4,6 +4,8 @@ Queries run in the store's worker processes with a time limit, so a runaway quer
 and never holds up other users of the explorer.
 """
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from itertools import takewhile
@@ -15,6 +17,7 @@ from kg.explorer import ui
 from kg.labels import labels
 from kg.namespaces import PREFIXES, curie, sparql_prefixes
 from kg.resources import queries_dir
+from kg.sheets.cells import csv_text
 from kg.sparql import QueryResult
 
 MAX_ROWS = 10_000
@@ -89,6 +92,15 @@ def result_frame(result: QueryResult, names: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def download_bytes(result: QueryResult, fmt: str) -> bytes:
+    """The results as a download: a CSV's cells are made safe to open in a spreadsheet program
+    (kg.sheets.cells), so a literal such as ``=HYPERLINK(...)`` never runs as a formula."""
+    if fmt != "csv":
+        return result.serialize(fmt)
+    rows = csv.reader(io.StringIO(result.serialize("csv").decode("utf-8"), newline=""))
+    return csv_text(next(rows, []), rows).encode("utf-8")
+
+
 def show_result(result: QueryResult, names: dict[str, str], cap: int) -> None:
     """The answer: a table (or yes/no, or Turtle), counts and time, and downloads."""
     count = len(result)
@@ -117,7 +129,7 @@ def show_result(result: QueryResult, names: dict[str, str], cap: int) -> None:
     for name, fmt, mime in formats:
         row.download_button(
             f"Download {name}",
-            result.serialize(fmt),
+            download_bytes(result, fmt),
             file_name=f"qikg-results.{fmt}",
             mime=mime,
             icon=":material/download:",

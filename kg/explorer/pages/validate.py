@@ -15,6 +15,7 @@ import streamlit as st
 
 from kg.errors import DataProblem
 from kg.explorer import ui
+from kg.explorer.settings import MAX_UPLOAD_MB
 from kg.importer import check_path, import_path, study_ids
 from kg.qda import QdaResult, import_qda
 from kg.sheets.template import write_template
@@ -22,8 +23,6 @@ from kg.store import Store
 from kg.validate import Report
 from kg.vocabulary import Vocabulary
 
-#: Largest upload accepted, in megabytes, unless ``server.maxUploadSize`` sets a lower limit.
-MAX_UPLOAD_MB = 50
 UPLOAD_TYPES = ["xlsx", "xlsm", "zip", "ttl", "trig", "jsonld", "nt", "nq", "qdpx", "qdc"]
 QDA_SUFFIXES = (".qdpx", ".qdc")
 
@@ -165,6 +164,8 @@ def main() -> None:
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
     )
+    # the page's own check: the server's limit is the explorer's only if it was started with
+    # its settings (qikg explore), and may be set lower
     limit_mb = min(MAX_UPLOAD_MB, int(st.get_option("server.maxUploadSize")))
     upload = st.file_uploader(
         f"Coding sheet or RDF file (at most {limit_mb} MB)",
