@@ -34,7 +34,7 @@ from kg.errors import (
     StoreUnavailable,
     TooLarge,
 )
-from kg.sparql import MAX_QUERY_CHARS, check_read_only
+from kg.sparql import MAX_QUERY_CHARS
 from kg.store import Store
 
 DEFAULT_TIMEOUT = 30.0
@@ -83,6 +83,8 @@ GRAPH_FORMATS = {
     "rdfxml": "xml",
 }  # fmt: skip
 READ_ONLY = "qikg serve is a read-only SPARQL endpoint"
+#: The query form that stands for each kind of answer, for content negotiation.
+FORM_OF = {"select": "select", "ask": "ask", "graph": "construct"}
 
 
 def _text(message: str, status: int) -> PlainTextResponse:
@@ -354,9 +356,9 @@ def _answer(
             400,
         )
     try:
-        form = check_read_only(queries[0])
-        fmt, media = negotiate(form, formats, accept)
+        # The store checks the query (in a worker, within the time limit) before it runs it
         result = store.query(queries[0], timeout=timeout, limit=max_rows, max_bytes=max_bytes)
+        fmt, media = negotiate(FORM_OF[result.kind], formats, accept)
         body = result.serialize(fmt)
     except ReadOnly as exc:
         return _text(f"{READ_ONLY}: {exc}", 403)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -37,6 +37,7 @@ _UPDATES = {
     "Load": "LOAD", "Clear": "CLEAR", "Drop": "DROP", "Create": "CREATE", "Add": "ADD",
     "Move": "MOVE", "Copy": "COPY",
 }  # fmt: skip
+_PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qikg-sparql-parser")
 _FORMS = {
     "SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "construct",
     "DescribeQuery": "describe",
@@ -96,29 +97,17 @@ def _form(text: str) -> str:
     return _FORMS[query.name]
 
 
-def _parse(parser: Callable[[str], object], text: str) -> Any:
-    """Run the parser in a thread of its own, so how deeply a query may nest does not depend on
-    how deep the caller's stack already is; a query nested past it gets one clear line."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["tree"] = parser(text)
-        except BaseException as exc:  # handed to the caller below
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, name="qikg-sparql-parser")
-    thread.start()
-    thread.join()
-    error = box.get("error")
-    if isinstance(error, RecursionError):
+def _parse(parser: Callable[[str], Any], text: str) -> Any:
+    """Run the parser on qikg's one parser thread: pyparsing is not thread-safe (two parses at
+    once broke each other), and a thread of its own makes how deeply a query may nest
+    independent of the caller's stack. A query nested past that gets one clear line."""
+    try:
+        return _PARSER.submit(parser, text).result()
+    except RecursionError:
         raise BadInput(
-            "the query nests groups, OPTIONALs or brackets more deeply than qikg reads (about "
-            "20 levels): write the deepest parts side by side"
-        )
-    if error is not None:
-        raise error
-    return box["tree"]
+            "the query nests groups, OPTIONALs or brackets more deeply than qikg reads, or holds "
+            "too many patterns in one group: split it"
+        ) from None
 
 
 def _refuse_update(text: str) -> None:

@@ -14,6 +14,9 @@ import pytest
 from kg.build import build
 from kg.store import open_store
 
+#: Fixtures shared by several modules (the network trap of the hostile-input tests).
+pytest_plugins = ["tests.hostile"]
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import REPO
+
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 VIRTUOSO_VAD = "/usr/share/virtuoso-opensource-7/vad"
 
@@ -175,3 +177,30 @@ def start_virtuoso(folder: Path, binary: str, isql: str) -> Server:
         stop_group(proc)
         raise
     return Server("virtuoso", url, proc, folder, log)
+
+
+def start_serve(store: str, folder: Path, *options: str) -> tuple[str, subprocess.Popen]:
+    """``qikg --store STORE serve OPTIONS`` on a free port; its base URL once /health answers."""
+    port = free_port()
+    log = folder / f"serve-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kg", "--store", store, "serve", "--port", str(port), *options],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"qikg serve exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return base, proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    stop_group(proc)
+    raise RuntimeError(f"qikg serve did not answer in time:\n{log.read_text()}")

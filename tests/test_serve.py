@@ -8,8 +8,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,8 +20,8 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, TSV, TURTLE, XML, SPARQLWrapper
 
-from tests.conftest import REPO, need
-from tests.servers import free_port, oxigraph_binary, start_oxigraph, stop_group
+from tests.conftest import need
+from tests.servers import oxigraph_binary, start_oxigraph, start_serve, stop_group
 
 pytestmark = pytest.mark.server
 
@@ -32,33 +30,6 @@ STUDY_TYPES = "CONSTRUCT { ?s a qikg:Study } WHERE { ?s a qikg:Study }"
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 MAX_ROWS = 100
-
-
-def start_serve(store: str, folder: Path, *options: str) -> tuple[str, subprocess.Popen]:
-    """``qikg --store STORE serve OPTIONS`` on a free port; its base URL once /health answers."""
-    port = free_port()
-    log = folder / f"serve-{port}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kg", "--store", store, "serve", "--port", str(port), *options],
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"qikg serve exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return base, proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_group(proc)
-    raise RuntimeError(f"qikg serve did not answer in time:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")

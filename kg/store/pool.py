@@ -17,11 +17,20 @@ import tempfile
 import threading
 from pathlib import Path
 
-from kg.errors import QueryTimeout, QueryTooLarge, StoreUnavailable
+from kg.errors import (
+    BadInput,
+    QueryTimeout,
+    QueryTooLarge,
+    ReadOnly,
+    StoreUnavailable,
+    TooLarge,
+)
 
 #: A worker's memory cap unless QIKG_QUERY_MEMORY_MB says otherwise: room for a large answer at
 #: 100k findings (docs/benchmarks.md) while a runaway query cannot take the machine.
 DEFAULT_MEMORY_MB = 2048
+#: The refusals a worker's check can answer with, by name.
+REFUSALS = {cls.__name__: cls for cls in (BadInput, ReadOnly, TooLarge)}
 
 
 def memory_mb() -> int:
@@ -31,11 +40,11 @@ def memory_mb() -> int:
 
 
 class _Worker:
-    def __init__(self, root: Path, memory: int) -> None:
+    def __init__(self, root: Path | None, memory: int) -> None:
         self.memory = memory
         self.errors = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kg.store.worker", str(root), str(memory)],
+            [sys.executable, "-m", "kg.store.worker", str(root or "-"), str(memory)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
@@ -65,6 +74,8 @@ class _Worker:
         if answer.get("error") == "memory":
             self.kill()  # a MemoryError may have left the worker's heap in pieces
             raise self._too_large()
+        if answer.get("error") == "refused":
+            raise REFUSALS.get(answer["class"], BadInput)(answer["message"])
         return answer
 
     def _ended(self) -> Exception:
@@ -92,9 +103,11 @@ class _Worker:
 
 
 class QueryPool:
-    """A fixed number of query workers over one embedded store, safe to share between threads."""
+    """A fixed number of query workers over one embedded store (or, with ``root`` None, workers
+    that only check queries), safe to share between threads. A refused query raises the
+    refusal (ReadOnly, BadInput, TooLarge) as the check in the worker made it."""
 
-    def __init__(self, root: Path, size: int = 2, memory: int | None = None) -> None:
+    def __init__(self, root: Path | None, size: int = 2, memory: int | None = None) -> None:
         self.root = root
         self.memory = memory_mb() if memory is None else memory
         self._idle: queue.Queue[_Worker | None] = queue.Queue()

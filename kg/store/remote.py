@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -47,6 +48,7 @@ from kg.sparql import (
     syntax_error,
 )
 from kg.store.base import Store, visible_graphs
+from kg.store.pool import QueryPool
 
 UPDATE_URL_ENV = "QIKG_UPDATE_URL"
 #: Seconds to wait for a connection, and for any answer when the caller sets no time limit.
@@ -112,6 +114,8 @@ class RemoteStore(Store):
         self.descriptor = url  # reopens the same store (the explorer gets it), so unredacted
         self._client = httpx.Client(headers={"User-Agent": "qikg"})
         self._virtuoso: bool | None = None
+        self._checker: QueryPool | None = None
+        self._lock = threading.Lock()
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -201,7 +205,7 @@ class RemoteStore(Store):
         include_inferred: bool = True,
         max_bytes: int | None = None,
     ) -> QueryResult:
-        form = check_read_only(sparql)
+        form = self._check(sparql, timeout)
         sent = _with_prefixes(sparql)
         graphs = self.graph_names()
         default = visible_graphs(graphs, include_inferred) or [NO_GRAPH]
@@ -401,8 +405,20 @@ class RemoteStore(Store):
             )
         return "\n".join(parts)
 
+    def _check(self, sparql: str, timeout: float | None) -> str:
+        """The query's form once checked read-only: in this process for qikg's own reads (no time
+        limit), else in a checking worker, where the time limit stops a slow parse."""
+        if timeout is None:
+            return check_read_only(sparql)
+        with self._lock:
+            if self._checker is None:
+                self._checker = QueryPool(None, size=2)
+        return self._checker.run({"query": sparql, "check_only": True}, timeout)["form"]
+
     def close(self) -> None:
         self._client.close()
+        if self._checker is not None:
+            self._checker.close()
 
 
 def _limit(timeout: float | None) -> str:
