@@ -21,6 +21,7 @@ from kg.namespaces import CFIR, QIKG
 from kg.neighbourhood import neighbourhood, to_dot
 from kg.stats import stats
 from kg.store import open_store
+from tests.hostile import NAMES, hostile_queries
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -276,6 +277,21 @@ def test_refused_and_broken_queries_show_one_clear_message(
     assert not at.exception
     assert message in at.error[0].value
     assert stats(built_store)["triples"] == before
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_hostile_query_is_refused_with_nothing_reaching_the_network(
+    monkeypatch, built_store, built_store_path, listener, name
+):
+    """The hostile corpus (tests/fixtures/hostile) typed into the SPARQL page."""
+    before = built_store.graph_sizes()
+    at = app_on(monkeypatch, built_store_path, "sparql")
+    at.text_area(key="sparql_text").set_value(hostile_queries(listener.url)[name]).run()
+    next(b for b in at.button if b.label == "Run query").click().run()
+    assert not at.exception
+    assert at.error and "\n" not in at.error[0].value.strip()
+    assert listener.connections == []
+    assert built_store.graph_sizes() == before
 
 
 def test_a_runaway_query_is_stopped_at_its_time_limit(monkeypatch, built_store_path):
