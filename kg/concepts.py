@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from kg.coding import CODED
 from kg.errors import BadInput
 from kg.labels import labels
-from kg.linking import CODED
 from kg.namespaces import CFIR, ERIC, ISCO, QIKG, curie, expand, sparql_prefixes
 from kg.sparql import any_of
 from kg.store import Store

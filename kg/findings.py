@@ -12,8 +12,9 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from kg.coding import CODED, DIMENSIONS
 from kg.concepts import CODING, UP, sparql_iri, sparql_string
-from kg.linking import CODED, finding_ref
+from kg.linking import finding_ref
 from kg.namespaces import QIKG, expand, sparql_prefixes
 from kg.sparql import any_of, path_to
 from kg.store import Store
@@ -59,24 +60,7 @@ class Facet:
 #: The facets of the Findings page, in display order.
 FACETS: dict[str, Facet] = {
     "studies": Facet("Study", "qikg:reportedIn", "", ("qikg:Study",), "dcterms:identifier"),
-    "professional_groups": Facet(
-        "Professional group",
-        "qikg:concernsProfessionalGroup",
-        "skos:broader",
-        ("qikg:ProfessionalGroup",),
-    ),
-    "roles": Facet("Role", "qikg:concernsRole", "skos:broader", ("qikg:Role",)),
-    "qic_components": Facet(
-        "QIC component", "qikg:involvesQICComponent", "skos:broader", ("qikg:QICComponent",)
-    ),
-    "enablers": Facet(
-        "Enabler", "qikg:hasEnabler", "skos:broader", ("qikg:Determinant", "qikg:CFIRConstruct")
-    ),
-    "barriers": Facet(
-        "Barrier", "qikg:hasBarrier", "skos:broader", ("qikg:Determinant", "qikg:CFIRConstruct")
-    ),
-    "outcomes": Facet("Outcome", "qikg:relatesToOutcome", "skos:broader", ("qikg:Outcome",)),
-    "concepts": Facet("Theory concept", "qikg:relatesToConcept", "skos:broader", ("skos:Concept",)),
+    **{d.column: Facet(d.facet, d.curie, d.hierarchy, d.kinds) for d in DIMENSIONS},
     "cfir": Facet("CFIR 2.0 construct", CODED, UP, ("qikg:CFIRConstruct",)),
     "confidence": Facet(
         "GRADE-CERQual confidence", "qikg:cerqualConfidence", "", ("qikg:CERQualConfidenceLevel",)
@@ -84,13 +68,7 @@ FACETS: dict[str, Facet] = {
 }
 #: What each coding property is called on a finding's page, keyed by the property's local name.
 CODE_NAMES = {
-    "concernsProfessionalGroup": "Professional groups",
-    "concernsRole": "Roles",
-    "involvesQICComponent": "QIC components",
-    "hasEnabler": "Enablers",
-    "hasBarrier": "Barriers",
-    "relatesToOutcome": "Outcomes",
-    "relatesToConcept": "Concepts",
+    **{d.property: d.title for d in DIMENSIONS},
     "cerqualConfidence": "GRADE-CERQual confidence",
 }
 

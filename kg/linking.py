@@ -9,34 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kg.coding import CODED, DIMENSIONS
 from kg.errors import BadInput
 from kg.namespaces import CFIR, DATA, QIKG, expand, sparql_prefixes
 from kg.sparql import any_of, path_to
 from kg.store import Store
 
-CODED = "|".join(
-    f"qikg:{p}"
-    for p in (
-        "concernsProfessionalGroup",
-        "concernsRole",
-        "involvesQICComponent",
-        "hasEnabler",
-        "hasBarrier",
-        "relatesToOutcome",
-        "relatesToConcept",
-    )
-)
 REACH = "(skos:broader|skos:broadMatch|skos:closeMatch|skos:exactMatch)*"
 
-#: The columns of the comparison matrix: the coding property each one counts.
-COMPARE_COLUMNS = {
-    "professional_groups": "qikg:concernsProfessionalGroup",
-    "roles": "qikg:concernsRole",
-    "qic_components": "qikg:involvesQICComponent",
-    "enablers": "qikg:hasEnabler",
-    "barriers": "qikg:hasBarrier",
-    "outcomes": "qikg:relatesToOutcome",
-    "concepts": "qikg:relatesToConcept",
+#: The columns of the comparison matrix: the coding property each one counts (CFIR 2.0: the
+#: constructs reached from any code).
+COMPARE_COLUMNS: dict[str, str | None] = {
+    **{d.column: d.curie for d in DIMENSIONS},
     "cfir": None,
 }
 

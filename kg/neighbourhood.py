@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kg.coding import DIMENSIONS
 from kg.concepts import sparql_iri, system_of
 from kg.findings import citation
 from kg.namespaces import curie, sparql_prefixes
@@ -29,13 +30,7 @@ LINKS: dict[str, str] = {
     "skos:related": "related",
     "qikg:reportedIn": "reported in",
     "qikg:evaluatesProgramme": "evaluates",
-    "qikg:concernsProfessionalGroup": "professional group",
-    "qikg:concernsRole": "role",
-    "qikg:involvesQICComponent": "QIC component",
-    "qikg:hasEnabler": "enabler",
-    "qikg:hasBarrier": "barrier",
-    "qikg:relatesToOutcome": "outcome",
-    "qikg:relatesToConcept": "concept",
+    **{d.curie: d.link for d in DIMENSIONS},
     "qikg:cerqualConfidence": "confidence",
     "qikg:supportedBy": "quote",
     "prov:wasAttributedTo": "coded by",

@@ -14,23 +14,12 @@ import rdflib
 from rapidfuzz import fuzz, process
 from rdflib.namespace import RDF, SKOS
 
+from kg.coding import DIMENSIONS
 from kg.namespaces import ONTOLOGY_GRAPH, QIKG, curie, expand, sparql_prefixes
 
 #: What each concept column of a coding sheet accepts, and how to name that kind in a message.
 COLUMN_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "professional_groups": ((str(QIKG.ProfessionalGroup),), "a professional group"),
-    "roles": ((str(QIKG.Role),), "a role"),
-    "qic_components": ((str(QIKG.QICComponent),), "a QIC component"),
-    "enablers": (
-        (str(QIKG.Determinant), str(QIKG.CFIRConstruct)),
-        "a determinant or CFIR construct",
-    ),
-    "barriers": (
-        (str(QIKG.Determinant), str(QIKG.CFIRConstruct)),
-        "a determinant or CFIR construct",
-    ),
-    "outcomes": ((str(QIKG.Outcome),), "an outcome"),
-    "concepts": ((str(SKOS.Concept),), "a concept"),
+    **{d.column: (d.kind_iris, d.kind_name) for d in DIMENSIONS},
     "confidence": ((str(QIKG.CERQualConfidenceLevel),), "a GRADE-CERQual confidence level"),
 }
 

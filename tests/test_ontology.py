@@ -10,8 +10,10 @@ import owlready2
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
+from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
+from kg.coding import DIMENSIONS
 from kg.namespaces import CFIR, DATA, ERIC, ISCO, QIKG
 from kg.ontology import (
     ONTOLOGY_IRI,
@@ -375,16 +377,6 @@ MODEL_EXAMPLES: list[tuple[URIRef, URIRef]] = [
     (ERIC.CreateALearningCollaborative, QIKG.ImplementationStrategy),
 ]
 
-CODING_PROPERTIES = [
-    QIKG.concernsProfessionalGroup,
-    QIKG.concernsRole,
-    QIKG.involvesQICComponent,
-    QIKG.hasEnabler,
-    QIKG.hasBarrier,
-    QIKG.relatesToOutcome,
-    QIKG.relatesToConcept,
-]
-
 MATCHES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch)
 
 # ---------------------------------------------------------------------------------------------
@@ -509,11 +501,24 @@ def test_owl_declarations_of_reused_terms(merged: Graph) -> None:
     assert {p: k for p, k in seen.items() if len(k) > 1} == {}
 
 
+def test_the_coding_table_is_the_ontologys_coding_properties(merged: Graph) -> None:
+    """kg.coding.DIMENSIONS and the sub-properties of qikg:codedWith are the same set, and each
+    property's range is a kind its column accepts and its comment names its column."""
+    coded = set(merged.subjects(RDFS.subPropertyOf, QIKG.codedWith))
+    assert coded == {URIRef(d.iri) for d in DIMENSIONS}
+    for d in DIMENSIONS:
+        ranges = set()
+        for kind in merged.objects(URIRef(d.iri), RDFS.range):
+            union = merged.value(kind, OWL.unionOf)
+            ranges |= {str(k) for k in Collection(merged, union)} if union else {str(kind)}
+        assert ranges == set(d.kind_iris), d.column
+        assert f"sheet column {d.column}" in str(merged.value(URIRef(d.iri), RDFS.comment))
+
+
 def test_model_classes_and_properties(merged: Graph) -> None:
     assert (QIKG.Finding, RDFS.subClassOf, URIRef("http://www.w3.org/ns/prov#Entity")) in merged
     assert (QIKG.Quote, RDFS.subClassOf, URIRef("http://www.w3.org/ns/oa#Annotation")) in merged
     assert (QIKG.reportedIn, OWL.inverseOf, QIKG.reports) in merged
-    assert set(merged.subjects(RDFS.subPropertyOf, QIKG.codedWith)) == set(CODING_PROPERTIES)
     assert merged.value(QIKG.codedWith, RDFS.range) == SKOS.Concept
     for kind in SCHEME_OF_CLASS:
         assert (kind, RDFS.subClassOf, SKOS.Concept) in merged, kind

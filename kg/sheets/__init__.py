@@ -1,5 +1,7 @@
 """Coding sheets: the spreadsheet format researchers code findings in (docs/coding-sheet.md)."""
 
+from kg.coding import COLUMNS
+
 STUDY_COLUMNS = [
     "study_id",
     "title",
@@ -14,18 +16,14 @@ STUDY_COLUMNS = [
     "participants",
     "sample_size",
 ]
+#: The columns that hold codes, one per coding dimension (kg.coding).
+CONCEPT_COLUMNS = COLUMNS
 FINDING_COLUMNS = [
     "finding_id",
     "study_id",
     "statement",
     "theme",
-    "professional_groups",
-    "roles",
-    "qic_components",
-    "enablers",
-    "barriers",
-    "outcomes",
-    "concepts",
+    *CONCEPT_COLUMNS,
     "quote",
     "quote_source",
     "confidence",
@@ -36,12 +34,3 @@ REQUIRED = {
     "studies": ("study_id", "title", "authors", "year"),
     "findings": ("finding_id", "study_id", "statement"),
 }
-CONCEPT_COLUMNS = [
-    "professional_groups",
-    "roles",
-    "qic_components",
-    "enablers",
-    "barriers",
-    "outcomes",
-    "concepts",
-]

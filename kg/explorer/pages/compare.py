@@ -4,6 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from kg.coding import DIMENSIONS
 from kg.explorer import ui
 from kg.linking import Matrix, compare, findings_for
 from kg.namespaces import curie
@@ -12,16 +13,7 @@ from kg.sheets.cells import csv_text
 #: The most studies (rows) and concepts (columns) drawn at once; the CSV has the whole matrix.
 MOST_ROWS = 40
 MOST_COLUMNS = 40
-COLUMNS = {
-    "professional_groups": "Professional groups",
-    "roles": "Roles",
-    "qic_components": "QIC components",
-    "enablers": "Enablers",
-    "barriers": "Barriers",
-    "outcomes": "Outcomes",
-    "cfir": "CFIR 2.0",
-    "concepts": "Theory concepts",
-}
+COLUMNS = {**{d.column: d.title for d in DIMENSIONS}, "cfir": "CFIR 2.0"}
 
 
 def matrix_csv(matrix: Matrix) -> bytes:
