@@ -9,17 +9,14 @@ resources".
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from kg.coding import CODED
-from kg.errors import BadInput
 from kg.labels import labels
-from kg.namespaces import CFIR, ERIC, ISCO, QIKG, curie, expand, sparql_prefixes
-from kg.sparql import any_of
+from kg.namespaces import CFIR, ERIC, ISCO, QIKG, curie
+from kg.sparql import any_of, iri_term, iri_terms, sparql_prefixes
 from kg.store import Store
 
 #: Every property that codes a finding with a concept (the seven of qikg:codedWith, and confidence).
@@ -41,7 +38,6 @@ SCHEME_ORDER = [
     str(ERIC.ERIC),
 ]
 _LABEL_LANGS = 'FILTER(lang(?l) IN ("", "en"))'
-_IRI_OK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 _MATCHES = {
     "http://www.w3.org/2004/02/skos/core#exactMatch": ("exact match", "exact match"),
     "http://www.w3.org/2004/02/skos/core#closeMatch": ("close match", "close match"),
@@ -62,31 +58,6 @@ _INVERSE = (
     "narrowMatch",
     "relatedMatch",
 )
-
-
-def sparql_iri(text: str) -> str:
-    """An IRI written for a query (``<...>``), from an IRI or a CURIE; BadInput if it is neither.
-
-    >>> sparql_iri("qikg:Nurse")
-    '<https://w3id.org/qikg/ontology#Nurse>'
-    >>> sparql_iri("x> } DROP ALL {")
-    Traceback (most recent call last):
-    ...
-    kg.errors.BadInput: "x> } DROP ALL {" is not an IRI
-    """
-    iri = expand(text) or text
-    if not _IRI_OK.match(iri):
-        raise BadInput(f'"{text}" is not an IRI')
-    return f"<{iri}>"
-
-
-def sparql_string(text: str) -> str:
-    """A string literal for a query, with quotes, backslashes and line breaks escaped.
-
-    >>> print(sparql_string('say "hi"'))
-    "say \\"hi\\""
-    """
-    return json.dumps(text, ensure_ascii=False)
 
 
 def system_of(iri: str) -> str:
@@ -283,7 +254,7 @@ def _tree(
 
 def concept(store: Store, iri: str) -> ConceptDetail | None:
     """One concept's labels, definitions, sources, hierarchy and alignments; None if unknown."""
-    target = sparql_iri(iri)
+    target = iri_term(iri)
     iri = target[1:-1]
     out_rows = store.query(
         f"SELECT ?p ?o WHERE {{ {target} ?p ?o }}", include_inferred=False
@@ -294,7 +265,7 @@ def concept(store: Store, iri: str) -> ConceptDetail | None:
         for r in out_rows
     ):
         return None
-    inverse = " ".join(f"<{_SKOS}{p}>" for p in _INVERSE)
+    inverse = iri_terms(_SKOS + p for p in _INVERSE)
     in_rows = store.query(
         f"SELECT ?s ?p WHERE {{ VALUES ?p {{ {inverse} }} ?s ?p {target} }}",
         include_inferred=False,
@@ -363,7 +334,7 @@ def _concepts_among(store: Store, iris: set[str]) -> set[str]:
     """Which of these IRIs are concepts described in the graph."""
     if not iris:
         return set()
-    values = " ".join(sparql_iri(i) for i in sorted(iris))
+    values = " ".join(iri_term(i) for i in sorted(iris))
     rows = store.query(
         sparql_prefixes() + f"SELECT ?c WHERE {{ VALUES ?c {{ {values} }} ?c a skos:Concept }}",
         include_inferred=False,
@@ -452,7 +423,5 @@ __all__ = [
     "scheme_trees",
     "schemes",
     "search_labels",
-    "sparql_iri",
-    "sparql_string",
     "system_of",
 ]

@@ -13,10 +13,10 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from kg.coding import CODED, DIMENSIONS
-from kg.concepts import CODING, UP, sparql_iri, sparql_string
+from kg.concepts import CODING, UP
 from kg.linking import finding_ref
-from kg.namespaces import QIKG, expand, sparql_prefixes
-from kg.sparql import any_of, path_to
+from kg.namespaces import QIKG, expand
+from kg.sparql import any_of, iri_term, literal_term, path_to, sparql_prefixes
 from kg.store import Store
 
 _LANG = 'FILTER(lang(?l) IN ("", "en"))'
@@ -262,7 +262,7 @@ def _one_study(store: Store, iri: str, include_inferred: bool) -> Study | None:
         return None
     n = store.query(
         sparql_prefixes()
-        + f"SELECT (COUNT(?f) AS ?n) WHERE {{ ?f qikg:reportedIn {sparql_iri(iri)} }}",
+        + f"SELECT (COUNT(?f) AS ?n) WHERE {{ ?f qikg:reportedIn {iri_term(iri)} }}",
         include_inferred=include_inferred,
     ).column("n")
     return _study({"s": iri, "n": n[0], **{name: v[0] for name, v in found.items()}})
@@ -285,7 +285,7 @@ def _record(
     rows = store.query(
         sparql_prefixes()
         + f"""SELECT ?p ?o ?name WHERE {{
-            VALUES ?p {{ {" ".join(fields.values())} }} {sparql_iri(iri)} ?p ?o .
+            VALUES ?p {{ {" ".join(fields.values())} }} {iri_term(iri)} ?p ?o .
             OPTIONAL {{ {{ ?o foaf:name ?name }} UNION {{ ?o rdfs:label ?name }} }}
         }}""",
         include_inferred=include_inferred,
@@ -349,7 +349,7 @@ def _where(
             f"{any_of('?f', path, '?x')} }} }}"
         )
     for word in filters.text.casefold().split():
-        match = f"FILTER(CONTAINS(LCASE(STR(?text)), {sparql_string(word)}))"
+        match = f"FILTER(CONTAINS(LCASE(STR(?text)), {literal_term(word)}))"
         # Out of scope, quotes are matched first and followed back to their findings: walking
         # from every finding to its quotes' text is ten times slower.
         quote = (
@@ -375,14 +375,14 @@ def _below(
         facets["coded_with"] = (CODING, UP)
     out = {}
     for key, (path, up) in facets.items():
-        chosen = sorted({sparql_iri(c) for c in getattr(filters, key)})
+        chosen = sorted({iri_term(c) for c in getattr(filters, key)})
         if up:
             found = store.query(
                 sparql_prefixes()
                 + f"SELECT DISTINCT ?x WHERE {{ {path_to('?x', f'({up})*', chosen)} }}",
                 include_inferred=include_inferred,
             ).column("x")
-            chosen = sorted({f"<{x}>" for x in found} | set(chosen))
+            chosen = sorted({iri_term(x) for x in found} | set(chosen))
         out[key] = (path, chosen)
     return out
 
@@ -417,7 +417,7 @@ def search_findings(
         start += n
     if not wanted:
         return FindingPage([], total)
-    studies_on_page = f"VALUES ?s {{ {' '.join(sparql_iri(w) for w in wanted)} }}"
+    studies_on_page = f"VALUES ?s {{ {' '.join(iri_term(w) for w in wanted)} }}"
     scope = f"{studies_on_page} ?f qikg:reportedIn ?s ."
     rows = store.query(
         sparql_prefixes()
@@ -462,7 +462,7 @@ def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDe
         sparql_prefixes()
         + f"""SELECT ?q (SAMPLE(?e) AS ?text) (SAMPLE(?loc) AS ?location) (SAMPLE(?src) AS ?source)
                 (SAMPLE(?who) AS ?participant) WHERE {{
-            <{target}> qikg:supportedBy ?q .
+            {iri_term(target)} qikg:supportedBy ?q .
             OPTIONAL {{ ?q oa:hasTarget/oa:hasSelector/oa:exact ?e }}
             OPTIONAL {{ ?q qikg:quoteLocation ?loc }}
             OPTIONAL {{ ?q oa:hasTarget/oa:hasSource ?src }}
@@ -473,13 +473,13 @@ def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDe
     codes = store.query(
         sparql_prefixes()
         + f"""SELECT DISTINCT ?p ?c (SAMPLE(?l) AS ?label) WHERE {{
-            <{target}> ?p ?c . VALUES ?p {{ {" ".join(CODING.split("|"))} }}
+            {iri_term(target)} ?p ?c . VALUES ?p {{ {" ".join(CODING.split("|"))} }}
             OPTIONAL {{ ?c skos:prefLabel ?l {_LANG} }}
         }} GROUP BY ?p ?c""",
         include_inferred=include_inferred,
     ).values()
     notes = store.query(
-        sparql_prefixes() + f"SELECT ?n WHERE {{ <{target}> skos:note ?n }} ORDER BY ?n",
+        sparql_prefixes() + f"SELECT ?n WHERE {{ {iri_term(target)} skos:note ?n }} ORDER BY ?n",
         include_inferred=include_inferred,
     ).column("n")
     titles = list(CODE_NAMES.values())

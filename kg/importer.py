@@ -20,6 +20,7 @@ from kg.namespaces import DATA, INFERRED_GRAPH, META_GRAPH, QIKG, SHARED_GRAPH, 
 from kg.reasoning import keep_current
 from kg.sheets.read import read_tables, split_tables
 from kg.sheets.to_rdf import Batch, study_iri, tables_to_batch
+from kg.sparql import iri_term, iri_terms
 from kg.store import Store
 from kg.synthesis.sheet import (
     batch_findings,
@@ -280,9 +281,7 @@ def commit_batches(
 
 def inferred_stale_flag() -> str:
     """The meta-graph triple that says the inferred graph no longer reflects the data."""
-    return (
-        f'<{INFERRED_GRAPH}> <{QIKG.stale}> "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n'
-    )
+    return f'{iri_term(INFERRED_GRAPH)} {iri_term(QIKG.stale)} "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n'
 
 
 def _refuse(batch: Batch, message: str) -> None:
@@ -296,8 +295,8 @@ def stored_study(store: Store, sid: str) -> rdflib.Graph:
     graph = study_graph(sid)
     described = store.query(
         f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
-            {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}
-            UNION {{ GRAPH <{graph}> {{ ?x ?q ?s }} GRAPH <{SHARED_GRAPH}> {{ ?s ?p ?o }} }}
+            {{ GRAPH {iri_term(graph)} {{ ?s ?p ?o }} }}
+            UNION {{ GRAPH {iri_term(graph)} {{ ?x ?q ?s }} GRAPH {iri_term(SHARED_GRAPH)} {{ ?s ?p ?o }} }}
         }}"""
     )
     return rdflib.Graph().parse(data=described.ntriples, format="nt")
@@ -340,7 +339,7 @@ def _stored_types(store: Store, iris: set[str]) -> rdflib.Graph:
     """The rdf:type triples the store holds for these nodes (studies, coders, programmes)."""
     graph = rdflib.Graph()
     if iris:
-        values = " ".join(f"<{i}>" for i in sorted(iris))
+        values = iri_terms(sorted(iris))
         rows = store.query(f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t }}").values()
         for row in rows:
             graph.add((rdflib.URIRef(row["s"]), RDF.type, rdflib.URIRef(row["t"])))

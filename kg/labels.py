@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kg.namespaces import sparql_prefixes
+from kg.sparql import iri_terms, sparql_prefixes
 from kg.store import Store
 
 
@@ -13,7 +13,7 @@ def labels(store: Store, iris: Iterable[str]) -> dict[str, str]:
     wanted = sorted({i for i in iris if i})
     found: dict[str, str] = {}
     for start in range(0, len(wanted), 500):
-        values = " ".join(f"<{i}>" for i in wanted[start : start + 500])
+        values = iri_terms(wanted[start : start + 500])
         rows = store.query(
             sparql_prefixes()
             + f"""SELECT ?x (SAMPLE(?l) AS ?label) WHERE {{

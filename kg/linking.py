@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from kg.coding import CODED, DIMENSIONS
 from kg.errors import BadInput
-from kg.namespaces import CFIR, DATA, QIKG, expand, sparql_prefixes
-from kg.sparql import any_of, path_to
+from kg.namespaces import CFIR, DATA, QIKG, expand
+from kg.sparql import any_of, iri_term, iri_terms, path_to, sparql_prefixes
 from kg.store import Store
 
 REACH = "(skos:broader|skos:broadMatch|skos:closeMatch|skos:exactMatch)*"
@@ -66,12 +66,12 @@ def related(store: Store, finding: str, min_shared: int = 1, limit: int = 50) ->
     and only the findings of the best-scoring groups are read.
     """
     iri = finding_ref(finding)
-    if not store.query(f"ASK {{ <{iri}> a <{QIKG.Finding}> }}").boolean:
+    if not store.query(f"ASK {{ {iri_term(iri)} a {iri_term(QIKG.Finding)} }}").boolean:
         raise BadInput(f"no finding {finding} in the graph (see `qikg query` or the explorer)")
     mine = store.query(
         sparql_prefixes()
         + f"""SELECT DISTINCT ?mine ?c ?home WHERE {{
-            <{iri}> {CODED} ?mine ; qikg:reportedIn ?home .
+            {iri_term(iri)} {CODED} ?mine ; qikg:reportedIn ?home .
             ?mine {REACH} ?c . ?c a skos:Concept }}""",
         include_inferred=False,
     ).values()
@@ -84,7 +84,7 @@ def related(store: Store, finding: str, min_shared: int = 1, limit: int = 50) ->
     closure = {c: kind_of[c][0] - {c} for c in concepts if c in kind_of}
     kinds = sorted(set(kind_of.values()), key=lambda k: (sorted(k[0]), k[1]))
     number = {kind: i for i, kind in enumerate(kinds)}
-    homes = ", ".join(sorted({f"<{r['home']}>" for r in mine}))
+    homes = ", ".join(sorted({iri_term(r["home"]) for r in mine}))
 
     def shared(have: list[int]) -> tuple[float, list[str]]:
         """The score and the most specific shared concepts of a finding with these kinds."""
@@ -109,7 +109,7 @@ def related(store: Store, finding: str, min_shared: int = 1, limit: int = 50) ->
     rows = store.query(
         sparql_prefixes()
         + f"""SELECT ?o (SAMPLE(?s) AS ?study) (SAMPLE(?id) AS ?fid) (SAMPLE(?st) AS ?statement)
-            WHERE {{ VALUES ?o {{ {" ".join(f"<{o}>" for o in best)} }}
+            WHERE {{ VALUES ?o {{ {iri_terms(best)} }}
                 ?o qikg:reportedIn ?s ; dcterms:identifier ?id . FILTER(?s NOT IN ({homes}))
                 OPTIONAL {{ ?o qikg:statement ?st }}
             }} GROUP BY ?o""",
@@ -142,7 +142,7 @@ def _groups(store: Store, kind: dict[str, int], homes: str) -> list[tuple[list[i
     """
     masks = range(max(kind.values(), default=0) // _BITS + 1)
     bits = " ".join(
-        f"(<{code}> {' '.join(str(1 << n % _BITS if n // _BITS == m else 0) for m in masks)})"
+        f"({iri_term(code)} {' '.join(str(1 << n % _BITS if n // _BITS == m else 0) for m in masks)})"
         for code, n in kind.items()
     )
     names = " ".join(f"?m{m}" for m in masks)
@@ -170,7 +170,7 @@ def _code_kinds(
 ) -> dict[str, tuple[frozenset[str], str]]:
     """Each code that reaches some of ``concepts``: which of them it reaches, and the code itself
     when it is one of ``mine`` (a finding coded with it shares it directly)."""
-    ends = path_to("?code", REACH, (f"<{c}>" for c in concepts), bind="?c")
+    ends = path_to("?code", REACH, (iri_term(c) for c in concepts), bind="?c")
     rows = store.query(
         sparql_prefixes() + f"SELECT DISTINCT ?code ?c WHERE {{ {ends} }}",
         include_inferred=False,
@@ -215,7 +215,7 @@ def compare(
         raise BadInput(f"unknown columns {columns!r}: use {', '.join(COMPARE_COLUMNS)}")
     prop = COMPARE_COLUMNS[columns]
     if prop is None:
-        pattern = f"?c skos:inScheme <{CFIR.CFIR2}> . {_aligned('?c')}"
+        pattern = f"?c skos:inScheme {iri_term(CFIR.CFIR2)} . {_aligned('?c')}"
     else:
         pattern = f"?f {prop} ?c ."
     # Each side of the joins is a subquery, which Oxigraph hash-joins: a scan per property
@@ -266,7 +266,7 @@ def _aligned(concept: str) -> str:
 
 def _skos_labels(store: Store, concepts: set[str]) -> dict[str, str]:
     """Each concept's English (or untagged) skos:prefLabel, else its IRI."""
-    values = " ".join(f"<{c}>" for c in concepts)
+    values = iri_terms(concepts)
     rows = store.query(
         sparql_prefixes()
         + f"""SELECT ?c (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?c {{ {values} }}
@@ -286,15 +286,15 @@ def findings_for(store: Store, study_id: str, columns: str, concept: str) -> lis
     """The findings behind one cell of the comparison matrix."""
     prop = COMPARE_COLUMNS.get(columns)
     if columns == "cfir":
-        pattern = _aligned(f"<{concept}>")
+        pattern = _aligned(iri_term(concept))
     elif prop:
-        pattern = f"?f {prop} <{concept}> ."
+        pattern = f"?f {prop} {iri_term(concept)} ."
     else:
         raise BadInput(f"unknown columns {columns!r}")
     return store.query(
         sparql_prefixes()
         + f"""SELECT DISTINCT ?f ?fid ?statement WHERE {{
-            ?f a qikg:Finding ; qikg:reportedIn <{DATA}{study_id}> ; dcterms:identifier ?fid .
+            ?f a qikg:Finding ; qikg:reportedIn {iri_term(str(DATA) + study_id)} ; dcterms:identifier ?fid .
             {pattern} OPTIONAL {{ ?f qikg:statement ?statement }} }} ORDER BY ?fid""",
         include_inferred=False,
     ).values()

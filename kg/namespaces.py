@@ -39,15 +39,6 @@ PREFIXES: dict[str, str] = {
 }
 
 
-def sparql_prefixes() -> str:
-    """The PREFIX lines every qikg query may rely on.
-
-    >>> "PREFIX qikg: <https://w3id.org/qikg/ontology#>" in sparql_prefixes()
-    True
-    """
-    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
-
-
 def study_graph(study_id: str) -> str:
     """The named graph that holds one coded study.
 

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kg.coding import DIMENSIONS
-from kg.concepts import sparql_iri, system_of
+from kg.concepts import system_of
 from kg.findings import citation
-from kg.namespaces import curie, sparql_prefixes
+from kg.namespaces import curie
+from kg.sparql import iri_term, sparql_prefixes
 from kg.store import Store
 
 _QUOTE_TEXT = "oa:hasTarget/oa:hasSelector/oa:exact"
@@ -118,7 +119,7 @@ def neighbourhood(
     Links are kept in the order of LINKS (hierarchy and alignments first), so when the cap is
     reached it is findings and quotes that are left out, not the concept's place in its scheme.
     """
-    start = sparql_iri(centre)[1:-1]
+    start = iri_term(centre)[1:-1]
     order: dict[str, None] = {start: None}
     edges: dict[tuple[str, str, str], None] = {}
     capped = False
@@ -159,7 +160,7 @@ def _links(
     Each direction starts from the nodes (one index lookup per node) and tests the link after,
     which on a large graph is far faster than joining against a list of properties.
     """
-    values = " ".join(sparql_iri(n) for n in nodes)
+    values = " ".join(iri_term(n) for n in nodes)
     allowed = ", ".join(links)
     return store.query(
         sparql_prefixes()
@@ -179,7 +180,7 @@ def _describe(store: Store, iris: list[str], include_inferred: bool) -> list[Nod
     subquery of their own: joined directly with the list of kinds, Oxigraph reads every typed
     node of the graph.
     """
-    nodes = f"VALUES ?n {{ {' '.join(sparql_iri(i) for i in iris)} }}"
+    nodes = f"VALUES ?n {{ {' '.join(iri_term(i) for i in iris)} }}"
     kinds = " ".join(f"({k} {i})" for i, k in enumerate(KINDS))
     rows = store.query(
         sparql_prefixes()

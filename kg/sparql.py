@@ -21,7 +21,7 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.errors import BadInput, ReadOnly, TooLarge
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIXES, expand
 
 T = TypeVar("T")
 
@@ -153,6 +153,51 @@ def _parse_error(exc: ParseException) -> BadInput:
     return BadInput(
         f"SPARQL syntax error at line {exc.lineno}, column {exc.col}: {what} from `{near}`"
     )
+
+
+def sparql_prefixes() -> str:
+    """The PREFIX lines every qikg query may rely on.
+
+    >>> "PREFIX qikg: <https://w3id.org/qikg/ontology#>" in sparql_prefixes()
+    True
+    """
+    return "".join(f"PREFIX {p}: {iri_term(iri)}\n" for p, iri in PREFIXES.items())
+
+
+def iri_term(value: str) -> str:
+    """An IRI written as a query term, from an IRI or a qikg CURIE; BadInput if it is neither.
+    The one way values enter query text: Oxigraph's IRI parser decides, so nothing that could
+    end the term (``>``, spaces, quotes) gets through.
+
+    >>> iri_term("qikg:Nurse")
+    '<https://w3id.org/qikg/ontology#Nurse>'
+    >>> iri_term("x> } DROP ALL {")
+    Traceback (most recent call last):
+    ...
+    kg.errors.BadInput: "x> } DROP ALL {" is not an IRI
+    """
+    try:
+        return str(ox.NamedNode(expand(value) or value))
+    except ValueError:
+        raise BadInput(f'"{value}" is not an IRI') from None
+
+
+def iri_terms(values: Iterable[str]) -> str:
+    """IRIs as query terms, space-separated (the inside of a ``VALUES`` block).
+
+    >>> iri_terms(["urn:a", "urn:b"])
+    '<urn:a> <urn:b>'
+    """
+    return " ".join(iri_term(v) for v in values)
+
+
+def literal_term(text: str, language: str | None = None) -> str:
+    """A string literal written as a query term, every quote and line break escaped.
+
+    >>> print(literal_term('say "hi"'), literal_term("hej", "da"))
+    "say \\"hi\\"" "hej"@da
+    """
+    return str(ox.Literal(text, language=language) if language else ox.Literal(text))
 
 
 def any_of(subject: str, path: str, obj: str) -> str:

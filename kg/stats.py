@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from kg.namespaces import INFERRED_GRAPH, META_GRAPH, QIKG, graph_name, sparql_prefixes
+from kg.namespaces import INFERRED_GRAPH, META_GRAPH, QIKG, graph_name
+from kg.sparql import iri_term, sparql_prefixes
 from kg.store import Store
 
 
@@ -76,6 +77,6 @@ def inferred_state(store: Store, graphs: Collection[str] | None = None) -> str:
     if str(INFERRED_GRAPH) not in graphs:
         return "absent"
     stale = store.query(
-        f"ASK {{ GRAPH <{META_GRAPH}> {{ <{INFERRED_GRAPH}> <{QIKG.stale}> true }} }}"
+        f"ASK {{ GRAPH {iri_term(META_GRAPH)} {{ {iri_term(INFERRED_GRAPH)} {iri_term(QIKG.stale)} true }} }}"
     ).boolean
     return "stale" if stale else "current"

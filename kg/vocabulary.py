@@ -15,7 +15,8 @@ from rapidfuzz import fuzz, process
 from rdflib.namespace import RDF, SKOS
 
 from kg.coding import DIMENSIONS
-from kg.namespaces import ONTOLOGY_GRAPH, QIKG, curie, expand, sparql_prefixes
+from kg.namespaces import ONTOLOGY_GRAPH, QIKG, curie, expand
+from kg.sparql import iri_term, sparql_prefixes
 
 #: What each concept column of a coding sheet accepts, and how to name that kind in a message.
 COLUMN_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -87,7 +88,7 @@ class Vocabulary:
         """
         result = store.query(  # type: ignore[attr-defined]
             sparql_prefixes()
-            + f"""SELECT ?c ?kind ?label ?pref WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
+            + f"""SELECT ?c ?kind ?label ?pref WHERE {{ GRAPH {iri_term(ONTOLOGY_GRAPH)} {{
                 ?c a skos:Concept ; a ?kind .
                 {{ ?c skos:prefLabel ?label BIND(lang(?label) IN ("", "en") AS ?pref) }}
                 UNION {{ ?c skos:altLabel ?label BIND(false AS ?pref) }}

@@ -21,6 +21,7 @@ from rdflib.namespace import RDF, SKOS
 
 from kg.namespaces import INFERRED_GRAPH, META_GRAPH, QIKG, SHAPES_GRAPH
 from kg.reasoning.tbox import IRI, TBox, reach
+from kg.sparql import iri_term, iri_terms
 from kg.store import Store
 
 RDF_TYPE = str(RDF.type)
@@ -29,7 +30,7 @@ CFIR_CONSTRUCT = str(QIKG.CFIRConstruct)
 #: The CFIR rule follows these (and what entails them) from a code up to a CFIR construct.
 ALIGNMENT = (str(SKOS.broaderTransitive), str(SKOS.exactMatch))
 #: Graphs that are not asserted knowledge: never an input.
-NOT_ASSERTED = f"<{INFERRED_GRAPH}>, <{META_GRAPH}>, <{SHAPES_GRAPH}>"
+NOT_ASSERTED = f"{iri_term(INFERRED_GRAPH)}, {iri_term(META_GRAPH)}, {iri_term(SHAPES_GRAPH)}"
 
 Edge = tuple[IRI, IRI]
 
@@ -101,7 +102,7 @@ def _fetch_edges(store: Store, tbox: TBox) -> tuple[dict[IRI, set[Edge]], set[IR
     query = (
         "SELECT DISTINCT ?s ?p ?o WHERE {\n"
         f"  {{ VALUES ?p {{ {_iris(wanted)} }} GRAPH ?g {{ ?s ?p ?o }} }}\n"
-        f"  UNION {{ VALUES ?o {{ {_iris(kinds)} }} GRAPH ?g {{ ?s a ?o }} BIND(<{RDF_TYPE}> AS ?p) }}\n"
+        f"  UNION {{ VALUES ?o {{ {_iris(kinds)} }} GRAPH ?g {{ ?s a ?o }} BIND({iri_term(RDF_TYPE)} AS ?p) }}\n"
         f"  FILTER(isIRI(?s) && isIRI(?o) && ?g NOT IN ({NOT_ASSERTED}))\n}}"
     )
     by_predicate: dict[IRI, set[Edge]] = defaultdict(set)
@@ -172,7 +173,7 @@ def rule_query(
         branches.append(
             f"VALUES (?q ?back) {{ {_rows(coded)} }} {scope.match('?x ?q ?y')}\n"
             "    BIND(IF(?back, ?y, ?x) AS ?s) BIND(IF(?back, ?x, ?y) AS ?d)\n"
-            f"    VALUES (?d ?o) {{ {_rows(aligned)} }} BIND(<{CODED_WITH}> AS ?p)"
+            f"    VALUES (?d ?o) {{ {_rows(aligned)} }} BIND({iri_term(CODED_WITH)} AS ?p)"
         )
     if not branches:
         return "CONSTRUCT {} WHERE {}"
@@ -203,13 +204,13 @@ def _owl_branches(tbox: TBox, candidates: list[tuple[IRI, IRI, IRI]], scope: Sco
         )
     if by_class:
         branches.append(
-            f"VALUES (?a ?o) {{ {_rows(by_class)} }} {scope.match('?s a ?a')} BIND(<{RDF_TYPE}> AS ?p)"
+            f"VALUES (?a ?o) {{ {_rows(by_class)} }} {scope.match('?s a ?a')} BIND({iri_term(RDF_TYPE)} AS ?p)"
         )
     for pairs, pattern in ((by_subject, "?s ?q ?y"), (by_object, "?x ?q ?s")):
         if pairs:
             branches.append(
                 f"{{ SELECT DISTINCT ?s ?o WHERE {{ VALUES (?q ?o) {{ {_rows(pairs)} }}\n"
-                f"      {scope.match(pattern)} }} }} BIND(<{RDF_TYPE}> AS ?p)"
+                f"      {scope.match(pattern)} }} }} BIND({iri_term(RDF_TYPE)} AS ?p)"
             )
     if candidates:
         branches.append(f"VALUES (?s ?p ?o) {{ {_rows(candidates)} }}")
@@ -244,18 +245,18 @@ def _chain_branch(tbox: TBox, prop: IRI, chain: tuple[tuple[IRI, bool], ...]) ->
 
 def _steps(tbox: TBox, prop: IRI) -> str:
     """A property path of one step along ``prop`` or anything that entails it."""
-    steps = sorted(f"^<{p}>" if back else f"<{p}>" for p, back in _step_predicates(tbox, prop))
+    steps = sorted(("^" if back else "") + iri_term(p) for p, back in _step_predicates(tbox, prop))
     return "(" + "|".join(steps) + ")"
 
 
 def _iris(iris: list[IRI]) -> str:
-    return " ".join(f"<{i}>" for i in iris)
+    return iri_terms(iris)
 
 
 def _rows(rows: list[tuple]) -> str:
     def term(value: object) -> str:
         if isinstance(value, bool):
             return str(value).lower()
-        return "UNDEF" if value == "UNDEF" else f"<{value}>"
+        return "UNDEF" if value == "UNDEF" else iri_term(value)
 
     return " ".join("(" + " ".join(term(v) for v in row) + ")" for row in rows)

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from kg.errors import BadInput, StoreUnavailable
 from kg.namespaces import INFERRED_GRAPH, PREFIXES
-from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, syntax_error
+from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, iri_term, syntax_error
 from kg.store.base import Store
 from kg.store.pool import QueryPool
 from kg.store.worker import (
@@ -329,8 +329,8 @@ class EmbeddedStore(Store):
 
 def _statements(dropped: tuple[str, ...], loads: list[tuple[str, str]]) -> str:
     """One SPARQL update that drops graphs, then loads N-Triples into graphs."""
-    drops = [f"DROP SILENT GRAPH <{g}>" for g in dropped]
-    inserts = [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in loads]
+    drops = [f"DROP SILENT GRAPH {iri_term(g)}" for g in dropped]
+    inserts = [f"INSERT DATA {{ GRAPH {iri_term(g)} {{\n{nt}\n}} }}" for g, nt in loads]
     return " ;\n".join(drops + inserts)
 
 

@@ -44,6 +44,7 @@ from kg.sparql import (
     AnswerCap,
     QueryResult,
     check_read_only,
+    iri_term,
     row_size,
     syntax_error,
 )
@@ -289,9 +290,11 @@ class RemoteStore(Store):
         if self._is_virtuoso():
             self._replace_staged(graphs, drop, extend)
             return
-        parts = [f"DROP SILENT GRAPH <{g}>" for g in (*drop, *graphs)]
+        parts = [f"DROP SILENT GRAPH {iri_term(g)}" for g in (*drop, *graphs)]
         loads = [*graphs.items(), *extend.items()]
-        parts += [f"INSERT DATA {{ GRAPH <{g}> {{\n{nt}\n}} }}" for g, nt in loads if nt.strip()]
+        parts += [
+            f"INSERT DATA {{ GRAPH {iri_term(g)} {{\n{nt}\n}} }}" for g, nt in loads if nt.strip()
+        ]
         self._update(" ;\n".join(parts))
 
     def _replace_staged(
@@ -314,18 +317,24 @@ class RemoteStore(Store):
             for graph, tmp in add.items():
                 self._upload(tmp, extend[graph], graph)
             ops = [
-                f"DROP SILENT GRAPH <{g}>"
+                f"DROP SILENT GRAPH {iri_term(g)}"
                 for g in dict.fromkeys((*drop, *graphs))
                 if g not in replace
             ]
-            ops += [f"MOVE SILENT GRAPH <{tmp}> TO GRAPH <{g}>" for g, tmp in replace.items()]
+            ops += [
+                f"MOVE SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)}"
+                for g, tmp in replace.items()
+            ]
             for g, tmp in add.items():
-                ops += [f"ADD SILENT GRAPH <{tmp}> TO GRAPH <{g}>", f"DROP SILENT GRAPH <{tmp}>"]
+                ops += [
+                    f"ADD SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)}",
+                    f"DROP SILENT GRAPH {iri_term(tmp)}",
+                ]
             self._update(" ;\n".join(ops))
         except BaseException:
             for tmp in [*replace.values(), *add.values()]:
                 try:
-                    self._update(f"DROP SILENT GRAPH <{tmp}>")
+                    self._update(f"DROP SILENT GRAPH {iri_term(tmp)}")
                 except Exception:  # best effort: the original error is the one to report
                     pass
             raise
@@ -388,7 +397,7 @@ class RemoteStore(Store):
         """One graph as N-Triples; in pages when the server caps an answer's length (Virtuoso's
         ResultSetMaxRows, 10,000 by default, cuts a CONSTRUCT short without saying so)."""
         text = self._construct(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {iri_term(graph)} {{ ?s ?p ?o }} }}"
         )
         page = sum(1 for line in text.splitlines() if line.strip())
         if page >= size or page == 0:
@@ -399,7 +408,7 @@ class RemoteStore(Store):
             # paged from outside has no such limit.
             parts.append(
                 self._construct(
-                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> "
+                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ GRAPH {iri_term(graph)} "
                     f"{{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o }} }} OFFSET {offset} LIMIT {page}"
                 )
             )
@@ -492,7 +501,7 @@ def _with_prefixes(sparql: str) -> str:
     1
     """
     declared = set(re.findall(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?\s*:", sparql))
-    missing = [f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p not in declared]
+    missing = [f"PREFIX {p}: {iri_term(iri)}" for p, iri in PREFIXES.items() if p not in declared]
     return " ".join([*missing, sparql])
 
 

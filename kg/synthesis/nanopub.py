@@ -17,7 +17,8 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from kg.namespaces import PREFIXES, QIKG, sparql_prefixes
+from kg.namespaces import PREFIXES, QIKG
+from kg.sparql import iri_term, sparql_prefixes
 from kg.store import Store
 from kg.synthesis.model import NP, nanopub_iri, review_graph
 from kg.synthesis.reviews import ReviewFinding
@@ -93,7 +94,7 @@ def _construct(
     """The triples a CONSTRUCT about one review finding (``?rf``) answers, asserted data only."""
     text = store.query(
         sparql_prefixes()
-        + f"CONSTRUCT {template} WHERE {{ VALUES ?rf {{ <{finding.iri}> }} {pattern} }}",
+        + f"CONSTRUCT {template} WHERE {{ VALUES ?rf {{ {iri_term(finding.iri)} }} {pattern} }}",
         include_inferred=False,
     ).ntriples
     return [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kg.concepts import sparql_iri
 from kg.errors import BadInput
 from kg.findings import Study, studies
-from kg.namespaces import curie, sparql_prefixes
+from kg.namespaces import curie
+from kg.sparql import iri_term, iri_terms, sparql_prefixes
 from kg.store import Store
 from kg.synthesis.model import COMPONENTS, REVIEW_GRAPH_PREFIX, review_graph
 
@@ -85,7 +85,7 @@ class ReviewFinding:
 
 def review_findings(store: Store, review: str | None = None) -> list[ReviewFinding]:
     """Every review finding in the store (or of one ``review``), in id order."""
-    pick = f"FILTER(?g = {sparql_iri(review_graph(review))})" if review else ""
+    pick = f"FILTER(?g = {iri_term(review_graph(review))})" if review else ""
     head = store.query(
         sparql_prefixes()
         + f"""SELECT ?rf ?id ?g ?statement ?explanation ?confidence ?why ?assessor ?date WHERE {{
@@ -118,7 +118,7 @@ def review_findings(store: Store, review: str | None = None) -> list[ReviewFindi
     }
     if not found:
         return []
-    values = " ".join(f"<{iri}>" for iri in sorted(found))
+    values = iri_terms(sorted(found))
     _add_support(store, found, values)
     _add_judgements(store, found, values)
     notes = store.query(

@@ -16,7 +16,7 @@ from rapidfuzz import process
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS, XSD
 
-from kg.namespaces import DATA, QIKG, expand, sparql_prefixes
+from kg.namespaces import DATA, QIKG, expand
 from kg.sheets.read import Row, Table
 from kg.sheets.to_rdf import (
     CONFIDENCE,
@@ -28,6 +28,7 @@ from kg.sheets.to_rdf import (
     slug,
     study_iri,
 )
+from kg.sparql import iri_terms, sparql_prefixes
 from kg.store import Store
 from kg.synthesis.model import (
     ASSESSMENT_COLUMNS,
@@ -274,7 +275,7 @@ def stored_support(store: Store, batch: Batch) -> rdflib.Graph:
     cited = _cited(batch)
     graph = rdflib.Graph()
     if cited:
-        values = " ".join(f"<{i}>" for i in sorted(cited))
+        values = iri_terms(sorted(cited))
         rows = store.query(
             sparql_prefixes()
             + f"""SELECT ?f ?p ?o WHERE {{ VALUES ?f {{ {values} }}
@@ -326,7 +327,7 @@ def review_clashes(store: Store, batch: Batch, replace: bool) -> list[str]:
         {rf for g in batch.reviews.values() for rf in g.subjects(RDF.type, QIKG.ReviewFinding)}
     )
     if iris:
-        values = " ".join(f"<{i}>" for i in iris)
+        values = iri_terms(iris)
         rows = store.query(
             sparql_prefixes()
             + f"""SELECT ?id ?g WHERE {{ VALUES ?rf {{ {values} }}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from kg.linking import related
-from kg.namespaces import sparql_prefixes
+from kg.sparql import sparql_prefixes
 from kg.store import Store
 from kg.synthesis.model import REVIEW_COLUMNS
 

@@ -15,10 +15,10 @@ import streamlit as st
 
 from kg.explorer import ui
 from kg.labels import labels
-from kg.namespaces import PREFIXES, curie, sparql_prefixes
+from kg.namespaces import PREFIXES, curie
 from kg.resources import queries_dir
 from kg.sheets.cells import csv_text
-from kg.sparql import QueryResult
+from kg.sparql import QueryResult, iri_term, sparql_prefixes
 
 MAX_ROWS = 10_000
 MAX_SECONDS = 60
@@ -57,7 +57,7 @@ def competency_questions() -> list[Question]:
 def with_prefixes(text: str) -> str:
     """The query with the qikg prefixes it does not declare itself put in front."""
     missing = [p for p in PREFIXES if not re.search(rf"PREFIX\s+{p}:", text, re.I)]
-    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in missing) + text
+    return "".join(f"PREFIX {p}: {iri_term(PREFIXES[p])}\n" for p in missing) + text
 
 
 def load_question() -> None:
