@@ -42,18 +42,23 @@ def finding_ref(text: str) -> str:
 
     >>> finding_ref("carstensen2024/F1")
     'https://w3id.org/qikg/data/carstensen2024/finding/F1'
+    >>> finding_ref("http://x/> } DROP ALL {")
+    Traceback (most recent call last):
+    ...
+    kg.errors.BadInput: "http://x/> } DROP ALL {" is not an IRI
     """
     text = text.strip()
-    if "://" in text:
-        return text
-    if expand(text):
-        return expand(text)  # type: ignore[return-value]
     study, sep, finding = text.partition("/")
-    if not sep or not study or not finding:
+    if "://" in text or expand(text):
+        iri = expand(text) or text
+    elif sep and study and finding:
+        iri = f"{DATA}{study}/finding/{finding}"
+    else:
         raise BadInput(
             f'"{text}" is not a finding: write study_id/finding_id, e.g. carstensen2024/F1'
         )
-    return f"{DATA}{study}/finding/{finding}"
+    iri_term(iri)  # BadInput unless it is an IRI: nothing else reaches a query
+    return iri
 
 
 def related(store: Store, finding: str, min_shared: int = 1, limit: int = 50) -> list[Related]:
