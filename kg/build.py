@@ -9,7 +9,7 @@ import pyoxigraph as ox
 import rdflib
 
 from kg.errors import DataProblem
-from kg.importer import inferred_stale_flag
+from kg.meta import stale_flag
 from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, SHARED_GRAPH
 from kg.resources import data_dir, ontology_dir, shapes_dir
 from kg.sheets.read import read_tables
@@ -83,7 +83,7 @@ def build(store: Store, *, fresh: bool = False) -> BuildReport:
         shared += batch.shared
         primary += batch.data()
         known |= batch_findings(batch)
-    graphs[str(META_GRAPH)] = inferred_stale_flag()
+    graphs[str(META_GRAPH)] = stale_flag()
     drop = tuple(store.graph_names()) if fresh else ()
     store.replace_graphs(
         graphs, drop=drop, extend={str(SHARED_GRAPH): shared.serialize(format="nt")}

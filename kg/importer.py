@@ -16,12 +16,14 @@ import rdflib
 from rdflib.namespace import DCTERMS, RDF
 
 from kg.errors import BadInput, DataProblem
-from kg.namespaces import DATA, INFERRED_GRAPH, META_GRAPH, QIKG, SHARED_GRAPH, study_graph
+from kg.meta import stale_flag
+from kg.namespaces import DATA, META_GRAPH, QIKG, SHARED_GRAPH
 from kg.reasoning import keep_current
 from kg.sheets.read import read_tables, split_tables
 from kg.sheets.to_rdf import Batch, study_iri, tables_to_batch
-from kg.sparql import iri_term, iri_terms
+from kg.sparql import iri_terms
 from kg.store import Store
+from kg.studies import stored_study, study_ids
 from kg.synthesis.sheet import (
     batch_findings,
     finding_refs,
@@ -96,12 +98,6 @@ def read_batches(
         done += len(part["findings"].rows) if "findings" in part else 0
     if progress is not None:
         progress(total, total)
-
-
-def study_ids(store: Store) -> list[str]:
-    """The ids of the studies in the store."""
-    prefix = study_graph("")
-    return sorted(g[len(prefix) :] for g in store.graph_names() if g.startswith(prefix))
 
 
 def _read_rdf(path: Path) -> Batch:
@@ -272,34 +268,17 @@ def commit_batches(
     if dry_run:
         return result
     written = list(graphs)
-    graphs[str(META_GRAPH)] = inferred_stale_flag()
+    graphs[str(META_GRAPH)] = stale_flag()
     with keep_current(store, written, extended=[str(SHARED_GRAPH)]):
         store.replace_graphs(graphs, extend={str(SHARED_GRAPH): shared.serialize(format="nt")})
     result.committed = True
     return result
 
 
-def inferred_stale_flag() -> str:
-    """The meta-graph triple that says the inferred graph no longer reflects the data."""
-    return f'{iri_term(INFERRED_GRAPH)} {iri_term(QIKG.stale)} "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n'
-
-
 def _refuse(batch: Batch, message: str) -> None:
     from kg.validate import Problem
 
     batch.problems.append(Problem("violation", message, "", None, None))
-
-
-def stored_study(store: Store, sid: str) -> rdflib.Graph:
-    """A stored study's graph plus the shared descriptions (coders, programmes) it points to."""
-    graph = study_graph(sid)
-    described = store.query(
-        f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
-            {{ GRAPH {iri_term(graph)} {{ ?s ?p ?o }} }}
-            UNION {{ GRAPH {iri_term(graph)} {{ ?x ?q ?s }} GRAPH {iri_term(SHARED_GRAPH)} {{ ?s ?p ?o }} }}
-        }}"""
-    )
-    return rdflib.Graph().parse(data=described.ntriples, format="nt")
 
 
 def _merge_existing(batch: Batch, store: Store, sid: str, replace: bool) -> list[str]:

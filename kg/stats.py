@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
-from kg.namespaces import INFERRED_GRAPH, META_GRAPH, QIKG, graph_name
-from kg.sparql import iri_term, sparql_prefixes
+from kg.meta import inferred_state
+from kg.namespaces import graph_name
+from kg.sparql import sparql_prefixes
 from kg.store import Store
 
 
@@ -68,15 +67,3 @@ def _contents(store: Store) -> dict:
         "concepts": found.get("concepts", 0),
         "concepts_by_kind": {row["kind"].rsplit("#", 1)[-1]: int(row["n"]) for row in by_kind},
     }
-
-
-def inferred_state(store: Store, graphs: Collection[str] | None = None) -> str:
-    """``current``, ``stale`` (data changed since the last reasoning) or ``absent``; ``graphs``
-    are the store's graph names when the caller has them."""
-    graphs = store.graph_names() if graphs is None else graphs
-    if str(INFERRED_GRAPH) not in graphs:
-        return "absent"
-    stale = store.query(
-        f"ASK {{ GRAPH {iri_term(META_GRAPH)} {{ {iri_term(INFERRED_GRAPH)} {iri_term(QIKG.stale)} true }} }}"
-    ).boolean
-    return "stale" if stale else "current"

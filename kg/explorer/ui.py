@@ -11,14 +11,13 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from kg.errors import QikgError
 from kg.explorer import page
-from kg.stats import inferred_state
+from kg.meta import inferred_state
 from kg.store import Store, default_location, open_store
 
 T = TypeVar("T")
@@ -40,13 +39,8 @@ def store() -> Store:
 
 def store_version(handle: Store) -> str:
     """A token that changes whenever the store's content may have changed."""
-    root = getattr(handle, "root", None)
-    if root is not None:
-        try:
-            return (Path(root) / "generation").read_text()
-        except FileNotFoundError:
-            return ""
-    return str(int(time.time() // REMOTE_TTL))
+    version = handle.version()
+    return version if version is not None else f"t{int(time.time() // REMOTE_TTL)}"
 
 
 @st.cache_data(show_spinner=False, max_entries=1024, ttl=3600)

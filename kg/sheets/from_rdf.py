@@ -6,11 +6,11 @@ import rdflib
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDFS, SKOS
 
 from kg.errors import BadInput
-from kg.importer import stored_study
 from kg.namespaces import DOI, OA, QIKG, study_graph
 from kg.sheets import FINDING_COLUMNS, STUDY_COLUMNS
 from kg.sheets.to_rdf import CODING_PROPERTIES, CONFIDENCE, STUDY_TEXT, study_iri
 from kg.store import Store
+from kg.studies import stored_study
 from kg.vocabulary import Vocabulary
 
 TablesOut = dict[str, tuple[list[str], list[dict[str, str]]]]

@@ -57,6 +57,11 @@ class Store(ABC):
     def close(self) -> None:  # noqa: B027 - most backends hold nothing open
         """Release what the store holds open."""
 
+    def version(self) -> str | None:
+        """A token that changes with every committed write, or None where the backend keeps
+        none (a remote server: readers then re-read after a while)."""
+        return None
+
     def graph_names(self) -> list[str]:
         """The named graphs, without counting their triples where the backend allows."""
         return list(self.graph_sizes())

@@ -176,6 +176,9 @@ class EmbeddedStore(Store):
             return self._pending
         return None
 
+    def version(self) -> str:
+        return read_generation(self.root)
+
     def query(
         self,
         sparql: str,

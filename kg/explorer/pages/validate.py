@@ -16,10 +16,11 @@ import streamlit as st
 from kg.errors import DataProblem
 from kg.explorer import ui
 from kg.explorer.settings import MAX_UPLOAD_MB
-from kg.importer import check_path, import_path, study_ids
+from kg.importer import check_path, import_path
 from kg.qda import QdaResult, import_qda
 from kg.sheets.template import write_template
 from kg.store import Store
+from kg.studies import study_ids
 from kg.validate import Report
 from kg.vocabulary import Vocabulary
 
