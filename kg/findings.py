@@ -8,7 +8,6 @@ a CFIR construct finds findings coded with it directly or with a determinant ali
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from kg.linking import finding_ref
 from kg.namespaces import QIKG, expand
 from kg.sparql import any_of, iri_term, literal_term, path_to, sparql_prefixes
 from kg.store import Store
+from kg.text import citation, natural_key
 
 _LANG = 'FILTER(lang(?l) IN ("", "en"))'
 _QUOTE_PATH = "qikg:supportedBy/oa:hasTarget/oa:hasSelector"
@@ -32,17 +32,6 @@ _FINDING_FIELDS = {
     "created": "dcterms:created",
     "derived": "prov:wasDerivedFrom",
 }
-
-
-def citation(authors: str, year: object) -> str:
-    """A short citation from ``"Surname A; Surname B"`` and a year.
-
-    >>> citation("Carstensen K; Goldman J", 2024)
-    'Carstensen et al. 2024'
-    """
-    first = authors.split(";")[0].strip().split(" ")[0]
-    many = " et al." if ";" in authors else ""
-    return f"{first}{many} {year or ''}".strip() if first else ""
 
 
 @dataclass(frozen=True)
@@ -439,15 +428,6 @@ def search_findings(
     return FindingPage(found, total)
 
 
-def natural_key(text: str) -> tuple:
-    """A sort key that puts F2 before F10.
-
-    >>> sorted(["F10", "F2", "F1"], key=natural_key)
-    ['F1', 'F2', 'F10']
-    """
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
-
-
 def finding(store: Store, ref: str, include_inferred: bool = False) -> FindingDetail | None:
     """One finding (``study_id/finding_id``, CURIE or IRI) with quotes, codes and provenance."""
     target = finding_ref(ref)
@@ -517,7 +497,6 @@ __all__ = [
     "CODE_NAMES",
     "FACETS",
     "Code",
-    "citation",
     "Facet",
     "FindingDetail",
     "FindingFilters",

@@ -14,6 +14,7 @@ from kg.errors import BadInput
 from kg.namespaces import CFIR, DATA, QIKG, expand
 from kg.sparql import any_of, iri_term, iri_terms, path_to, sparql_prefixes
 from kg.store import Store
+from kg.text import citation
 
 REACH = "(skos:broader|skos:broadMatch|skos:closeMatch|skos:exactMatch)*"
 
@@ -256,7 +257,7 @@ def compare(
     concepts = sorted(labels.items(), key=lambda kv: (-totals[kv[0]], kv[1].casefold()))
     return Matrix(
         columns,
-        [(s["sid"], _citation(s["authors"], s["year"])) for s in studies],
+        [(s["sid"], citation(s["authors"], s["year"]) or "?") for s in studies],
         concepts,
         counts,
     )
@@ -279,12 +280,6 @@ def _skos_labels(store: Store, concepts: set[str]) -> dict[str, str]:
         include_inferred=False,
     ).values()
     return {r["c"]: r["label"] or r["c"] for r in rows}
-
-
-def _citation(authors: str | None, year: str | None) -> str:
-    first = (authors or "").split(";")[0].strip().split(" ")[0] or "?"
-    many = authors and ";" in authors
-    return f"{first}{' et al.' if many else ''} {year or ''}".strip()
 
 
 def findings_for(store: Store, study_id: str, columns: str, concept: str) -> list[dict[str, str]]:

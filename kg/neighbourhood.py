@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from kg.coding import DIMENSIONS
 from kg.concepts import system_of
-from kg.findings import citation
 from kg.namespaces import curie
 from kg.sparql import iri_term, sparql_prefixes
 from kg.store import Store
+from kg.text import citation
 
 _QUOTE_TEXT = "oa:hasTarget/oa:hasSelector/oa:exact"
 

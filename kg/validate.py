@@ -21,6 +21,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from kg.namespaces import DATA, OA, QIKG, SH, curie
 from kg.resources import shapes_dir
+from kg.text import natural_key
 
 SEVERITIES: dict[URIRef, str] = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 _RANK = {"violation": 0, "warning": 1, "info": 2}
@@ -126,7 +127,7 @@ class Report:
             groups.setdefault(key, []).append(p)
         lines: list[str] = []
         for (_, title), problems in sorted(
-            groups.items(), key=lambda kv: (kv[0][0], _natural(kv[0][1]))
+            groups.items(), key=lambda kv: (kv[0][0], natural_key(kv[0][1]))
         ):
             lines.append(title)
             for p in sorted(problems, key=lambda p: _RANK.get(p.severity, 3)):
@@ -354,21 +355,12 @@ def _order(p: Problem) -> tuple:
     group = 0 if p.finding is not None else 1 if p.study is not None else 2
     return (
         group,
-        _natural(p.finding or p.study or p.focus),
+        natural_key(p.finding or p.study or p.focus),
         _RANK.get(p.severity, 3),
         p.path or "",
         p.message,
         p.value or "",
     )
-
-
-def _natural(text: str) -> tuple:
-    """Sort key that puts F2 before F10.
-
-    >>> sorted(["s/F10", "s/F2"], key=_natural)
-    ['s/F2', 's/F10']
-    """
-    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
 
 
 def _count(n: int, one: str, many: str) -> str:

@@ -11,6 +11,7 @@ from kg.sheets import FINDING_COLUMNS, STUDY_COLUMNS
 from kg.sheets.to_rdf import CODING_PROPERTIES, CONFIDENCE, STUDY_TEXT, study_iri
 from kg.store import Store
 from kg.studies import stored_study
+from kg.text import natural_key
 from kg.vocabulary import Vocabulary
 
 TablesOut = dict[str, tuple[list[str], list[dict[str, str]]]]
@@ -42,7 +43,7 @@ def study_tables(store: Store, study_id: str, vocab: Vocabulary) -> TablesOut:
     confidence = {str(v): k for k, v in CONFIDENCE.items()}
     findings = []
     for f in sorted(
-        g.subjects(QIKG.reportedIn, s), key=lambda n: _natural(one(n, DCTERMS.identifier))
+        g.subjects(QIKG.reportedIn, s), key=lambda n: natural_key(one(n, DCTERMS.identifier))
     ):
         row = {
             "finding_id": one(f, DCTERMS.identifier),
@@ -83,12 +84,6 @@ def _notes(g: rdflib.Graph, node: rdflib.term.Node, row: dict[str, str]) -> set[
             row[column] = value
             columns.add(column)
     return columns
-
-
-def _natural(text: str) -> tuple:
-    import re
-
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
 
 __all__ = ["study_tables"]
