@@ -161,6 +161,7 @@ def test_a_finding_page_shows_quotes_codes_provenance_and_related(
     assert "doi.org/10.1177/13558196241231169" in shown
     assert "qikg bundled-data coder" in shown
     labels = [link.proto.label for link in at.get("page_link")]
+    assert detail.codes, "the finding shown should carry codes"
     assert all(code.label in labels for code in detail.codes)
     assert "Related findings in other studies" in shown
 

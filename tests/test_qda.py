@@ -619,6 +619,7 @@ def test_study_codes_do_not_enter_the_vocabulary(study_store, tmp_path):
         import_qda(store, tmp_path / "c.qdc", SID)
         vocab = Vocabulary.from_store(store)
     assert vocab.resolve("engagement", "concepts") == "https://w3id.org/qikg/ontology#Engagement"
+    assert vocab.concepts, "the vocabulary should hold the ontology's concepts"
     assert not any(i.startswith(f"https://w3id.org/qikg/data/{SID}/") for i in vocab.concepts)
 
 

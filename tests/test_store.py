@@ -1,9 +1,12 @@
 """The embedded store: persistence, atomic replacement, read-only queries, bounds, several processes."""
 
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -11,6 +14,7 @@ from kg.errors import BadInput, QueryTimeout, ReadOnly, StoreUnavailable
 from kg.namespaces import INFERRED_GRAPH, study_graph
 from kg.store import open_store
 from kg.store.embedded import EmbeddedStore
+from kg.store.worker import copy_dir
 
 G = study_graph("t")
 NT = "".join(f"<urn:s{i}> <urn:p> <urn:o{i % 7}> .\n" for i in range(200))
@@ -109,12 +113,30 @@ def counts(store: EmbeddedStore, **kwargs) -> tuple[str, str]:
     )
 
 
-def kill_after(script: str, seconds: float) -> None:
-    """Run ``script`` in a Python process of its own and SIGKILL it after ``seconds``."""
-    writer = subprocess.Popen([sys.executable, "-c", script])
-    time.sleep(seconds)
-    writer.kill()
-    writer.wait()
+#: What a writer script prints right before it calls ``replace_graphs``.
+WRITING = "writing"
+
+
+def kill_mid_write(script: str, began: Callable[[], bool], delay: float) -> None:
+    """Run ``script`` in a Python process of its own and SIGKILL it ``delay`` seconds after its
+    write began: the script prints WRITING right before it writes, then the test waits until
+    ``began()`` sees the write change the store's files. Fails unless the kill found the writer
+    still at work, so a kill that lands before the write starts (or after it ends) cannot pass.
+    """
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == WRITING, "the writer failed before writing"
+        deadline = time.monotonic() + 60
+        while not began():
+            assert writer.poll() is None, "the writer ended before its write was seen to begin"
+            assert time.monotonic() < deadline, "the write was not seen to begin within 60 s"
+            time.sleep(0.005)
+        time.sleep(delay)
+        writer.kill()
+    finally:
+        writer.kill()
+        writer.wait()
+    assert writer.returncode == -signal.SIGKILL, "the write had finished before the kill"
 
 
 def copies(path) -> list[str]:
@@ -194,19 +216,27 @@ def test_a_reader_leaving_inferred_out_during_writes_sees_each_commit_whole(tmp_
     assert seen[0] == 200 and seen[-1] == 210
 
 
-@pytest.mark.parametrize("after", [0.2, 0.6, 1.2])
-def test_a_write_killed_half_way_leaves_no_copy_that_disagrees(tmp_path, after):
-    path = tmp_path / "s"
-    EmbeddedStore(path).replace_graphs({G: NT, INFERRED: "<urn:i> <urn:p> <urn:o> .\n"})
-    script = (
-        "from kg.store.embedded import EmbeddedStore; "
-        "big = ''.join(f'<urn:s{i}> <urn:p> <urn:o{i}> .\\n' for i in range(60000)); "
-        f"EmbeddedStore({str(path)!r}).replace_graphs({{{study_graph('big')!r}: big}})"
-    )
-    kill_after(script, after)
-    store = EmbeddedStore(path)
-    with_inferred, without = (int(n) for n in counts(store))
-    assert (with_inferred, without) in ((201, 200), (60201, 60200))
+def test_a_write_killed_half_way_leaves_no_copy_that_disagrees(tmp_path):
+    """Killed at several moments after a transaction's write began (the copy without the inferred
+    graph set aside, 60,000 triples going in: about 5 s here), the store and its copy are both
+    before or both after the write; at least one kill must land before the commit."""
+    interrupted = 0
+    for n, delay in enumerate((0.0, 0.3, 1.0)):
+        path = tmp_path / f"s{n}"
+        store = EmbeddedStore(path)
+        store.replace_graphs({G: NT, INFERRED: "<urn:i> <urn:p> <urn:o> .\n"})
+        assert counts(store) == ("201", "200") and copies(path), "the copy without it is made"
+        script = (
+            "from kg.store.embedded import EmbeddedStore; "
+            "big = ''.join(f'<urn:s{i}> <urn:p> <urn:o{i}> .\\n' for i in range(60000)); "
+            f"print({WRITING!r}, flush=True); "
+            f"EmbeddedStore({str(path)!r}).replace_graphs({{{study_graph('big')!r}: big}})"
+        )
+        kill_mid_write(script, lambda path=path: copy_dir(path, "pending").exists(), delay)
+        with_inferred, without = (int(n) for n in counts(EmbeddedStore(path)))
+        assert (with_inferred, without) in ((201, 200), (60201, 60200)), delay
+        interrupted += (with_inferred, without) == (201, 200)
+    assert interrupted, "every write had committed before it was killed"
 
 
 def test_a_reader_sees_what_another_process_wrote(tmp_path):
@@ -310,18 +340,29 @@ def test_a_bulk_write_is_seen_by_readers_and_writers_in_other_processes(tmp_path
     assert EmbeddedStore(path).graph_sizes() == {G: 1, study_graph("two"): 200}
 
 
-@pytest.mark.parametrize("after", [0.3, 0.8, 1.5])
-def test_a_bulk_write_killed_half_way_leaves_the_store_as_it_was(tmp_path, after):
-    path = tmp_path / "s"
-    EmbeddedStore(path).replace_graphs({G: NT})
-    script = (
-        "import kg.store.embedded as e; e.BULK_BYTES = 0; "
-        "big = ''.join(f'<urn:s{i}> <urn:p> \"{i}\" .\\n' for i in range(300000)); "
-        f"e.EmbeddedStore({str(path)!r}).replace_graphs({{'{study_graph('big')}': big}}, drop=({G!r},))"
-    )
-    kill_after(script, after)
-    sizes = EmbeddedStore(path).graph_sizes()
-    assert sizes in ({G: 200}, {study_graph("big"): 300000}), sizes
-    EmbeddedStore(path).replace_graphs({study_graph("next"): NT})  # and it takes writes again
-    leftovers = [p.name for p in path.iterdir() if p.name.startswith("oxigraph")]
-    assert len(leftovers) == 1, leftovers
+def test_a_bulk_write_killed_half_way_leaves_the_store_as_it_was(tmp_path):
+    """Killed at several moments after a bulk write began (its N-Quads file written, then the
+    database copied and 300,000 triples bulk-loaded into the copy: about 6 s here), the store is
+    before or after the write, never between; at least one kill must land before the swap."""
+    interrupted = 0
+    for n, delay in enumerate((0.0, 0.5, 2.0)):
+        path = tmp_path / f"s{n}"
+        EmbeddedStore(path).replace_graphs({G: NT})
+        script = (
+            "import kg.store.embedded as e; e.BULK_BYTES = 0; "
+            "big = ''.join(f'<urn:s{i}> <urn:p> \"{i}\" .\\n' for i in range(300000)); "
+            f"print({WRITING!r}, flush=True); "
+            f"e.EmbeddedStore({str(path)!r}).replace_graphs({{'{study_graph('big')}': big}}, drop=({G!r},))"
+        )
+
+        def began(path=path) -> bool:  # the new database's N-Quads file, then its folder
+            return any(re.fullmatch(r"oxigraph-\d+(\.nq|\.tmp)?", p.name) for p in path.iterdir())
+
+        kill_mid_write(script, began, delay)
+        sizes = EmbeddedStore(path).graph_sizes()
+        assert sizes in ({G: 200}, {study_graph("big"): 300000}), (delay, sizes)
+        interrupted += sizes == {G: 200}
+        EmbeddedStore(path).replace_graphs({study_graph("next"): NT})  # and it takes writes again
+        leftovers = [p.name for p in path.iterdir() if p.name.startswith("oxigraph")]
+        assert len(leftovers) == 1, leftovers
+    assert interrupted, "every bulk write had committed before it was killed"

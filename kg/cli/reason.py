@@ -30,7 +30,7 @@ SHOWN_CLASHES = 5
     "compare_engines",
     is_flag=True,
     help="Run every engine, write nothing, and show where their answers differ "
-    "(small stores only: owlrl and reasonable do not scale).",
+    "(small stores only: owlrl does not scale).",
 )
 @pass_context
 def command(
@@ -74,12 +74,6 @@ def command(
         )
     if check_only:
         return
-    if engine == "reasonable":
-        click.echo(
-            "qikg: warning: reasonable 0.4.4 equates individuals that are not the same "
-            "(docs/reasoning.md); its inferred graph holds wrong triples",
-            err=True,
-        )
     summary = materialise(store, engine)
     click.echo(
         f"inferred: {summary.triples:,} new triples with the {summary.engine} engine in "

@@ -2,7 +2,7 @@
 
 ``check`` runs HermiT (owlready2, Java) on the ontology and study graphs and explains a clash.
 ``materialise`` writes the entailments researchers query on (docs/reasoning.md) into the inferred
-graph, with one of four engines, in one transaction that also marks the graph current.
+graph, with one of three engines, in one transaction that also marks the graph current.
 
 >>> import tempfile
 >>> from kg.store import open_store
@@ -37,7 +37,7 @@ from kg.reasoning.hermit import Consistency
 from kg.reasoning.tbox import TBox
 from kg.store import Store
 
-ENGINES = ("sparql", "owlrl", "reasonable", "hermit")
+ENGINES = ("sparql", "owlrl", "hermit")
 #: The default: the same triples as owlrl on the bundled graph, at store scale (docs/reasoning.md).
 DEFAULT_ENGINE = "sparql"
 #: The meta-graph property that names the engine that wrote the inferred graph.
@@ -78,8 +78,7 @@ def infer(store: Store, engine: str = DEFAULT_ENGINE) -> set[str]:
         rules = construct.run(store, tbox)
         rules = {line for line in rules if line.split(" ", 2)[1] != f"<{construct.RDF_TYPE}>"}
         return ntriples_lines(types) | rules
-    closure = engines.owlrl_closure if engine == "owlrl" else engines.reasonable_closure
-    entailed = {t for t in closure(graph) if tbox.in_profile(*t) and t not in graph}
+    entailed = {t for t in engines.owlrl_closure(graph) if tbox.in_profile(*t) and t not in graph}
     return ntriples_lines(entailed) | construct.run(store, tbox, owl=False)
 
 

@@ -1,4 +1,4 @@
-"""The engines that reason in memory over rdflib triples: owlrl, reasonable, and HermiT.
+"""The engines that reason in memory over rdflib triples: owlrl and HermiT.
 
 Each returns its closure (HermiT: class memberships only); kg.reasoning cuts it down to the
 profile (TBox.in_profile), adds the CFIR rule and drops what is asserted, so all engines answer
@@ -14,7 +14,7 @@ import owlrl
 import rdflib
 from rdflib.namespace import RDF
 
-from kg.errors import BadInput, DataProblem
+from kg.errors import DataProblem
 from kg.reasoning.asserted import Triple
 from kg.reasoning.hermit import load_world, run_hermit
 
@@ -25,18 +25,6 @@ def owlrl_closure(graph: rdflib.Graph) -> Iterable[Triple]:
     closed += graph
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
     return closed
-
-
-def reasonable_closure(graph: rdflib.Graph) -> Iterable[Triple]:
-    """The OWL 2 RL closure by ``reasonable`` (Rust; not a qikg dependency: install it to use)."""
-    try:
-        import reasonable
-    except ImportError:
-        raise BadInput("the reasonable engine needs `pip install reasonable`") from None
-
-    reasoner = reasonable.PyReasoner()
-    reasoner.from_graph(graph)
-    return reasoner.reason()
 
 
 def hermit_types(graph: rdflib.Graph) -> Iterator[Triple]:
