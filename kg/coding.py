@@ -25,7 +25,7 @@ class Dimension:
     #: The coding sheet's column.
     column: str
     #: The local name of its property, a sub-property of ``qikg:codedWith``.
-    property: str
+    predicate: str
     #: CURIEs of the concept classes the column accepts.
     kinds: tuple[str, ...]
     #: One concept of it, in a message: "is not a professional group".
@@ -41,11 +41,11 @@ class Dimension:
 
     @property
     def curie(self) -> str:
-        return f"qikg:{self.property}"
+        return f"qikg:{self.predicate}"
 
     @property
     def iri(self) -> str:
-        return str(QIKG[self.property])
+        return str(QIKG[self.predicate])
 
     @property
     def kind_iris(self) -> tuple[str, ...]:
@@ -113,7 +113,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
     ),
 )
 BY_COLUMN: dict[str, Dimension] = {d.column: d for d in DIMENSIONS}
-BY_PROPERTY: dict[str, Dimension] = {d.property: d for d in DIMENSIONS}
+BY_PREDICATE: dict[str, Dimension] = {d.predicate: d for d in DIMENSIONS}
 #: The sheet columns that hold codes, in order.
 COLUMNS: list[str] = [d.column for d in DIMENSIONS]
 #: A SPARQL path of every coding property (``qikg:codedWith`` as written, without inference).

@@ -57,7 +57,7 @@ FACETS: dict[str, Facet] = {
 }
 #: What each coding property is called on a finding's page, keyed by the property's local name.
 CODE_NAMES = {
-    **{d.property: d.title for d in DIMENSIONS},
+    **{d.predicate: d.title for d in DIMENSIONS},
     "cerqualConfidence": "GRADE-CERQual confidence",
 }
 

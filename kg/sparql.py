@@ -311,8 +311,8 @@ def _serialize_graph(ntriples: str, fmt: str) -> bytes:
         raise BadInput(f"unknown RDF format {fmt!r}: use ttl, nt, jsonld or xml")
     triples = ox.parse(ntriples.encode(), format=ox.RdfFormat.N_TRIPLES)
 
-    kwargs = {"prefixes": PREFIXES} if fmt in ("ttl", "trig") else {}
-    return ox.serialize(triples, format=RDF_FORMATS[fmt], **kwargs) or b""
+    prefixes = PREFIXES if fmt in ("ttl", "trig") else None
+    return ox.serialize(triples, format=RDF_FORMATS[fmt], prefixes=prefixes) or b""
 
 
 class AnswerCap:

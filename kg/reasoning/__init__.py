@@ -12,7 +12,7 @@ graph, with one of three engines, in one transaction that also marks the graph c
 >>> summary = materialise(store)
 >>> summary.engine, summary.triples > 0
 ('sparql', True)
->>> from kg.stats import inferred_state
+>>> from kg.meta import inferred_state
 >>> inferred_state(store)
 'current'
 """
@@ -30,11 +30,13 @@ import pyoxigraph as ox
 import rdflib
 
 from kg.errors import BadInput
+from kg.meta import inferred_state
 from kg.namespaces import INFERRED_GRAPH, META_GRAPH, QIKG, curie
 from kg.reasoning import construct, hermit
 from kg.reasoning.asserted import Asserted, Triple
 from kg.reasoning.hermit import Consistency
 from kg.reasoning.tbox import TBox
+from kg.sparql import iri_term, iri_terms
 from kg.store import Store
 
 ENGINES = ("sparql", "owlrl", "hermit")
@@ -76,7 +78,7 @@ def infer(store: Store, engine: str = DEFAULT_ENGINE) -> set[str]:
     if engine == "hermit":
         types = {t for t in engines.hermit_types(graph) if tbox.in_profile(*t) and t not in graph}
         rules = construct.run(store, tbox)
-        rules = {line for line in rules if line.split(" ", 2)[1] != f"<{construct.RDF_TYPE}>"}
+        rules = {line for line in rules if line.split(" ", 2)[1] != iri_term(construct.RDF_TYPE)}
         return ntriples_lines(types) | rules
     entailed = {t for t in engines.owlrl_closure(graph) if tbox.in_profile(*t) and t not in graph}
     return ntriples_lines(entailed) | construct.run(store, tbox, owl=False)
@@ -110,8 +112,8 @@ def keep_current(
     scope = [*written, *extended]
     new = construct.run(store, TBox.from_store(store), graphs=scope)
     now_asserted = store.query(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {' '.join(f'<{g}>' for g in scope)} }} "
-        f"GRAPH ?g {{ ?s ?p ?o }} GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}"
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {iri_terms(scope)} }} "
+        f"GRAPH ?g {{ ?s ?p ?o }} GRAPH {iri_term(INFERRED_GRAPH)} {{ ?s ?p ?o }} }}"
     ).ntriples
     if now_asserted.strip():  # the import asserts what was inferred: rewrite the graph
         kept = set(store.dump("nt", str(INFERRED_GRAPH)).decode().splitlines())
@@ -125,12 +127,10 @@ def keep_current(
 
 def current_engine(store: Store) -> str | None:
     """The engine that wrote the inferred graph, if it is current; else None."""
-    from kg.stats import inferred_state
-
     if inferred_state(store) != "current":
         return None
     rows = store.query(
-        f"SELECT ?e WHERE {{ GRAPH <{META_GRAPH}> {{ <{INFERRED_GRAPH}> <{REASONER}> ?e }} }}"
+        f"SELECT ?e WHERE {{ GRAPH {iri_term(META_GRAPH)} {{ {iri_term(INFERRED_GRAPH)} {iri_term(REASONER)} ?e }} }}"
     ).column("e")
     return rows[0] if rows else None
 
@@ -145,7 +145,7 @@ def _meta(store: Store, engine: str) -> str:
     """The meta graph without the stale flag: other bookkeeping kept, when and how stated."""
     kept = []
     if str(META_GRAPH) in store.graph_names():
-        ours = f"<{INFERRED_GRAPH}> "
+        ours = f"{iri_term(INFERRED_GRAPH)} "
         kept = [
             line
             for line in store.dump("nt", str(META_GRAPH)).decode().splitlines()
@@ -153,8 +153,8 @@ def _meta(store: Store, engine: str) -> str:
         ]
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     kept += [
-        f'<{INFERRED_GRAPH}> <{GENERATED_AT}> "{now}"^^<{DATE_TIME}> .',
-        f'<{INFERRED_GRAPH}> <{REASONER}> "{engine}" .',
+        f'{iri_term(INFERRED_GRAPH)} {iri_term(GENERATED_AT)} "{now}"^^{iri_term(DATE_TIME)} .',
+        f'{iri_term(INFERRED_GRAPH)} {iri_term(REASONER)} "{engine}" .',
     ]
     return "\n".join(kept) + "\n"
 

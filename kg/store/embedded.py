@@ -308,19 +308,19 @@ class EmbeddedStore(Store):
         if fmt not in RDF_FORMATS:
             raise BadInput(f"unknown export format {fmt!r}: use ttl, trig, nq, nt or jsonld")
         rdf_format = RDF_FORMATS[fmt]
-        kwargs = {"prefixes": PREFIXES} if fmt in ("ttl", "trig") else {}
+        prefixes = PREFIXES if fmt in ("ttl", "trig") else None
 
         def dump(store: ox.Store) -> bytes:
             if graph is not None:
                 if not store.contains_named_graph(ox.NamedNode(graph)):
                     raise BadInput(f"the store has no graph {graph}")
                 return (
-                    store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), **kwargs) or b""
+                    store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), prefixes=prefixes) or b""
                 )
             if rdf_format.supports_datasets:
-                return store.dump(format=rdf_format, **kwargs) or b""
+                return store.dump(format=rdf_format, prefixes=prefixes) or b""
             triples = {q.triple for q in store.quads_for_pattern(None, None, None)}
-            return ox.serialize(triples, format=rdf_format, **kwargs) or b""
+            return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
 
         return self._view.read(dump)
 

@@ -51,7 +51,9 @@ class _Worker:
             text=True,
             bufsize=1,
         )
-        ready = self.proc.stdout.readline()
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # asked for as pipes
+        self.requests, self.answers = self.proc.stdin, self.proc.stdout
+        ready = self.answers.readline()
         if not ready:
             raise StoreUnavailable("a query worker could not start (is the store readable?)")
         self.offline = bool(json.loads(ready).get("offline"))
@@ -59,9 +61,9 @@ class _Worker:
     def ask(self, request: dict, timeout: float) -> dict:
         """Send one request; kill the worker and raise QueryTimeout if no answer in time."""
         box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(self.proc.stdout.readline()))
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
+        reader = threading.Thread(target=lambda: box.append(self.answers.readline()))
+        self.requests.write(json.dumps(request) + "\n")
+        self.requests.flush()
         reader.start()
         reader.join(timeout)
         if reader.is_alive():

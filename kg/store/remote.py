@@ -377,21 +377,21 @@ class RemoteStore(Store):
         if fmt not in RDF_FORMATS:
             raise BadInput(f"unknown export format {fmt!r}: use ttl, trig, nq, nt or jsonld")
         rdf_format = RDF_FORMATS[fmt]
-        kwargs = {"prefixes": PREFIXES} if fmt in ("ttl", "trig") else {}
+        prefixes = PREFIXES if fmt in ("ttl", "trig") else None
         sizes = self.graph_sizes()
         if graph is not None:
             if graph not in sizes:
                 raise BadInput(f"the store has no graph {graph}")
             triples = _parse_nt(self._graph_ntriples(graph, sizes[graph]))
-            return ox.serialize(triples, format=rdf_format, **kwargs) or b""
+            return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
         quads = [
             ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
             for g, size in sizes.items()
             for t in _parse_nt(self._graph_ntriples(g, size))
         ]
         if rdf_format.supports_datasets:
-            return ox.serialize(quads, format=rdf_format, **kwargs) or b""
-        return ox.serialize({q.triple for q in quads}, format=rdf_format, **kwargs) or b""
+            return ox.serialize(quads, format=rdf_format, prefixes=prefixes) or b""
+        return ox.serialize({q.triple for q in quads}, format=rdf_format, prefixes=prefixes) or b""
 
     def _graph_ntriples(self, graph: str, size: int) -> str:
         """One graph as N-Triples; in pages when the server caps an answer's length (Virtuoso's
