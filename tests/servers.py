@@ -1,7 +1,8 @@
 """Real SPARQL servers for tests: Oxigraph server and Virtuoso, each in a temp folder on free
 loopback ports, started as child processes in a process group of their own and stopped after.
 
-Not a test module: the fixtures in ``tests/test_remote.py`` (and ``tests/test_serve.py``) use it.
+Not a test module: the fixtures in ``tests/test_backend_contract.py`` (and ``tests/test_serve.py``,
+``tests/test_hostile_queries.py``) use it.
 """
 
 from __future__ import annotations

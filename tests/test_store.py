@@ -196,10 +196,13 @@ def test_a_reader_leaving_inferred_out_during_writes_sees_each_commit_whole(tmp_
     path = tmp_path / "s"
     writer = EmbeddedStore(path)
     writer.replace_graphs({G: NT, INFERRED: "<urn:i> <urn:p> <urn:o> .\n"})
+    done = tmp_path / "writes-done"
+    # The reader reads until the writer is done and then once more, however slow the machine
     script = (
-        "import sys, time; from kg.store.embedded import EmbeddedStore; "
-        f"s = EmbeddedStore({str(path)!r}); end = time.time() + 4\n"
-        "while time.time() < end:\n"
+        "import os; from kg.store.embedded import EmbeddedStore; "
+        f"s = EmbeddedStore({str(path)!r}); last = False\n"
+        "while not last:\n"
+        f"    last = os.path.exists({str(done)!r})\n"
         "    print(s.query('SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }', "
         "include_inferred=False).values()[0]['n'], flush=True)"
     )
@@ -209,6 +212,7 @@ def test_a_reader_leaving_inferred_out_during_writes_sees_each_commit_whole(tmp_
         writer.replace_graphs({study_graph(f"w{i}"): "<urn:a> <urn:b> <urn:c> .\n"})
         writer.replace_graphs({}, extend={INFERRED: f"<urn:i{i}> <urn:p> <urn:o> .\n"})
         time.sleep(0.1)
+    done.touch()
     out, _ = reader.communicate(timeout=60)
     assert reader.returncode == 0
     seen = [int(n) for n in (first + out).split()]
