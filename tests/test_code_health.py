@@ -46,3 +46,89 @@ def test_no_raw_iri_interpolation_outside_the_terms_module(path: Path) -> None:
 def test_the_check_finds_a_raw_interpolation() -> None:
     assert _raw_iris(ast.parse('q = f"SELECT * WHERE {{ <{iri}> ?p ?o }}"')) == [1]
     assert _raw_iris(ast.parse('q = f"{name:<{width}}"')) == []
+
+
+#: The layers of ``kg``, lowest first: a module imports only from its own layer or lower ones.
+#: The longest matching name places a module (``kg.synthesis.sheet`` before ``kg.synthesis``).
+LAYERS: list[tuple[str, ...]] = [
+    ("kg.errors", "kg.namespaces", "kg.text", "kg.resources"),
+    ("kg.coding", "kg.sparql"),
+    ("kg.store",),
+    ("kg.meta", "kg.studies", "kg.labels", "kg.vocabulary", "kg.ontology", "kg.archive"),
+    ("kg.validate", "kg.reasoning"),
+    (
+        "kg.sheets",
+        "kg.synthesis.model",
+        "kg.synthesis.sheet",
+        "kg.qda.read",
+        "kg.qda.anchor",
+        "kg.qda.mapping",
+        "kg.qda.to_rdf",
+    ),
+    ("kg.importer", "kg.build", "kg.qda"),
+    ("kg.concepts", "kg.findings", "kg.linking", "kg.neighbourhood", "kg.stats", "kg.docs"),
+    ("kg.synthesis",),
+    ("kg.serve",),
+    ("kg.cli", "kg.explorer", "kg.__main__"),
+]
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(KG.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _layer(module: str) -> int:
+    placed = [
+        (len(name), n)
+        for n, names in enumerate(LAYERS)
+        for name in names
+        if module == name or module.startswith(name + ".")
+    ]
+    assert placed, f"{module} is in no layer: add it to LAYERS"
+    return max(placed)[1]
+
+
+def _imports() -> dict[str, set[str]]:
+    """Each kg module's imports of other kg modules, at any depth (a function's too)."""
+    found: dict[str, set[str]] = {}
+    for path in _modules():
+        module = _module(path)
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+        found[module] = {n for n in names if n.startswith("kg.") and n != module}
+    return found
+
+
+def test_every_import_points_down() -> None:
+    upward = [
+        f"{module} -> {target}"
+        for module, targets in _imports().items()
+        for target in targets
+        if _layer(target) > _layer(module)
+    ]
+    assert upward == []
+
+
+def test_kg_has_no_import_cycle() -> None:
+    graph = _imports()
+    cycles = []
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                cycles.append(" -> ".join([*path[path.index(target) :], target]))
+            elif target not in state:
+                visit(target, [*path, target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
