@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import rdflib
@@ -162,6 +164,7 @@ class _Builder:
         for source in self.p.sources:
             self._source(source)
         if not self.p.is_codebook:
+            self._index()
             for key in self._finding_codes():
                 self._finding(key)
         for note in self.p.notes.values():
@@ -346,6 +349,43 @@ class _Builder:
             self._provenance(n, note.user, note.created)
             self.noted.add(ref)
 
+    def _index(self) -> None:
+        """What _finding looks up, made once: a code's children, the placed selections of each
+        code (and their order), and each source's placed selections by start (with the longest
+        one's length), so that finding the selections that overlap is not all against all."""
+        self.children: dict[str, list[str]] = defaultdict(list)
+        for code in self.p.codes.values():
+            if code.parent is not None:
+                self.children[code.parent].append(code.key)
+        self.by_code: dict[str, list[_Placed]] = defaultdict(list)
+        self.order = {id(placed): n for n, placed in enumerate(self.placed)}
+        by_source: dict[int, list[_Placed]] = defaultdict(list)
+        for placed in self.placed:
+            for code in placed.codes:
+                self.by_code[code].append(placed)
+            by_source[id(placed.source)].append(placed)
+        self.by_source: dict[int, tuple[list[int], list[_Placed], int]] = {}
+        for key, group in by_source.items():
+            group.sort(key=lambda p: p.anchor.start)
+            longest = max(p.anchor.end - p.anchor.start for p in group)
+            self.by_source[key] = ([p.anchor.start for p in group], group, longest)
+
+    def _overlapping(self, support: list[_Placed]) -> set[str]:
+        """The codes of every placed selection that overlaps one of ``support``."""
+        spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for s in support:
+            spans[id(s.source)].append((s.anchor.start, s.anchor.end))
+        codes: set[str] = set()
+        for source, found in spans.items():
+            starts, group, longest = self.by_source[source]
+            for start, end in _merged(found):
+                # only a selection that starts less than `longest` before `start` reaches it
+                low = bisect.bisect_left(starts, start - longest)
+                for other in group[low : bisect.bisect_left(starts, end)]:
+                    if other.anchor.end > start:
+                        codes |= other.codes
+        return codes
+
     def _finding_codes(self) -> list[str]:
         marked = self.mapping.finding_codes()
         marked |= {m for s in self.p.sets if s.name.casefold() in FINDING_SETS for m in s.members}
@@ -353,12 +393,12 @@ class _Builder:
 
     def _family(self, key: str) -> set[str]:
         """A code and every code below it."""
-        family = {key}
-        grew = True
-        while grew:
-            below = {c.key for c in self.p.codes.values() if c.parent in family} - family
-            family |= below
-            grew = bool(below)
+        family, todo = {key}, [key]
+        while todo:
+            for child in self.children.get(todo.pop(), ()):
+                if child not in family:
+                    family.add(child)
+                    todo.append(child)
         return family
 
     def _finding(self, key: str) -> None:
@@ -373,12 +413,9 @@ class _Builder:
             )
             return
         family = self._family(key)
-        support = [p for p in self.placed if p.codes & family]
-        codes = set(family)
-        for s in support:
-            for other in self.placed:
-                if other.source is s.source and _overlap(other.anchor, s.anchor):
-                    codes |= other.codes
+        supporting = {id(p): p for c in family for p in self.by_code.get(c, ())}
+        support = sorted(supporting.values(), key=lambda p: self.order[id(p)])
+        codes = family | self._overlapping(support)
         coded = {
             (self._property(row.concept, row.role), URIRef(row.concept))  # type: ignore[arg-type]
             for c in codes
@@ -418,7 +455,8 @@ class _Builder:
                     if agent is not None:
                         g.add((f, PROV.wasAttributedTo, agent))
                     if coding.created and _datetime(coding.created):
-                        dates.append(coding.created[:10])
+                        # the date as xsd:date writes it, whatever ISO form the tool wrote
+                        dates.append(dt.datetime.fromisoformat(coding.created).date().isoformat())
         if dates:
             g.add((f, DCTERMS.created, Literal(max(dates), datatype=XSD.date)))
         self.out.findings += 1
@@ -443,5 +481,17 @@ def _datetime(value: str) -> bool:
     return "T" in value
 
 
-def _overlap(a: Anchor, b: Anchor) -> bool:
-    return a.start < b.end and b.start < a.end
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans (start, end) joined where they overlap or touch, in order: a non-empty span overlaps
+    one of ``spans`` exactly when it overlaps one of these.
+
+    >>> _merged([(5, 9), (0, 3), (3, 4), (8, 12)])
+    [(0, 4), (5, 12)]
+    """
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out

@@ -3,6 +3,11 @@
 Every cell becomes a stripped string and keeps its sheet, row and column, so each problem can be
 reported where the researcher will find it. Nothing is evaluated: formulas are refused, and text
 such as ``=cmd|...`` stays text.
+
+Files are untrusted: an .xlsx or .zip passes kg.archive's checks (size, ratio, members) before a
+byte is inflated, and a sheet is read as far as its content goes, never as far as its declared
+``<dimension>`` says, with at most ``MAX_ROWS`` rows, ``MAX_COLUMNS`` columns and ``MAX_CELLS``
+cells.
 """
 
 from __future__ import annotations
@@ -11,19 +16,27 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from kg.archive import UNREADABLE, open_zip, reading
 from kg.errors import BadInput
 from kg.sheets import REQUIRED
 from kg.sheets.cells import restore_cell
 
 SHEETS = ("studies", "findings", "reviews")
-MAX_UNZIPPED_BYTES = 512 * 1024 * 1024
 MAX_CELL_CHARS = 32_767  # Excel's own limit
+#: Rows read from a sheet, counted as a spreadsheet program numbers them (empty rows too). The
+#: largest sheet we measured holds 120,750 findings (docs/coding-sheet.md); openpyxl reads about
+#: 100,000 rows a second, so a sheet of millions of formatted but empty rows is refused in ~2 s.
+MAX_ROWS = 200_000
+MAX_COLUMNS = 16_384  # Excel's own limit
+#: Cells read from a sheet, a row counting as many as its last used column: 150,000 findings of
+#: 20 columns (that sheet of 120,750 findings has 1.9 million). An .xlsx is read at about 150,000
+#: cells a second (2 million formatted empty cells: 13.7 s), so no sheet takes much over 20 s.
+MAX_CELLS = 3_000_000
 #: What no text cell holds: NUL (binary data) or bytes that are not UTF-8 (decoded as surrogates).
 _NOT_TEXT = re.compile("[\x00\udc80-\udcff]")
 
@@ -141,24 +154,12 @@ def _read_csv_folder(folder: Path) -> dict[str, Table]:
 
 
 def _read_zip(path: Path) -> dict[str, Table]:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise BadInput(f"{path.name}: not a readable .zip file ({exc})") from None
-    with archive:
+    with open_zip(path, path.name, "not a readable .zip file") as archive:
         members = {}
-        total = 0
         for info in archive.infolist():
             if info.is_dir():
                 continue
             parts = Path(info.filename).parts
-            if info.filename.startswith("/") or ".." in parts:
-                raise BadInput(
-                    f"{path.name}: refused: the archive has an unsafe path {info.filename!r}"
-                )
-            total += info.file_size
-            if total > MAX_UNZIPPED_BYTES:
-                raise BadInput(f"{path.name}: refused: the archive unpacks to more than 512 MB")
             stem = Path(info.filename).name
             if (
                 stem.lower().endswith(".csv")
@@ -170,13 +171,9 @@ def _read_zip(path: Path) -> dict[str, Table]:
             raise BadInput(f"{path.name}: the archive holds no studies.csv or findings.csv")
         tables = {}
         for name, info in members.items():
-            try:  # a member never unpacks past its stated size: zipfile stops and checks the CRC
-                with archive.open(info) as stream:
-                    tables[name] = _read_csv(stream, Path(info.filename).name)
-            except zipfile.BadZipFile as exc:
-                raise BadInput(
-                    f"{path.name}: refused: {info.filename} is damaged ({exc})"
-                ) from None
+            # a member never unpacks past its stated size: zipfile stops and checks the CRC
+            with reading(path.name, info.filename), archive.open(info) as stream:
+                tables[name] = _read_csv(stream, Path(info.filename).name)
         return tables
 
 
@@ -203,8 +200,33 @@ def _text_rows(reader: Iterable[list[str]], name: str) -> Iterator[tuple[int, li
         yield number, values
 
 
+def _bounded(numbered: Iterable[tuple[int, list[str]]], name: str) -> Iterator[tuple[int, list]]:
+    """The rows, with BadInput at the first past ``MAX_ROWS``, ``MAX_COLUMNS`` or ``MAX_CELLS``."""
+    cells = 0
+    for number, values in numbered:
+        if number > MAX_ROWS:
+            raise BadInput(
+                f"{name}: refused: it has rows past row {MAX_ROWS:,} (if only formatted and "
+                f"empty); qikg reads at most {MAX_ROWS:,} rows a sheet: delete the rows below "
+                "your data, or split the sheet"
+            )
+        if len(values) > MAX_COLUMNS:
+            raise BadInput(
+                f"{name}: refused: row {number:,} has more than {MAX_COLUMNS:,} columns; qikg "
+                f"reads at most {MAX_COLUMNS:,}"
+            )
+        cells += len(values)
+        if cells > MAX_CELLS:
+            raise BadInput(
+                f"{name}: refused: more than {MAX_CELLS:,} cells (at row {number:,}); qikg reads "
+                f"at most {MAX_CELLS:,} cells a sheet: delete the empty rows and columns around "
+                "your data, or split the sheet"
+            )
+        yield number, values
+
+
 def _table(name: str, numbered: Iterable[tuple[int, list[str]]]) -> Table:
-    rows = iter(numbered)
+    rows = _bounded(numbered, name)
     header: list[str] | None = None
     for _, values in rows:
         if any(v.strip() for v in values):
@@ -237,8 +259,11 @@ def _table(name: str, numbered: Iterable[tuple[int, list[str]]]) -> Table:
 def _read_workbook(path: Path) -> dict[str, Table]:
     import openpyxl
 
+    open_zip(path, path.name, "not a readable .xlsx workbook").close()  # before openpyxl inflates
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except UNREADABLE as exc:
+        raise BadInput(f"{path.name}: the workbook is damaged or truncated ({exc})") from None
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise BadInput(
             f"{path.name}: not a readable .xlsx workbook ({type(exc).__name__})"
@@ -255,8 +280,10 @@ def _read_workbook(path: Path) -> dict[str, Table]:
                 f"{path.name}: expected sheets named 'studies' and 'findings' (found: {found})"
             )
         return tables
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise BadInput(f"{path.name}: the workbook is damaged or truncated ({exc})") from None
+    except (KeyError, ValueError, *UNREADABLE) as exc:
+        raise BadInput(
+            f"{path.name}: the workbook is damaged or truncated ({exc or type(exc).__name__})"
+        ) from None
     finally:
         book.close()
 
@@ -265,6 +292,9 @@ def _read_worksheet(sheet: object, name: str) -> Table:
     formulas: list[tuple[int, int, str]] = []
 
     def numbered() -> Iterator[tuple[int, list[str]]]:
+        # Rows as far as the content goes: a declared <dimension> may stop short of the data
+        # (the rows below it were dropped) or claim a million rows that are not there.
+        sheet.reset_dimensions()  # type: ignore[attr-defined]
         for number, cells in enumerate(sheet.iter_rows(), start=1):  # type: ignore[attr-defined]
             out = []
             for index, cell in enumerate(cells):

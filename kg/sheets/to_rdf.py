@@ -257,6 +257,28 @@ def _typed(value: str, datatype: URIRef, parse: Callable[[str], object]) -> Lite
     return Literal(value, datatype=datatype)
 
 
+def xsd_date(text: str) -> dt.date:
+    """The date ``text`` writes as xsd:date does (YYYY-MM-DD), else ValueError.
+
+    Python reads more forms than xsd:date allows (``20250101``, ``2025-W01-1``); typed as
+    xsd:date, rdflib would fail to read them and log its own traceback.
+
+    >>> xsd_date("2025-01-01")
+    datetime.date(2025, 1, 1)
+    >>> xsd_date("20250101")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a date written YYYY-MM-DD: '20250101'
+    """
+    try:
+        date = dt.date.fromisoformat(text)
+    except ValueError:
+        date = None
+    if date is None or date.isoformat() != text:
+        raise ValueError(f"not a date written YYYY-MM-DD: {text!r}")
+    return date
+
+
 def _study(batch: Batch, table: Table, row: Row, sid: str) -> None:
     g = _graph(batch, sid)
     s = study_iri(sid)
@@ -361,7 +383,7 @@ def _finding(
         batch.shared.add((agent, RDF.type, PROV.Agent))
         batch.shared.add((agent, FOAF.name, Literal(get("coder"))))
     if get("coded_on"):
-        g.add((f, DCTERMS.created, _typed(get("coded_on"), XSD.date, dt.date.fromisoformat)))
+        g.add((f, DCTERMS.created, _typed(get("coded_on"), XSD.date, xsd_date)))
     for column, value in row.cells.items():
         if column not in FINDING_COLUMNS:
             g.add((f, SKOS.note, Literal(f"{column}: {value}")))
