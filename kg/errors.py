@@ -45,6 +45,12 @@ class StoreUnavailable(QikgError):
     exit_code = 1
 
 
+class Conflict(QikgError):
+    """The store changed between reading and writing (another write committed first)."""
+
+    exit_code = 1
+
+
 class QueryTooLarge(QikgError):
     """A query needed more memory than a query may use, and was stopped."""
 

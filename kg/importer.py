@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import DCTERMS, RDF
 
-from kg.errors import BadInput, DataProblem
+from kg.errors import BadInput, Conflict, DataProblem
 from kg.meta import stale_flag
 from kg.namespaces import DATA, META_GRAPH, QIKG, SHARED_GRAPH
 from kg.reasoning import keep_current
@@ -177,6 +177,10 @@ def check_path(store: Store, path: str | Path, progress: Progress | None = None)
     return report
 
 
+#: How often an import is done again when another write commits while it is being checked.
+WRITE_ATTEMPTS = 5
+
+
 def import_path(
     store: Store,
     path: str | Path,
@@ -190,19 +194,33 @@ def import_path(
     A study already in the store is refused unless ``replace``; findings of a study that is in
     the store but not in the sheet are added to it (``replace`` lets them overwrite findings with
     the same id). With ``dry_run`` everything is checked and nothing written.
+
+    What is in the store is decided at the commit, not before: if another write commits while
+    this one is read and checked, it is done again on the new store (so two imports into one
+    study both land, and a study imported twice at once is refused the second time).
     """
-    vocab = Vocabulary.from_store(store)
-    existing = set(study_ids(store))
-    replaced: list[str] = []
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        version = store.version()
+        vocab = Vocabulary.from_store(store)
+        existing = set(study_ids(store))
+        replaced: list[str] = []
 
-    def resolved(batch: Batch) -> Batch:
-        replaced.extend(_resolve_existing(store, batch, existing, replace))
-        return batch
+        def resolved(
+            batch: Batch, existing: set[str] = existing, replaced: list[str] = replaced
+        ) -> Batch:
+            replaced.extend(_resolve_existing(store, batch, existing, replace))
+            return batch
 
-    batches = map(resolved, read_batches(path, vocab, store, progress))
-    result = commit_batches(store, batches, vocab, dry_run=dry_run)
-    result.replaced = replaced
-    return result
+        batches = map(resolved, read_batches(path, vocab, store, progress))
+        try:
+            result = commit_batches(store, batches, vocab, dry_run=dry_run, expect=version)
+        except Conflict:
+            if attempt == WRITE_ATTEMPTS:
+                raise
+            continue
+        result.replaced = replaced
+        return result
+    raise AssertionError("unreachable")
 
 
 def _resolve_existing(store: Store, batch: Batch, existing: set[str], replace: bool) -> list[str]:
@@ -233,14 +251,20 @@ def _resolve_existing(store: Store, batch: Batch, existing: set[str], replace: b
 
 
 def commit_batches(
-    store: Store, batches: Iterable[Batch], vocab: Vocabulary, *, dry_run: bool = False
+    store: Store,
+    batches: Iterable[Batch],
+    vocab: Vocabulary,
+    *,
+    dry_run: bool = False,
+    expect: str | None = None,
 ) -> ImportResult:
     """Validate batches one by one and, unless ``dry_run``, write them in one transaction: all or
     nothing.
 
     Each study graph in a batch replaces the stored one; the shared descriptions are added.
-    Raise DataProblem (with ``.report``) if any batch has violations. Every importer (coding
-    sheets, RDF files, REFI-QDA projects) ends here.
+    Raise DataProblem (with ``.report``) if any batch has violations, Conflict if ``expect`` is
+    given and the store is no longer at that version. Every importer (coding sheets, RDF files,
+    REFI-QDA projects) ends here.
     """
     report = Report([], 0)
     result = ImportResult([], 0, report)
@@ -270,7 +294,9 @@ def commit_batches(
     written = list(graphs)
     graphs[str(META_GRAPH)] = stale_flag()
     with keep_current(store, written, extended=[str(SHARED_GRAPH)]):
-        store.replace_graphs(graphs, extend={str(SHARED_GRAPH): shared.serialize(format="nt")})
+        store.replace_graphs(
+            graphs, extend={str(SHARED_GRAPH): shared.serialize(format="nt")}, expect=expect
+        )
     result.committed = True
     return result
 

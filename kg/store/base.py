@@ -42,9 +42,14 @@ class Store(ABC):
         graphs: Mapping[str, str],
         drop: tuple[str, ...] = (),
         extend: Mapping[str, str] | None = None,
+        expect: str | None = None,
     ) -> None:
         """In one transaction: drop ``drop`` and each graph named in ``graphs``, load each graph's
-        N-Triples text into it, and add ``extend``'s N-Triples to their graphs (kept as they are)."""
+        N-Triples text into it, and add ``extend``'s N-Triples to their graphs (kept as they are).
+
+        With ``expect`` (a ``version()`` read earlier), commit only if no other write committed
+        since, else raise Conflict and write nothing: a writer that read, merged and checked
+        cannot overwrite what another writer added meanwhile."""
 
     @abstractmethod
     def graph_sizes(self) -> dict[str, int]:

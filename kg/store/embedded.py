@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.errors import BadInput, StoreUnavailable
+from kg.errors import BadInput, Conflict, StoreUnavailable
 from kg.namespaces import INFERRED_GRAPH, PREFIXES
 from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, iri_term, syntax_error
 from kg.store.base import Store
@@ -107,12 +107,19 @@ class EmbeddedStore(Store):
     class _WriterContext:
         """Holds the write lock; on a clean exit, flushes and tells readers to reopen."""
 
-        def __init__(self, outer: EmbeddedStore, commit: bool) -> None:
+        def __init__(self, outer: EmbeddedStore, commit: bool, expect: str | None) -> None:
             self.outer = outer
             self.commit = commit
+            self.expect = expect
 
         def __enter__(self) -> EmbeddedStore._WriterContext:
             self.store, self.folder = self.outer._open_writer()
+            if self.expect is not None and read_generation(self.outer.root) != self.expect:
+                del self.store  # another write committed since the caller read the store
+                raise Conflict(
+                    "the store changed while this was being prepared (another write committed "
+                    "first); nothing was written"
+                )
             (self.outer.root / "writer").write_text(f"pid {os.getpid()}\n")
             return self
 
@@ -139,9 +146,10 @@ class EmbeddedStore(Store):
                 del self.store
                 (self.outer.root / "writer").unlink(missing_ok=True)
 
-    def _writer(self, commit: bool = True) -> _WriterContext:
-        """The write lock; ``commit=False`` for maintenance that changes no data."""
-        return EmbeddedStore._WriterContext(self, commit)
+    def _writer(self, commit: bool = True, expect: str | None = None) -> _WriterContext:
+        """The write lock; ``commit=False`` for maintenance that changes no data; with ``expect``,
+        Conflict unless the store is still at that version."""
+        return EmbeddedStore._WriterContext(self, commit, expect)
 
     def _bump_generation(self, folder: Path) -> None:
         token = f"{time.time_ns()}-{os.getpid()}"
@@ -223,25 +231,28 @@ class EmbeddedStore(Store):
         graphs: Mapping[str, str],
         drop: tuple[str, ...] = (),
         extend: Mapping[str, str] | None = None,
+        expect: str | None = None,
     ) -> None:
         loads = [(g, nt) for g, nt in (*graphs.items(), *(extend or {}).items()) if nt.strip()]
         dropped = (*drop, *graphs)
         try:
             if sum(len(nt) for _, nt in loads) > BULK_BYTES:
-                self._replace_in_copy(dropped, loads)
+                self._replace_in_copy(dropped, loads, expect)
             elif dropped or loads:
-                with self._writer() as writer:
+                with self._writer(expect=expect) as writer:
                     writer.update(dropped, loads)
         except SyntaxError as exc:
             raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
 
-    def _replace_in_copy(self, dropped: tuple[str, ...], loads: list[tuple[str, str]]) -> None:
+    def _replace_in_copy(
+        self, dropped: tuple[str, ...], loads: list[tuple[str, str]], expect: str | None
+    ) -> None:
         """A large write: copy the database (hard links, so cheap), drop and bulk-load in the copy,
         then point the store at the copy. A reader, or a crash at any moment, sees the store
         before or after, never between: the one switch is the atomic rename of ``generation``.
         A transaction of a million triples would take minutes and gigabytes (docs/benchmarks.md).
         """
-        with self._writer() as writer:
+        with self._writer(expect=expect) as writer:
             old = writer.folder
             fresh = self.root / f"{DATABASE}-{time.time_ns()}"
             quads = fresh.with_suffix(".nq")
@@ -315,7 +326,8 @@ class EmbeddedStore(Store):
                 if not store.contains_named_graph(ox.NamedNode(graph)):
                     raise BadInput(f"the store has no graph {graph}")
                 return (
-                    store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), prefixes=prefixes) or b""
+                    store.dump(format=rdf_format, from_graph=ox.NamedNode(graph), prefixes=prefixes)
+                    or b""
                 )
             if rdf_format.supports_datasets:
                 return store.dump(format=rdf_format, prefixes=prefixes) or b""

@@ -278,6 +278,7 @@ class RemoteStore(Store):
         graphs: Mapping[str, str],
         drop: tuple[str, ...] = (),
         extend: Mapping[str, str] | None = None,
+        expect: str | None = None,  # a remote store keeps no version (docs/deploy.md)
     ) -> None:
         extend = {g: nt for g, nt in (extend or {}).items() if nt.strip()}
         if not graphs and not drop and not extend:
