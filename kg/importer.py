@@ -17,10 +17,11 @@ from rdflib.namespace import DCTERMS, RDF
 
 from kg.errors import BadInput, Conflict, DataProblem
 from kg.meta import stale_flag
-from kg.namespaces import DATA, META_GRAPH, QIKG, SHARED_GRAPH
+from kg.namespaces import DATA, META_GRAPH, QIKG, SHARED_GRAPH, study_iri
 from kg.reasoning import keep_current
 from kg.sheets.read import read_tables, split_tables
-from kg.sheets.to_rdf import Batch, study_iri, tables_to_batch
+from kg.sheets.rows import Batch
+from kg.sheets.to_rdf import tables_to_batch
 from kg.sparql import iri_terms
 from kg.store import Store
 from kg.studies import stored_study, study_ids

@@ -1,6 +1,6 @@
 """The IRIs qikg mints and the standard vocabularies it reuses (see docs/model.md)."""
 
-from rdflib import Namespace
+from rdflib import Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 QIKG = Namespace("https://w3id.org/qikg/ontology#")
@@ -88,3 +88,17 @@ def expand(text: str) -> str | None:
     if sep and prefix in PREFIXES and not local.startswith("//"):
         return PREFIXES[prefix] + local
     return None
+
+
+def study_iri(study_id: str) -> URIRef:
+    """The IRI of a study.
+
+    >>> study_iri("carstensen2024")
+    rdflib.term.URIRef('https://w3id.org/qikg/data/carstensen2024')
+    """
+    return DATA[study_id]
+
+
+def finding_iri(study_id: str, finding_id: str) -> URIRef:
+    """The IRI of a finding within its study."""
+    return DATA[f"{study_id}/finding/{finding_id}"]

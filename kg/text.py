@@ -25,3 +25,12 @@ def citation(authors: str | None, year: object) -> str:
     first = (authors or "").split(";")[0].strip().split(" ")[0]
     many = " et al." if ";" in (authors or "") else ""
     return f"{first}{many} {year or ''}".strip() if first else ""
+
+
+def slug(text: str) -> str:
+    """A lower-case IRI-safe key for a name.
+
+    >>> slug("Danish LKT – Learning & Quality Teams")
+    'danish-lkt-learning-quality-teams'
+    """
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "unnamed"

@@ -793,7 +793,8 @@ REFUSALS = [
     (
         "wrong root",
         lambda p: write_qdpx(p, xml(codebook_tree())),
-        "expected a REFI-QDA <Project> in namespace urn:QDA-XML:project:1.0, found <CodeBook>",
+        "expected a REFI-QDA Project element in namespace urn:QDA-XML:project:1.0, found a "
+        "CodeBook element",
         2,
     ),
     (

@@ -23,11 +23,11 @@ from rdflib.namespace import PROV, RDF
 
 from kg.errors import BadInput, DataProblem
 from kg.importer import commit_batches
-from kg.namespaces import QIKG, study_graph
+from kg.namespaces import QIKG, study_graph, study_iri
 from kg.qda.mapping import Mapping, read_mapping, write_template
 from kg.qda.read import read_qda
 from kg.qda.to_rdf import Anchoring, build, is_qda_node
-from kg.sheets.to_rdf import Batch, study_iri
+from kg.sheets.rows import Batch
 from kg.store import Store
 from kg.studies import study_ids
 from kg.validate import Problem, Report

@@ -24,7 +24,7 @@ from kg.errors import BadInput
 from kg.namespaces import DATA, PREFIXES, QIKG, curie
 from kg.qda.read import Code, Project, guid_key
 from kg.sheets.cells import csv_text, restore_cell
-from kg.sheets.to_rdf import slug
+from kg.text import slug
 from kg.vocabulary import Vocabulary
 
 MATCHES = {

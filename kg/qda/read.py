@@ -261,11 +261,12 @@ def _expat_message(exc: expat.ExpatError) -> str:
 def _expect_root(root: etree._Element, name: str, namespaces: tuple[str, ...], where: str) -> None:
     qname = etree.QName(root)
     if qname.localname != name or qname.namespace not in namespaces:
-        found = f"<{qname.localname}>" + (
+        found = f"a {qname.localname} element" + (
             f" in namespace {qname.namespace}" if qname.namespace else ""
         )
         raise BadInput(
-            f"{where}: expected a REFI-QDA <{name}> in namespace {namespaces[0]}, found {found}"
+            f"{where}: expected a REFI-QDA {name} element in namespace {namespaces[0]}, "
+            f"found {found}"
         )
 
 
@@ -364,7 +365,7 @@ class _Reader:
         if not _GUID.match(key):
             what = etree.QName(el).localname
             self.p.problems.append(
-                (f"<{what}> has no usable {attribute} ({value!r})", self._where(el))
+                (f"a {what} element has no usable {attribute} ({value!r})", self._where(el))
             )
             return None
         return key

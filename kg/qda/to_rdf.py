@@ -23,13 +23,14 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS, XSD
 
-from kg.namespaces import DATA, OA, QIKG
+from kg.coding import BY_COLUMN
+from kg.namespaces import DATA, OA, QIKG, finding_iri, study_iri
 from kg.qda.anchor import Anchor, SourceText, Unanchorable
 from kg.qda.mapping import CODING_MATCHES, FINDING_SETS, Mapping
 from kg.qda.read import Project, Selection, Source
-from kg.sheets.to_rdf import CODING_PROPERTIES, finding_iri, slug, study_iri
+from kg.text import slug
 from kg.validate import Problem
-from kg.vocabulary import COLUMN_KINDS, Vocabulary
+from kg.vocabulary import Vocabulary
 
 #: The first path segment, below ``qikgd:{study}/``, of every node a QDA import writes.
 QDA_PARTS = ("codebook", "code", "set", "source", "quote", "coding", "note")
@@ -467,9 +468,9 @@ class _Builder:
         kinds = self.vocab.kinds(concept)
         determinant = "barriers" if role == "barrier" else "enablers"
         for column in ("professional_groups", "roles", "qic_components", determinant, "outcomes"):
-            if kinds & set(COLUMN_KINDS[column][0]):
-                return CODING_PROPERTIES[column]
-        return CODING_PROPERTIES["concepts"]
+            if kinds & set(BY_COLUMN[column].kind_iris):
+                return URIRef(BY_COLUMN[column].iri)
+        return URIRef(BY_COLUMN["concepts"].iri)
 
 
 def _datetime(value: str) -> bool:

@@ -6,9 +6,10 @@ import rdflib
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDFS, SKOS
 
 from kg.errors import BadInput
-from kg.namespaces import DOI, OA, QIKG, study_graph
+from kg.namespaces import DOI, OA, QIKG, study_graph, study_iri
 from kg.sheets import FINDING_COLUMNS, STUDY_COLUMNS
-from kg.sheets.to_rdf import CODING_PROPERTIES, CONFIDENCE, STUDY_TEXT, study_iri
+from kg.sheets.rows import CONFIDENCE
+from kg.sheets.to_rdf import CODING_PROPERTIES, STUDY_TEXT
 from kg.store import Store
 from kg.studies import stored_study
 from kg.text import natural_key

@@ -14,30 +14,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, field
 
 import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 
-from kg.namespaces import DATA, DOI, OA, QIKG, study_graph
+from kg.coding import DIMENSIONS
+from kg.namespaces import DATA, DOI, OA, QIKG, finding_iri, study_iri
 from kg.sheets import CONCEPT_COLUMNS, FINDING_COLUMNS, REQUIRED, STUDY_COLUMNS
 from kg.sheets.read import Row, Table
-from kg.synthesis.model import review_graph
-from kg.validate import Problem
+from kg.sheets.rows import CONFIDENCE, Batch, add_problem, check_id, typed
+from kg.synthesis.sheet import add_reviews
+from kg.text import slug
 from kg.vocabulary import Unresolved, Vocabulary
 
-ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 IRI_UNSAFE = re.compile(r'[\s<>"{}|\\^`]')
-CODING_PROPERTIES = {
-    "professional_groups": QIKG.concernsProfessionalGroup,
-    "roles": QIKG.concernsRole,
-    "qic_components": QIKG.involvesQICComponent,
-    "enablers": QIKG.hasEnabler,
-    "barriers": QIKG.hasBarrier,
-    "outcomes": QIKG.relatesToOutcome,
-    "concepts": QIKG.relatesToConcept,
-}
+#: The property each code column writes (kg.coding).
+CODING_PROPERTIES = {d.column: URIRef(d.iri) for d in DIMENSIONS}
 STUDY_TEXT = {
     "title": DCTERMS.title,
     "journal": QIKG.journal,
@@ -45,12 +38,6 @@ STUDY_TEXT = {
     "design": QIKG.studyDesign,
     "clinical_area": QIKG.clinicalArea,
     "participants": QIKG.participants,
-}
-CONFIDENCE = {
-    "high": QIKG.HighConfidence,
-    "moderate": QIKG.ModerateConfidence,
-    "low": QIKG.LowConfidence,
-    "very low": QIKG.VeryLowConfidence,
 }
 #: Which sheet column each property comes from, to name the cell a SHACL result is about.
 COLUMN_OF = {
@@ -74,65 +61,6 @@ COLUMN_OF = {
 }
 
 
-def study_iri(study_id: str) -> URIRef:
-    """The IRI of a study.
-
-    >>> study_iri("carstensen2024")
-    rdflib.term.URIRef('https://w3id.org/qikg/data/carstensen2024')
-    """
-    return DATA[study_id]
-
-
-def finding_iri(study_id: str, finding_id: str) -> URIRef:
-    """The IRI of a finding within its study."""
-    return DATA[f"{study_id}/finding/{finding_id}"]
-
-
-def slug(text: str) -> str:
-    """A lower-case IRI-safe key for a name.
-
-    >>> slug("Danish LKT – Learning & Quality Teams")
-    'danish-lkt-learning-quality-teams'
-    """
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "unnamed"
-
-
-@dataclass
-class Batch:
-    """What a coding sheet (or RDF file) holds, ready to validate and commit."""
-
-    graphs: dict[str, rdflib.Graph] = field(default_factory=dict)
-    shared: rdflib.Graph = field(default_factory=rdflib.Graph)
-    problems: list[Problem] = field(default_factory=list)
-    origins: dict[tuple[str, str | None], str] = field(default_factory=dict)
-    findings: int = 0
-    concepts: set[str] = field(default_factory=set)
-    reviews: dict[str, rdflib.Graph] = field(default_factory=dict)
-    #: What validation needs to know of nodes outside the batch (findings of the same sheet that
-    #: its review findings cite, read in an earlier batch); never written.
-    context: rdflib.Graph = field(default_factory=rdflib.Graph)
-
-    def data(self) -> rdflib.Graph:
-        """Everything the batch would write: the study and review graphs and the shared
-        descriptions."""
-        union = rdflib.Graph()
-        for graph in (*self.graphs.values(), *self.reviews.values(), self.shared):
-            union += graph
-        return union
-
-    def named_graphs(self) -> dict[str, str]:
-        """The N-Triples of each study and review graph, by graph IRI (the shared graph apart)."""
-        named = {study_graph(sid): g for sid, g in self.graphs.items()}
-        named.update({review_graph(review): g for review, g in self.reviews.items()})
-        return {iri: g.serialize(format="nt") for iri, g in named.items()}
-
-    def locate(self, problem: Problem) -> str | None:
-        """Where in the researcher's file a SHACL problem comes from, if known."""
-        return self.origins.get((problem.focus, problem.path)) or self.origins.get(
-            (problem.focus, None)
-        )
-
-
 def tables_to_batch(
     tables: dict[str, Table],
     vocab: Vocabulary,
@@ -147,14 +75,14 @@ def tables_to_batch(
     batch = Batch()
     for table in tables.values():
         for number, column, message in table.problems:
-            _problem(batch, message, table.where(number, column))
+            add_problem(batch, message, table.where(number, column))
     studies = tables.get("studies")
     findings = tables.get("findings")
     for name, table in (("studies", studies), ("findings", findings)):
         if table is not None:
             missing = [c for c in REQUIRED[name] if c not in table.columns]
             if missing:
-                _problem(
+                add_problem(
                     batch,
                     f"the header row lacks the required column(s) {', '.join(missing)}",
                     table.where(1),
@@ -164,10 +92,10 @@ def tables_to_batch(
     in_sheet: dict[str, int] = {}
     for row in studies.rows if studies else []:
         sid = row.get("study_id")
-        if not _check_id(batch, studies, row.number, "study_id", sid):
+        if not check_id(batch, studies, row.number, "study_id", sid):
             continue
         if sid in in_sheet:
-            _problem(
+            add_problem(
                 batch,
                 f'study "{sid}" appears twice (rows {in_sheet[sid]} and {row.number})',
                 studies.where(row.number, "study_id"),
@@ -178,19 +106,19 @@ def tables_to_batch(
     seen: dict[tuple[str, str], int] = {}
     for row in findings.rows if findings else []:
         sid, fid = row.get("study_id"), row.get("finding_id")
-        ok = _check_id(batch, findings, row.number, "study_id", sid)
-        ok = _check_id(batch, findings, row.number, "finding_id", fid) and ok
+        ok = check_id(batch, findings, row.number, "study_id", sid)
+        ok = check_id(batch, findings, row.number, "finding_id", fid) and ok
         if not ok:
             continue
         if sid not in in_sheet and not known_studies(sid):
-            _problem(
+            add_problem(
                 batch,
                 f'study "{sid}" is neither in the studies sheet nor in the graph',
                 findings.where(row.number, "study_id"),
             )
             continue
         if (sid, fid) in seen:
-            _problem(
+            add_problem(
                 batch,
                 f'finding id "{fid}" is used twice in study "{sid}" '
                 f"(rows {seen[sid, fid]} and {row.number}); finding ids must be unique "
@@ -201,36 +129,12 @@ def tables_to_batch(
         seen[sid, fid] = row.number
         _finding(batch, findings, row, sid, fid, vocab, studies)
     if "reviews" in tables:
-        from kg.synthesis.sheet import add_reviews  # late: kg.synthesis.sheet builds on this module
-
         add_reviews(batch, tables["reviews"], vocab, known_findings)
     elif not in_sheet and not seen:
-        _problem(
+        add_problem(
             batch, "the sheet holds no studies and no findings", (findings or studies).where(2)
         )
     return batch
-
-
-def _problem(batch: Batch, message: str, where: str, finding: str | None = None) -> None:
-    study = finding.split("/")[0] if finding else None
-    batch.problems.append(
-        Problem("violation", message, "", None, None, finding=finding, study=study, source=where)
-    )
-
-
-def _check_id(batch: Batch, table: Table, number: int, column: str, value: str) -> bool:
-    if not value:
-        _problem(batch, f"{column} is required", table.where(number, column))
-        return False
-    if not ID.match(value):
-        _problem(
-            batch,
-            f'"{value}" is not a usable {column}: use letters, digits, "-", "_" or "." '
-            "and start with a letter or digit",
-            table.where(number, column),
-        )
-        return False
-    return True
 
 
 def _graph(batch: Batch, sid: str) -> rdflib.Graph:
@@ -246,15 +150,6 @@ def _remember(
     for prop in properties:
         column = COLUMN_OF.get(str(prop))
         batch.origins[str(node), str(prop)] = table.where(number, column)
-
-
-def _typed(value: str, datatype: URIRef, parse: Callable[[str], object]) -> Literal:
-    """A typed literal when the text parses, else the plain text (the shapes then report it)."""
-    try:
-        parse(value)
-    except ValueError:
-        return Literal(value)
-    return Literal(value, datatype=datatype)
 
 
 def xsd_date(text: str) -> dt.date:
@@ -293,13 +188,13 @@ def _study(batch: Batch, table: Table, row: Row, sid: str) -> None:
         for author in authors:
             g.add((s, DCTERMS.creator, Literal(author)))
     if row.get("year"):
-        g.add((s, QIKG.publicationYear, _typed(row.get("year"), XSD.integer, int)))
+        g.add((s, QIKG.publicationYear, typed(row.get("year"), XSD.integer, int)))
     if row.get("sample_size"):
-        g.add((s, QIKG.sampleSize, _typed(row.get("sample_size"), XSD.integer, int)))
+        g.add((s, QIKG.sampleSize, typed(row.get("sample_size"), XSD.integer, int)))
     doi = doi_iri(row.get("doi"))
     if doi is not None:
         if IRI_UNSAFE.search(doi):
-            _problem(
+            add_problem(
                 batch,
                 f'"{row.get("doi")}" is not a DOI (a DOI looks like 10.1177/1355819...)',
                 table.where(row.number, "doi"),
@@ -358,7 +253,7 @@ def _finding(
             try:
                 concept = vocab.resolve(word, column)
             except Unresolved as exc:
-                _problem(batch, str(exc), table.where(row.number, column), f"{sid}/{fid}")
+                add_problem(batch, str(exc), table.where(row.number, column), f"{sid}/{fid}")
                 continue
             g.add((f, CODING_PROPERTIES[column], URIRef(concept)))
             batch.concepts.add(concept)
@@ -367,7 +262,7 @@ def _finding(
         try:
             level = level or URIRef(vocab.resolve(get("confidence"), "confidence"))
         except Unresolved:
-            _problem(
+            add_problem(
                 batch,
                 f'"{get("confidence")}" is not a GRADE-CERQual confidence level: '
                 "write high, moderate, low or very low",
@@ -383,7 +278,7 @@ def _finding(
         batch.shared.add((agent, RDF.type, PROV.Agent))
         batch.shared.add((agent, FOAF.name, Literal(get("coder"))))
     if get("coded_on"):
-        g.add((f, DCTERMS.created, _typed(get("coded_on"), XSD.date, xsd_date)))
+        g.add((f, DCTERMS.created, typed(get("coded_on"), XSD.date, xsd_date)))
     for column, value in row.cells.items():
         if column not in FINDING_COLUMNS:
             g.add((f, SKOS.note, Literal(f"{column}: {value}")))

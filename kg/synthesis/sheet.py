@@ -16,18 +16,9 @@ from rapidfuzz import process
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS, XSD
 
-from kg.namespaces import DATA, QIKG, expand
+from kg.namespaces import DATA, QIKG, expand, finding_iri, study_iri
 from kg.sheets.read import Row, Table
-from kg.sheets.to_rdf import (
-    CONFIDENCE,
-    Batch,
-    _check_id,
-    _problem,
-    _typed,
-    finding_iri,
-    slug,
-    study_iri,
-)
+from kg.sheets.rows import CONFIDENCE, Batch, add_problem, check_id, typed
 from kg.sparql import iri_terms, sparql_prefixes
 from kg.store import Store
 from kg.synthesis.model import (
@@ -42,6 +33,7 @@ from kg.synthesis.model import (
     review_finding_iri,
     review_graph,
 )
+from kg.text import slug
 from kg.vocabulary import Unresolved, Vocabulary
 
 #: How to name each kind of level in a message, and the words to write instead.
@@ -82,7 +74,7 @@ def add_reviews(
     """
     missing = [c for c in REQUIRED_REVIEW_COLUMNS if c not in table.columns]
     if missing:
-        _problem(
+        add_problem(
             batch,
             f"the header row lacks the required column(s) {', '.join(missing)}",
             table.where(1),
@@ -93,11 +85,11 @@ def add_reviews(
     for row in table.rows:
         rid = row.get("review_finding_id")
         review = row.get("review") or DEFAULT_REVIEW
-        ok = _check_id(batch, table, row.number, "review_finding_id", rid)
-        if not ok or not _check_id(batch, table, row.number, "review", review):
+        ok = check_id(batch, table, row.number, "review_finding_id", rid)
+        if not ok or not check_id(batch, table, row.number, "review", review):
             continue
         if rid in seen:
-            _problem(
+            add_problem(
                 batch,
                 f'review finding "{rid}" appears twice (rows {seen[rid]} and {row.number}); '
                 "review finding ids must be unique",
@@ -107,7 +99,7 @@ def add_reviews(
         seen[rid] = row.number
         _review_finding(batch, table, row, rid, review, vocab, known)
     if not table.rows:
-        _problem(batch, "the reviews sheet holds no review findings", table.where(2))
+        add_problem(batch, "the reviews sheet holds no review findings", table.where(2))
 
 
 def batch_findings(batch: Batch) -> set[str]:
@@ -157,7 +149,7 @@ def _supporting(batch: Batch, table: Table, row: Row, ref: str, known: set[str])
     where = table.where(row.number, "supporting_findings")
     study, sep, fid = ref.partition("/")
     if not sep or not study or not fid or "/" in fid:
-        _problem(
+        add_problem(
             batch,
             f'"{ref}" is not a finding: write study_id/finding_id, e.g. carstensen2024/F1, '
             'and separate findings with ";"',
@@ -167,7 +159,7 @@ def _supporting(batch: Batch, table: Table, row: Row, ref: str, known: set[str])
     if ref not in known:
         close = process.extractOne(ref, sorted(known), score_cutoff=80) if known else None
         hint = f'; did you mean "{close[0]}"?' if close else ""
-        _problem(batch, f'finding "{ref}" is neither in the sheet nor in the graph{hint}', where)
+        add_problem(batch, f'finding "{ref}" is neither in the sheet nor in the graph{hint}', where)
         return None
     return finding_iri(study, fid)
 
@@ -189,7 +181,7 @@ def _assessment(
             try:
                 level = resolve_level(vocab, word, QIKG.CERQualConcernLevel, CONCERN_WORDS)
             except Unresolved as exc:
-                _problem(batch, str(exc), table.where(row.number, component.column))
+                add_problem(batch, str(exc), table.where(row.number, component.column))
             else:
                 g.add((j, QIKG.concernLevel, level))
         if get(component.explanation_column):
@@ -200,7 +192,7 @@ def _assessment(
         try:
             level = resolve_level(vocab, get("confidence"), QIKG.CERQualConfidenceLevel, CONFIDENCE)
         except Unresolved as exc:
-            _problem(batch, str(exc), table.where(row.number, "confidence"))
+            add_problem(batch, str(exc), table.where(row.number, "confidence"))
         else:
             g.add((a, QIKG.overallConfidence, level))
     if get("confidence_explanation"):
@@ -211,7 +203,7 @@ def _assessment(
         batch.shared.add((agent, RDF.type, PROV.Agent))
         batch.shared.add((agent, FOAF.name, Literal(get("assessor"))))
     if get("assessed_on"):
-        g.add((a, DCTERMS.created, _typed(get("assessed_on"), XSD.date, dt.date.fromisoformat)))
+        g.add((a, DCTERMS.created, typed(get("assessed_on"), XSD.date, dt.date.fromisoformat)))
     _locate(batch, a, table, row, ASSESSMENT_CELLS)
 
 
