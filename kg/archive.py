@@ -103,7 +103,8 @@ def _count_members(stream: BinaryIO, name: str) -> None:
     stream.seek(0)
     record = end_record(stream)
     stream.seek(0)
-    if record is not None and record[zipfile._ECD_ENTRIES_TOTAL] > MAX_MEMBERS:
+    entries = getattr(zipfile, "_ECD_ENTRIES_TOTAL", None)
+    if record is not None and entries is not None and record[entries] > MAX_MEMBERS:
         raise BadInput(_too_many(name))
 
 
@@ -128,7 +129,7 @@ def check(archive: zipfile.ZipFile, name: str, max_unpacked: int = MAX_UNPACKED)
         if info.flag_bits & 0x1:
             raise BadInput(f"{name}: refused: {info.filename} is encrypted")
         if info.compress_type not in METHODS:
-            method = zipfile.compressor_names.get(info.compress_type, "unknown")
+            method = getattr(zipfile, "compressor_names", {}).get(info.compress_type, "unknown")
             raise BadInput(
                 f"{name}: refused: {info.filename} is packed with compression method "
                 f"{info.compress_type} ({method}), which qikg cannot unpack: save the file "

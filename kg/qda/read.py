@@ -515,9 +515,10 @@ class _Reader:
             ref = self._one(coding, "CodeRef")
             code = self._key(ref, "targetGUID") if ref is not None else None
             coding_key = self._key(coding)
+            if ref is None:
+                self.p.problems.append(("a Coding element has no CodeRef", self._where(coding)))
+                continue
             if code is None or coding_key is None:
-                if ref is None:
-                    self.p.problems.append(("<Coding> has no <CodeRef>", self._where(coding)))
                 continue
             if code not in self.p.codes:
                 self.p.problems.append(

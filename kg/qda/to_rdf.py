@@ -362,8 +362,8 @@ class _Builder:
         self.order = {id(placed): n for n, placed in enumerate(self.placed)}
         by_source: dict[int, list[_Placed]] = defaultdict(list)
         for placed in self.placed:
-            for code in placed.codes:
-                self.by_code[code].append(placed)
+            for code_key in placed.codes:
+                self.by_code[code_key].append(placed)
             by_source[id(placed.source)].append(placed)
         self.by_source: dict[int, tuple[list[int], list[_Placed], int]] = {}
         for key, group in by_source.items():

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from kg.archive import UNREADABLE, open_zip, reading
 from kg.errors import BadInput
@@ -125,10 +125,10 @@ def split_tables(tables: dict[str, Table], findings: int) -> Iterator[dict[str, 
     if len(parts) < 2 or lacking:  # a sheet that lacks a column is refused whole, in one part
         yield tables
         return
-    for number, rows in enumerate(parts, start=1):
+    for number, chunk in enumerate(parts, start=1):
         part = {
             name: replace(
-                table, rows=rows.get(name, []), problems=table.problems if number == 1 else []
+                table, rows=chunk.get(name, []), problems=table.problems if number == 1 else []
             )
             for name, table in tables.items()
             if name != "reviews"
@@ -177,7 +177,7 @@ def _read_zip(path: Path) -> dict[str, Table]:
         return tables
 
 
-def _read_csv(stream: BinaryIO, name: str) -> Table:
+def _read_csv(stream: IO[bytes], name: str) -> Table:
     """A CSV table, parsed as it is read: the file is never held whole in memory."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:

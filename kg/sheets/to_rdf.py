@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterable
 import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from kg.coding import DIMENSIONS
 from kg.namespaces import DATA, DOI, OA, QIKG, finding_iri, study_iri
@@ -78,19 +79,33 @@ def tables_to_batch(
             add_problem(batch, message, table.where(number, column))
     studies = tables.get("studies")
     findings = tables.get("findings")
-    for name, table in (("studies", studies), ("findings", findings)):
-        if table is not None:
-            missing = [c for c in REQUIRED[name] if c not in table.columns]
-            if missing:
-                add_problem(
-                    batch,
-                    f"the header row lacks the required column(s) {', '.join(missing)}",
-                    table.where(1),
-                )
+    for name, sheet in (("studies", studies), ("findings", findings)):
+        missing = [c for c in REQUIRED[name] if sheet and c not in sheet.columns]
+        if sheet and missing:
+            add_problem(
+                batch,
+                f"the header row lacks the required column(s) {', '.join(missing)}",
+                sheet.where(1),
+            )
     if batch.problems:
         return batch
+    in_sheet = _add_studies(batch, studies) if studies else {}
+    seen = (
+        _add_findings(batch, findings, vocab, studies, in_sheet, known_studies) if findings else {}
+    )
+    if "reviews" in tables:
+        add_reviews(batch, tables["reviews"], vocab, known_findings)
+    elif not in_sheet and not seen:
+        first = findings or studies
+        where = first.where(2) if first else "the sheet"
+        add_problem(batch, "the sheet holds no studies and no findings", where)
+    return batch
+
+
+def _add_studies(batch: Batch, studies: Table) -> dict[str, int]:
+    """Each study row into the batch; return the row number of each study id."""
     in_sheet: dict[str, int] = {}
-    for row in studies.rows if studies else []:
+    for row in studies.rows:
         sid = row.get("study_id")
         if not check_id(batch, studies, row.number, "study_id", sid):
             continue
@@ -103,8 +118,20 @@ def tables_to_batch(
             continue
         in_sheet[sid] = row.number
         _study(batch, studies, row, sid)
+    return in_sheet
+
+
+def _add_findings(
+    batch: Batch,
+    findings: Table,
+    vocab: Vocabulary,
+    studies: Table | None,
+    in_sheet: dict[str, int],
+    known_studies: Callable[[str], bool],
+) -> dict[tuple[str, str], int]:
+    """Each finding row into the batch; return the row number of each (study, finding) id."""
     seen: dict[tuple[str, str], int] = {}
-    for row in findings.rows if findings else []:
+    for row in findings.rows:
         sid, fid = row.get("study_id"), row.get("finding_id")
         ok = check_id(batch, findings, row.number, "study_id", sid)
         ok = check_id(batch, findings, row.number, "finding_id", fid) and ok
@@ -128,13 +155,7 @@ def tables_to_batch(
             continue
         seen[sid, fid] = row.number
         _finding(batch, findings, row, sid, fid, vocab, studies)
-    if "reviews" in tables:
-        add_reviews(batch, tables["reviews"], vocab, known_findings)
-    elif not in_sheet and not seen:
-        add_problem(
-            batch, "the sheet holds no studies and no findings", (findings or studies).where(2)
-        )
-    return batch
+    return seen
 
 
 def _graph(batch: Batch, sid: str) -> rdflib.Graph:
@@ -144,7 +165,7 @@ def _graph(batch: Batch, sid: str) -> rdflib.Graph:
 
 
 def _remember(
-    batch: Batch, node: URIRef, table: Table, number: int, properties: Iterable[URIRef]
+    batch: Batch, node: URIRef, table: Table, number: int, properties: Iterable[Node]
 ) -> None:
     batch.origins[str(node), None] = table.where(number)
     for prop in properties:
