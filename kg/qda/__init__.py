@@ -21,11 +21,11 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import PROV, RDF
 
-from kg.errors import BadInput, DataProblem
-from kg.importer import commit_batches
+from kg.errors import BadInput, Conflict, DataProblem
+from kg.importer import WRITE_ATTEMPTS, commit_batches
 from kg.namespaces import QIKG, study_graph, study_iri
 from kg.qda.mapping import Mapping, read_mapping, write_template
-from kg.qda.read import read_qda
+from kg.qda.read import Project, read_qda
 from kg.qda.to_rdf import Anchoring, build, is_qda_node
 from kg.sheets.rows import Batch
 from kg.store import Store
@@ -74,9 +74,29 @@ def import_qda(
 
     Raise BadInput for a file that is unsafe or unreadable or a study not in the graph, and
     DataProblem (with ``.report`` and ``.result``) when anything is wrong in the data: then
-    nothing is written. A study that already holds QDA data is refused unless ``replace``.
+    nothing is written. A study that already holds QDA data is refused unless ``replace``. Like
+    every import, it is done again on the new store if another write commits meanwhile.
     """
     project = read_qda(path)
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        version = store.version()
+        try:
+            return _import_once(store, project, study_id, mapping, dry_run, replace, version)
+        except Conflict:
+            if attempt == WRITE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _import_once(
+    store: Store,
+    project: Project,
+    study_id: str,
+    mapping: str | Path | None,
+    dry_run: bool,
+    replace: bool,
+    version: str | None,
+) -> QdaResult:
     stored = _stored_study(store, study_id)
     vocab = Vocabulary.from_store(store)
     table = read_mapping(mapping, project, study_id, vocab) if mapping else Mapping()
@@ -104,7 +124,7 @@ def import_qda(
         replaced=replaced,
     )
     try:
-        outcome = commit_batches(store, [batch], vocab, dry_run=dry_run)
+        outcome = commit_batches(store, [batch], vocab, dry_run=dry_run, expect=version)
     except DataProblem as exc:
         result.report = _tidy(exc.report, study_id)  # type: ignore[attr-defined]
         error = DataProblem(f"nothing was imported: {result.report.summary()}")
