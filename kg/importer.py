@@ -24,7 +24,7 @@ from kg.sheets.rows import Batch
 from kg.sheets.to_rdf import tables_to_batch
 from kg.sparql import iri_terms
 from kg.store import Store
-from kg.studies import stored_study, study_ids
+from kg.studies import qda_subjects, stored_study, study_ids
 from kg.synthesis.sheet import (
     batch_findings,
     finding_refs,
@@ -237,7 +237,9 @@ def _resolve_existing(store: Store, batch: Batch, existing: set[str], replace: b
                 batch, f'study "{sid}" is already in the graph; import with --replace to replace it'
             )
             continue
-        if not has_study:
+        if has_study:
+            _keep_other_sources(batch, store, sid)
+        else:
             clashes = _merge_existing(batch, store, sid, replace)
             for fid in clashes:
                 _refuse(
@@ -306,6 +308,16 @@ def _refuse(batch: Batch, message: str) -> None:
     from kg.validate import Problem
 
     batch.problems.append(Problem("violation", message, "", None, None))
+
+
+def _keep_other_sources(batch: Batch, store: Store, sid: str) -> None:
+    """A study replaced from its sheet keeps what other sources gave it: the codes, quotes and
+    findings of an imported QDA project are that project's to replace (``qikg import-qda``)."""
+    stored = stored_study(store, sid)
+    graph = batch.graphs[sid]
+    for subject in qda_subjects(stored, sid):
+        for p, o in stored.predicate_objects(subject):
+            graph.add((subject, p, o))
 
 
 def _merge_existing(batch: Batch, store: Store, sid: str, replace: bool) -> list[str]:

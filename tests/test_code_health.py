@@ -90,17 +90,24 @@ def _layer(module: str) -> int:
 
 
 def _imports() -> dict[str, set[str]]:
-    """Each kg module's imports of other kg modules, at any depth (a function's too)."""
-    found: dict[str, set[str]] = {}
+    """Each kg module's imports of other kg modules, at any depth (a function's too), and of the
+    packages they are in where a package's ``__init__`` imports anything itself: importing
+    ``kg.a.b`` runs ``kg/a/__init__.py`` first."""
+    direct: dict[str, set[str]] = {}
     for path in _modules():
-        module = _module(path)
         names: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module:
                 names.add(node.module)
             elif isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
-        found[module] = {n for n in names if n.startswith("kg.") and n != module}
+        module = _module(path)
+        direct[module] = {n for n in names if n.startswith("kg.") and n != module}
+    found = {}
+    for module, names in direct.items():
+        packages = {n.rsplit(".", k)[0] for n in names for k in range(1, n.count("."))}
+        running = {p for p in packages if direct.get(p) and not (module + ".").startswith(p + ".")}
+        found[module] = names | running
     return found
 
 

@@ -25,7 +25,7 @@ from kg.qda import import_qda, read_qda
 from kg.qda.anchor import SourceText, Unanchorable, fold
 from kg.store import open_store
 from tests.conftest import FIXTURES
-from tests.sheets import STUDY, write_sheet
+from tests.sheets import STUDY, finding, write_sheet
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -962,3 +962,30 @@ def test_the_explorer_checks_then_imports_a_qdpx(study_store, tmp_path, monkeypa
     ui.store().close()
     ui._open.clear()
     assert state(study_store) != before
+
+
+def test_replacing_a_study_from_its_sheet_keeps_its_qda_project(study_store, tmp_path, cli):
+    """Each source replaces only what it gave: re-importing the study's sheet with --replace
+    leaves every quote, code and coding of its QDA project in place."""
+    ran = cli(
+        "import-qda",
+        str(write_qdpx(tmp_path / "p.qdpx")),
+        "--study",
+        SID,
+        "--mapping",
+        str(write_mapping(tmp_path / "m.sssom.tsv")),
+        store=study_store,
+    )
+    assert ran.exit_code == 0, ran.err
+    qda = f"""SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
+        FILTER(STRSTARTS(STR(?s), "https://w3id.org/qikg/data/{SID}/quote/")
+            || STRSTARTS(STR(?s), "https://w3id.org/qikg/data/{SID}/code/")
+            || STRSTARTS(STR(?s), "https://w3id.org/qikg/data/{SID}/coding/")) }}"""
+    before = {tuple(r.values()) for r in select(study_store, qda)}
+    assert len(before) > 20
+    sheet = write_sheet(tmp_path / "again.xlsx", findings=[finding(study_id=SID)])
+    ran = cli("import", str(sheet), "--replace", store=study_store)
+    assert ran.exit_code == 0, ran.err
+    assert {tuple(r.values()) for r in select(study_store, qda)} == before
+    exact = select(study_store, "SELECT ?q WHERE { ?s oa:exact ?q }")
+    assert len(exact) >= 7  # the project's quotes and the sheet's one

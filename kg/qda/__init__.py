@@ -19,17 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rdflib
-from rdflib.namespace import PROV, RDF
+from rdflib.namespace import RDF
 
 from kg.errors import BadInput, Conflict, DataProblem
 from kg.importer import WRITE_ATTEMPTS, commit_batches
 from kg.namespaces import QIKG, study_graph, study_iri
 from kg.qda.mapping import Mapping, read_mapping, write_template
 from kg.qda.read import Project, read_qda
-from kg.qda.to_rdf import Anchoring, build, is_qda_node
+from kg.qda.to_rdf import Anchoring, build
 from kg.sheets.rows import Batch
 from kg.store import Store
-from kg.studies import study_ids
+from kg.studies import qda_subjects, study_ids
 from kg.validate import Problem, Report
 from kg.vocabulary import Vocabulary
 
@@ -158,10 +158,7 @@ def _merge(
     stored: rdflib.Graph, new: rdflib.Graph, study_id: str, replace: bool
 ) -> tuple[rdflib.Graph, bool]:
     """The study graph with its old QDA data swapped for ``new``; True if there was old QDA data."""
-    derived = {
-        s for s, o in stored.subject_objects(PROV.wasDerivedFrom) if is_qda_node(study_id, str(o))
-    }
-    old = {s for s in stored.subjects() if s in derived or is_qda_node(study_id, str(s))}
+    old = qda_subjects(stored, study_id)
     if old and not replace:
         raise DataProblem(
             f'study "{study_id}" already holds an imported QDA project or codebook; '

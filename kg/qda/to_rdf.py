@@ -32,9 +32,6 @@ from kg.text import slug
 from kg.validate import Problem
 from kg.vocabulary import Vocabulary
 
-#: The first path segment, below ``qikgd:{study}/``, of every node a QDA import writes.
-QDA_PARTS = ("codebook", "code", "set", "source", "quote", "coding", "note")
-
 
 def code_iri(study_id: str, key: str) -> URIRef:
     """The IRI of one of a study's codes.
@@ -48,16 +45,6 @@ def code_iri(study_id: str, key: str) -> URIRef:
 def scheme_iri(study_id: str) -> URIRef:
     """The IRI of a study's codebook (its concept scheme)."""
     return DATA[f"{study_id}/codebook"]
-
-
-def is_qda_node(study_id: str, iri: str) -> bool:
-    """True for the IRIs a QDA import mints in a study (codes, quotes, sources, ...).
-
-    >>> is_qda_node("s1", "https://w3id.org/qikg/data/s1/quote/x/target")
-    True
-    """
-    rest = iri.removeprefix(f"{DATA}{study_id}/")
-    return rest != iri and rest.split("/", 1)[0] in QDA_PARTS
 
 
 @dataclass
