@@ -69,21 +69,30 @@ def check_read_only(text: str) -> str:
         )
     if not text.strip():
         raise BadInput("the query is empty")
-    return _form(text)
+    return _checked(text)[0]
+
+
+def declared_prefixes(text: str) -> tuple[str, ...]:
+    """The prefixes a query declares itself, read from its parse (after check_read_only).
+
+    >>> declared_prefixes("PREFIX qikg: <urn:x#> PREFIX : <urn:y#> ASK { ?s ?p ?o }")
+    ('', 'qikg')
+    """
+    check_read_only(text)
+    return _checked(text)[1]
 
 
 @lru_cache(maxsize=64)  # the endpoint checks a query, then its store again; the explorer repeats
-def _form(text: str) -> str:
+def _checked(text: str) -> tuple[str, tuple[str, ...]]:
+    """The query's form and the prefixes it declares, once it is known to only read."""
     try:
         tree = _parse(parseQuery, text)
     except ParseException as exc:
         _refuse_update(text)
         raise _parse_error(exc) from None
     prologue, query = tree[0], tree[1]
-    declared = {
-        **PREFIXES,
-        **{d.prefix or "": str(d.iri) for d in _nodes(prologue) if d.name == "PrefixDecl"},
-    }
+    own = {d.prefix or "": str(d.iri) for d in _nodes(prologue) if d.name == "PrefixDecl"}
+    declared = {**PREFIXES, **own}
     for node in _nodes(query):
         if node.name == "ServiceGraphPattern":
             raise ReadOnly("SERVICE (federated query to another endpoint) is not allowed here")
@@ -94,7 +103,7 @@ def _form(text: str) -> str:
                     f"the function <{iri}> is not allowed here: queries may call SPARQL's "
                     "built-in functions and the XSD casts (xsd:integer(...)) only"
                 )
-    return _FORMS[query.name]
+    return _FORMS[query.name], tuple(sorted(own))
 
 
 def _parse(parser: Callable[[str], Any], text: str) -> Any:

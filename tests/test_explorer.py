@@ -415,3 +415,16 @@ def test_a_neighbourhood_respects_its_cap_and_names_its_nodes(built_store):
     assert hood.nodes[0].label == "health professional"
     assert all(not n.label.startswith("http") for n in hood.nodes)
     assert to_dot(hood).count(" -> ") == len(hood.edges)
+
+
+def test_a_loaded_question_declares_each_prefix_once():
+    from kg.explorer.pages.sparql import competency_questions, with_prefixes
+    from kg.namespaces import PREFIXES
+
+    questions = competency_questions()
+    assert questions
+    for question in questions:
+        lines = with_prefixes(question.text).splitlines()
+        for prefix in PREFIXES:
+            declared = [line for line in lines if line.strip().startswith(f"PREFIX {prefix}:")]
+            assert len(declared) == 1, (question.name, prefix)

@@ -44,6 +44,7 @@ from kg.sparql import (
     AnswerCap,
     QueryResult,
     check_read_only,
+    declared_prefixes,
     iri_term,
     row_size,
     syntax_error,
@@ -206,8 +207,8 @@ class RemoteStore(Store):
         include_inferred: bool = True,
         max_bytes: int | None = None,
     ) -> QueryResult:
-        form = self._check(sparql, timeout)
-        sent = _with_prefixes(sparql)
+        form, declared = self._check(sparql, timeout)
+        sent = _with_prefixes(sparql, declared)
         graphs = self.graph_names()
         default = visible_graphs(graphs, include_inferred) or [NO_GRAPH]
         data: dict[str, str | list[str]] = {
@@ -415,15 +416,17 @@ class RemoteStore(Store):
             )
         return "\n".join(parts)
 
-    def _check(self, sparql: str, timeout: float | None) -> str:
-        """The query's form once checked read-only: in this process for qikg's own reads (no time
-        limit), else in a checking worker, where the time limit stops a slow parse."""
+    def _check(self, sparql: str, timeout: float | None) -> tuple[str, tuple[str, ...]]:
+        """The query's form and the prefixes it declares, once checked read-only: in this
+        process for qikg's own reads (no time limit), else in a checking worker, where the time
+        limit stops a slow parse."""
         if timeout is None:
-            return check_read_only(sparql)
+            return check_read_only(sparql), declared_prefixes(sparql)
         with self._lock:
             if self._checker is None:
                 self._checker = QueryPool(None, size=2)
-        return self._checker.run({"query": sparql, "check_only": True}, timeout)["form"]
+        answer = self._checker.run({"query": sparql, "check_only": True}, timeout)
+        return answer["form"], tuple(answer["prefixes"])
 
     def close(self) -> None:
         self._client.close()
@@ -494,14 +497,13 @@ def _server_message(response: httpx.Response) -> str:
     return lines[0][:300] if lines else response.reason_phrase
 
 
-def _with_prefixes(sparql: str) -> str:
+def _with_prefixes(sparql: str, declared: tuple[str, ...]) -> str:
     """The query with the qikg prefixes it does not declare itself, on its first line (so the
     server's line numbers still match the query as written).
 
-    >>> _with_prefixes("PREFIX qikg: <urn:x#> ASK {}").count("PREFIX qikg:")
+    >>> _with_prefixes("PREFIX qikg: <urn:x#> ASK {}", ("qikg",)).count("PREFIX qikg:")
     1
     """
-    declared = set(re.findall(r"(?i)\bPREFIX\s+([A-Za-z][\w.-]*)?\s*:", sparql))
     missing = [f"PREFIX {p}: {iri_term(iri)}" for p, iri in PREFIXES.items() if p not in declared]
     return " ".join([*missing, sparql])
 

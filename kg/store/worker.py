@@ -23,7 +23,7 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from kg.errors import QikgError
-from kg.sparql import AnswerCap, check_read_only, row_size
+from kg.sparql import AnswerCap, check_read_only, declared_prefixes, row_size
 
 try:  # Linux only, and it needs libseccomp (Debian: libseccomp2, present on every install)
     import pyseccomp as seccomp
@@ -188,7 +188,7 @@ def answer(views: dict[bool, ReadView] | None, request: dict) -> dict:
     try:
         form = check_read_only(request["query"])
         if views is None or request.get("check_only"):
-            return {"form": form}
+            return {"form": form, "prefixes": declared_prefixes(request["query"])}
         return views[bool(request.get("without"))].read(
             lambda store: run_query(
                 store,

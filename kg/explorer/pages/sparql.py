@@ -6,19 +6,19 @@ and never holds up other users of the explorer.
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from itertools import takewhile
 
 import pandas as pd
 import streamlit as st
 
+from kg.errors import QikgError
 from kg.explorer import ui
 from kg.labels import labels
 from kg.namespaces import PREFIXES, curie
 from kg.resources import queries_dir
 from kg.sheets.cells import csv_text
-from kg.sparql import QueryResult, iri_term, sparql_prefixes
+from kg.sparql import QueryResult, declared_prefixes, iri_term, sparql_prefixes
 
 MAX_ROWS = 10_000
 MAX_SECONDS = 60
@@ -55,8 +55,13 @@ def competency_questions() -> list[Question]:
 
 
 def with_prefixes(text: str) -> str:
-    """The query with the qikg prefixes it does not declare itself put in front."""
-    missing = [p for p in PREFIXES if not re.search(rf"PREFIX\s+{p}:", text, re.I)]
+    """A shipped question with the qikg prefixes it does not declare itself put in front (read
+    from its parse; a question that does not parse is shown as it is)."""
+    try:
+        declared = set(declared_prefixes(text))
+    except QikgError:
+        return text
+    missing = [p for p in PREFIXES if p not in declared]
     return "".join(f"PREFIX {p}: {iri_term(PREFIXES[p])}\n" for p in missing) + text
 
 
