@@ -370,3 +370,30 @@ def test_a_bulk_write_killed_half_way_leaves_the_store_as_it_was(tmp_path):
         leftovers = [p.name for p in path.iterdir() if p.name.startswith("oxigraph")]
         assert len(leftovers) == 1, leftovers
     assert interrupted, "every bulk write had committed before it was killed"
+
+
+def test_a_reader_sees_a_commit_whose_writer_was_killed_before_it_advanced_the_generation(
+    tmp_path,
+):
+    path = tmp_path / "s"
+    EmbeddedStore(path).replace_graphs({G: NT})
+    reader = EmbeddedStore(path)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert reader.query(count).values() == [{"n": "200"}]
+    before = reader.version()
+    script = (
+        "import os, signal\n"
+        "from kg.store.embedded import EmbeddedStore\n"
+        "EmbeddedStore._bump_generation = lambda self, folder: os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"EmbeddedStore({str(path)!r}).replace_graphs("
+        "{'https://w3id.org/qikg/graph/study/late': '<urn:a> <urn:b> <urn:late> .\\n'})\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], timeout=60)
+    assert ran.returncode == -signal.SIGKILL  # killed after its commit, before the generation
+    assert reader.version() != before
+    assert reader.query(count).values() == [{"n": "201"}]
+    assert reader.query(count, timeout=10).values() == [{"n": "201"}]
+    writer = EmbeddedStore(path)  # the next write advances the generation for good
+    writer.replace_graphs({study_graph("next"): "<urn:a> <urn:b> <urn:c> .\n"})
+    assert not (path / "writer").exists()
+    assert reader.query(count).values() == [{"n": "202"}]

@@ -31,6 +31,7 @@ from kg.store.worker import (
     database_dir,
     read_generation,
     run_query,
+    store_version,
 )
 
 WRITE_WAIT_SECONDS = 30.0
@@ -114,7 +115,7 @@ class EmbeddedStore(Store):
 
         def __enter__(self) -> EmbeddedStore._WriterContext:
             self.store, self.folder = self.outer._open_writer()
-            if self.expect is not None and read_generation(self.outer.root) != self.expect:
+            if self.expect is not None and store_version(self.outer.root) != self.expect:
                 del self.store  # another write committed since the caller read the store
                 raise Conflict(
                     "the store changed while this was being prepared (another write committed "
@@ -185,7 +186,7 @@ class EmbeddedStore(Store):
         return None
 
     def version(self) -> str:
-        return read_generation(self.root)
+        return store_version(self.root)
 
     def query(
         self,

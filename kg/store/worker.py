@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import resource
 import sys
 import time
@@ -51,18 +52,19 @@ class ReadView:
         self.root = root
         self.without = without
         self._store: ox.Store | None = None
-        self._generation = ""
+        self._version = ""
 
     def get(self) -> ox.Store:
-        generation = read_generation(self.root)
-        if self._store is None or generation != self._generation:
+        version = store_version(self.root)
+        if self._store is None or version != self._version:
+            generation = read_generation(self.root)
             folder = (
                 copy_dir(self.root, commit_token(generation))
                 if self.without
                 else database_dir(self.root, generation)
             )
             self._store = ox.Store.read_only(str(folder))
-            self._generation = generation
+            self._version = version
         return self._store
 
     def read(self, action: Callable[[ox.Store], T]) -> T:
@@ -81,6 +83,31 @@ class ReadView:
 def _moved_by_writer(exc: Exception) -> bool:
     text = str(exc)
     return "No such file" in text or "Corruption" in text
+
+
+def store_version(root: Path) -> str:
+    """What tells a reader to reopen: the ``generation`` file, and a writer that died holding
+    the store (its ``writer`` file left behind, its process gone). A writer killed after its
+    transaction committed but before it advanced the generation has changed the data all the
+    same; the next writer advances it, and until then readers see the commit through this."""
+    return read_generation(root) + _dead_writer(root)
+
+
+def _dead_writer(root: Path) -> str:
+    """`` dead <pid> <time>`` when the ``writer`` file names a process that no longer runs."""
+    marker = root / "writer"
+    try:
+        pid = int(marker.read_text().split()[1])
+        stamp = marker.stat().st_mtime_ns
+    except (OSError, ValueError, IndexError):
+        return ""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return f" dead {pid} {stamp}"
+    except PermissionError:  # another user's process: alive
+        pass
+    return ""
 
 
 def read_generation(root: Path) -> str:
