@@ -349,6 +349,8 @@ def _validate(batch: Batch, vocab: Vocabulary, store: Store) -> Report:
     context += stored_support(store, batch)
     context += batch.context
     report = validate(data, context, locate=batch.locate)
+    # a cell the sheet already reported as unreadable is not also "missing"
+    report.problems = [p for p in report.problems if (p.focus, p.path) not in batch.reported]
     report.problems[:0] = batch.problems
     return report
 

@@ -522,3 +522,43 @@ def test_an_import_killed_half_way_leaves_the_store_exactly_as_it_was(fresh_stor
             break
         interrupted += 1
     assert interrupted, "every import had committed before it could be killed"
+
+
+def test_one_run_names_every_problem_once_each_under_its_study_or_finding(
+    cli, fresh_store_path, tmp_path
+):
+    """Eight planted errors, one on a duplicate row: all eight in one report, none contradicted
+    by a second message about the same cell, study problems under their study."""
+    rows = [
+        finding(finding_id="F1", professional_groups="nurces"),
+        finding(finding_id="F2", confidence="very sure"),
+        finding(finding_id="F3", coded_on="2026-13-45"),
+        finding(finding_id="F1", coded_on="2025-02-30"),  # a duplicate row with its own error
+        finding(finding_id="F4", study_id="nosuch2025"),
+    ]
+    sheet = write_sheet(tmp_path / "eight.zip", [study(doi="10.1234/ab c", year="20x5")], rows)
+    before = state(fresh_store_path)
+    ran = cli("validate", str(sheet), "--format", "json", store=fresh_store_path)
+    assert ran.exit_code == 1
+    problems = json.loads(ran.out)["problems"]
+    violations = [p for p in problems if p["severity"] == "violation"]
+    where = sorted((p["source"], p.get("study"), p.get("finding")) for p in violations)
+    assert where == sorted(
+        [
+            ("findings.csv row 2, column professional_groups", "newstudy2025", "newstudy2025/F1"),
+            ("findings.csv row 3, column confidence", "newstudy2025", "newstudy2025/F2"),
+            ("findings.csv row 4, column coded_on", "newstudy2025", "newstudy2025/F3"),
+            ("findings.csv row 5, column finding_id", "newstudy2025", "newstudy2025/F1"),
+            ("findings.csv row 5, column coded_on", "newstudy2025", "newstudy2025/F1"),
+            ("findings.csv row 6, column study_id", "nosuch2025", "nosuch2025/F4"),
+            ("studies.csv row 2, column doi", "newstudy2025", None),
+            ("studies.csv row 2, column year", "newstudy2025", None),
+        ]
+    )
+    messages = " ".join(p["message"] for p in problems)
+    assert "has no DOI" not in messages
+    f2 = [p["message"] for p in problems if p.get("finding") == "newstudy2025/F2"]
+    assert f2 and not any("No GRADE-CERQual confidence yet" in m for m in f2)
+    refused = cli("import", str(sheet), store=fresh_store_path)
+    assert refused.exit_code == 1 and "8 violations" in refused.err + refused.out
+    assert state(fresh_store_path) == before

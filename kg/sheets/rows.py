@@ -35,6 +35,9 @@ class Batch:
     findings: int = 0
     concepts: set[str] = field(default_factory=set)
     reviews: dict[str, rdflib.Graph] = field(default_factory=dict)
+    #: (node, property) of cells already reported as unreadable: the shapes' "missing" message
+    #: about the same cell would contradict the report (an invalid DOI is not "no DOI").
+    reported: set[tuple[str, str]] = field(default_factory=set)
     #: What validation needs to know of nodes outside the batch (findings of the same sheet that
     #: its review findings cite, read in an earlier batch); never written.
     context: rdflib.Graph = field(default_factory=rdflib.Graph)
@@ -60,9 +63,20 @@ class Batch:
         )
 
 
-def add_problem(batch: Batch, message: str, where: str, finding: str | None = None) -> None:
-    """Note a problem of the sheet at ``where`` (sheet, row, column), under its finding."""
-    study = finding.split("/")[0] if finding else None
+def add_problem(
+    batch: Batch,
+    message: str,
+    where: str,
+    finding: str | None = None,
+    *,
+    study: str | None = None,
+    about: tuple[object, object] | None = None,
+) -> None:
+    """Note a problem of the sheet at ``where`` (sheet, row, column), under its finding or
+    study; ``about`` names the (node, property) the cell would have given."""
+    study = study or (finding.split("/")[0] if finding else None)
+    if about is not None:
+        batch.reported.add((str(about[0]), str(about[1])))
     batch.problems.append(
         Problem("violation", message, "", None, None, finding=finding, study=study, source=where)
     )

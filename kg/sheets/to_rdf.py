@@ -12,7 +12,6 @@ row and column it came from.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Collection, Iterable
 
 import rdflib
@@ -21,15 +20,16 @@ from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
 from kg.coding import DIMENSIONS
+from kg.errors import BadInput
 from kg.namespaces import DATA, DOI, OA, QIKG, finding_iri, study_iri
 from kg.sheets import CONCEPT_COLUMNS, FINDING_COLUMNS, REQUIRED, STUDY_COLUMNS
 from kg.sheets.read import Row, Table
 from kg.sheets.rows import CONFIDENCE, Batch, add_problem, check_id, typed
+from kg.sparql import iri_term
 from kg.synthesis.sheet import add_reviews
 from kg.text import slug
 from kg.vocabulary import Unresolved, Vocabulary
 
-IRI_UNSAFE = re.compile(r'[\s<>"{}|\\^`]')
 #: The property each code column writes (kg.coding).
 CODING_PROPERTIES = {d.column: URIRef(d.iri) for d in DIMENSIONS}
 STUDY_TEXT = {
@@ -114,6 +114,7 @@ def _add_studies(batch: Batch, studies: Table) -> dict[str, int]:
                 batch,
                 f'study "{sid}" appears twice (rows {in_sheet[sid]} and {row.number})',
                 studies.where(row.number, "study_id"),
+                study=sid,
             )
             continue
         in_sheet[sid] = row.number
@@ -142,6 +143,7 @@ def _add_findings(
                 batch,
                 f'study "{sid}" is neither in the studies sheet nor in the graph',
                 findings.where(row.number, "study_id"),
+                f"{sid}/{fid}",
             )
             continue
         if (sid, fid) in seen:
@@ -151,7 +153,12 @@ def _add_findings(
                 f"(rows {seen[sid, fid]} and {row.number}); finding ids must be unique "
                 "within a study",
                 findings.where(row.number, "finding_id"),
+                f"{sid}/{fid}",
             )
+            # checked in full all the same, as a finding of its own, so that one run names
+            # every problem of the row
+            twin = finding_iri(sid, f"{fid}~row{row.number}")
+            _finding(batch, findings, row, sid, fid, vocab, studies, node=twin)
             continue
         seen[sid, fid] = row.number
         _finding(batch, findings, row, sid, fid, vocab, studies)
@@ -214,11 +221,15 @@ def _study(batch: Batch, table: Table, row: Row, sid: str) -> None:
         g.add((s, QIKG.sampleSize, typed(row.get("sample_size"), XSD.integer, int)))
     doi = doi_iri(row.get("doi"))
     if doi is not None:
-        if IRI_UNSAFE.search(doi):
+        try:
+            iri_term(doi)  # Oxigraph's IRI parser: a DOI with a space or quote is no IRI
+        except BadInput:
             add_problem(
                 batch,
                 f'"{row.get("doi")}" is not a DOI (a DOI looks like 10.1177/1355819...)',
                 table.where(row.number, "doi"),
+                study=sid,
+                about=(s, QIKG.doi),
             )
         else:
             g.add((s, QIKG.doi, URIRef(doi)))
@@ -256,11 +267,13 @@ def _finding(
     fid: str,
     vocab: Vocabulary,
     studies: Table | None,
+    node: URIRef | None = None,
 ) -> None:
+    """One finding row into the batch (``node``: a duplicate row's own IRI, not counted)."""
     g = _graph(batch, sid)
-    f = finding_iri(sid, fid)
+    f = node or finding_iri(sid, fid)
     s = study_iri(sid)
-    batch.findings += 1
+    batch.findings += node is None
     g.add((f, RDF.type, QIKG.Finding))
     g.add((f, DCTERMS.identifier, Literal(fid)))
     g.add((f, QIKG.reportedIn, s))
@@ -274,7 +287,13 @@ def _finding(
             try:
                 concept = vocab.resolve(word, column)
             except Unresolved as exc:
-                add_problem(batch, str(exc), table.where(row.number, column), f"{sid}/{fid}")
+                add_problem(
+                    batch,
+                    str(exc),
+                    table.where(row.number, column),
+                    f"{sid}/{fid}",
+                    about=(f, CODING_PROPERTIES[column]),
+                )
                 continue
             g.add((f, CODING_PROPERTIES[column], URIRef(concept)))
             batch.concepts.add(concept)
@@ -289,6 +308,7 @@ def _finding(
                 "write high, moderate, low or very low",
                 table.where(row.number, "confidence"),
                 f"{sid}/{fid}",
+                about=(f, QIKG.cerqualConfidence),
             )
         else:
             g.add((f, QIKG.cerqualConfidence, level))
