@@ -608,8 +608,11 @@ def measure_serve(store: Path, queries: list[dict], log: Path, args) -> dict:
         per_client = args.serve_requests // args.serve_clients
         stop_at = time.monotonic() + BUDGET.cap(args.serve_seconds)
 
-        def client_loop() -> None:
-            with httpx.Client(timeout=120) as client:
+        def client_loop(n: int) -> None:
+            # each client from its own loopback address, as distinct users are: the endpoint
+            # limits how many queries one address runs at once (qikg serve --per-client)
+            transport = httpx.HTTPTransport(local_address=f"127.0.0.{10 + n}")
+            with httpx.Client(timeout=120, transport=transport) as client:
                 for _ in range(per_client):
                     if time.monotonic() > stop_at:
                         break
@@ -625,7 +628,9 @@ def measure_serve(store: Path, queries: list[dict], log: Path, args) -> dict:
                             elapsed if ok else str(getattr(response, "status_code", response))
                         )
 
-        threads = [threading.Thread(target=client_loop) for _ in range(args.serve_clients)]
+        threads = [
+            threading.Thread(target=client_loop, args=(n,)) for n in range(args.serve_clients)
+        ]
         start = time.perf_counter()
         for t in threads:
             t.start()
