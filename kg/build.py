@@ -31,7 +31,7 @@ class BuildReport:
 
 def turtle_folder_ntriples(folder: Path) -> str:
     """Every ``*.ttl`` file of a folder, parsed and joined as N-Triples text."""
-    quads = []
+    quads: list[ox.Triple] = []
     for file in sorted(folder.glob("*.ttl")):
         try:
             quads.extend(q.triple for q in ox.parse(path=str(file), format=ox.RdfFormat.TURTLE))

@@ -176,7 +176,11 @@ def schemes(store: Store) -> list[Scheme]:
         }} GROUP BY ?s""",
         include_inferred=False,
     ).values()
-    found = [Scheme(r["s"], r["label"] or curie(r["s"]), int(r["n"])) for r in rows]
+    found = [
+        Scheme(s, r["label"] or curie(s), int(r["n"] or 0))
+        for r in rows
+        if (s := r["s"]) is not None
+    ]
     rank = {iri: i for i, iri in enumerate(SCHEME_ORDER)}
     return sorted(found, key=lambda s: (rank.get(s.iri, len(rank)), s.label.casefold()))
 
@@ -202,7 +206,7 @@ def scheme_trees(store: Store, include_inferred: bool = False) -> dict[str, list
         }} GROUP BY ?c""",
         include_inferred=include_inferred,
     ).values()
-    found = {r["c"]: int(r["n"] or 0) for r in counts}
+    found = {r["c"] or "": int(r["n"] or 0) for r in counts}
     names = {r["c"] or "": r["label"] or curie(r["c"] or "") for r in members}
     schemes_of: dict[str, set[str]] = {}
     for r in members:
@@ -270,8 +274,10 @@ def concept(store: Store, iri: str) -> ConceptDetail | None:
         f"SELECT ?s ?p WHERE {{ VALUES ?p {{ {inverse} }} ?s ?p {target} }}",
         include_inferred=False,
     ).values()
-    pointed = {r["o"]["value"] for r in out_rows if r["o"]["type"] == "uri"}
-    pointed |= {r["s"] for r in in_rows}
+    # ?p and ?s are bound in every row of in_rows
+    incoming = [(r["p"], s) for r in in_rows if (s := r["s"]) is not None]
+    pointed: set[str] = {r["o"]["value"] for r in out_rows if r["o"]["type"] == "uri"}
+    pointed |= {s for _, s in incoming}
     names = labels(store, pointed | {iri})
     concepts = _concepts_among(store, pointed)
 
@@ -305,16 +311,15 @@ def concept(store: Store, iri: str) -> ConceptDetail | None:
             detail.related.append(link("related", value))
         elif p in _MATCHES:
             detail.alignments.append(link(_MATCHES[p][0], value))
-    for r in in_rows:
-        p, s = r["p"], r["s"]
-        if p == _SKOS + "broader":
-            detail.narrower.append(link("narrower", s))
-        elif p == _SKOS + "narrower":
-            detail.broader.append(link("broader", s))
-        elif p == _SKOS + "related":
-            detail.related.append(link("related", s))
-        elif p in _MATCHES:
-            detail.alignments.append(link(_MATCHES[p][1], s))
+    for relation, subject in incoming:
+        if relation == _SKOS + "broader":
+            detail.narrower.append(link("narrower", subject))
+        elif relation == _SKOS + "narrower":
+            detail.broader.append(link("broader", subject))
+        elif relation == _SKOS + "related":
+            detail.related.append(link("related", subject))
+        elif relation in _MATCHES:
+            detail.alignments.append(link(_MATCHES[relation][1], subject))
     order = {"preferred": 0, "alternative": 1, "hidden": 2}
     detail.labels.sort(
         key=lambda lb: (order[lb.kind], lb.lang != "en", lb.lang, lb.text.casefold())
@@ -339,7 +344,7 @@ def _concepts_among(store: Store, iris: set[str]) -> set[str]:
         sparql_prefixes() + f"SELECT ?c WHERE {{ VALUES ?c {{ {values} }} ?c a skos:Concept }}",
         include_inferred=False,
     )
-    return set(rows.column("c"))  # type: ignore[arg-type]
+    return {c for c in rows.column("c") if c is not None}
 
 
 def label_index(store: Store) -> list[LabelEntry]:

@@ -371,7 +371,7 @@ def _below(
                 + f"SELECT DISTINCT ?x WHERE {{ {path_to('?x', f'({up})*', chosen)} }}",
                 include_inferred=include_inferred,
             ).column("x")
-            chosen = sorted({iri_term(x) for x in found} | set(chosen))
+            chosen = sorted({iri_term(x) for x in found if x is not None} | set(chosen))
         out[key] = (path, chosen)
     return out
 

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import DCTERMS, RDF
 
-from kg.errors import BadInput, Conflict, DataProblem
+from kg.errors import BadInput, Conflict
 from kg.meta import stale_flag
 from kg.namespaces import DATA, META_GRAPH, QIKG, SHARED_GRAPH, study_iri
 from kg.reasoning import keep_current
@@ -32,7 +32,7 @@ from kg.synthesis.sheet import (
     review_clashes,
     stored_support,
 )
-from kg.validate import Report, validate
+from kg.validate import Report, Violations, validate
 from kg.vocabulary import Vocabulary
 
 RDF_SUFFIXES = {
@@ -156,14 +156,16 @@ def _position(message: str) -> str:
 
 
 def _rdflib_quad(quad: ox.Quad, context: str | None) -> tuple:
-    def term(t: object) -> rdflib.term.Node:
+    def term(t: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> rdflib.term.Node:
         if isinstance(t, ox.NamedNode):
             return rdflib.URIRef(t.value)
         if isinstance(t, ox.BlankNode):
             return rdflib.BNode(t.value)
-        lang = t.language  # type: ignore[attr-defined]
-        datatype = None if lang else rdflib.URIRef(t.datatype.value)  # type: ignore[attr-defined]
-        return rdflib.Literal(t.value, lang=lang, datatype=datatype)  # type: ignore[attr-defined]
+        if isinstance(t, ox.Triple):
+            raise BadInput(f"triple terms (RDF 1.2, RDF-star) cannot be imported: {t}")
+        lang = t.language
+        datatype = None if lang else rdflib.URIRef(t.datatype.value)
+        return rdflib.Literal(t.value, lang=lang, datatype=datatype)
 
     graph = rdflib.URIRef(context) if context else rdflib.graph.DATASET_DEFAULT_GRAPH_ID
     return term(quad.subject), term(quad.predicate), term(quad.object), graph
@@ -265,9 +267,9 @@ def commit_batches(
     nothing.
 
     Each study graph in a batch replaces the stored one; the shared descriptions are added.
-    Raise DataProblem (with ``.report``) if any batch has violations, Conflict if ``expect`` is
-    given and the store is no longer at that version. Every importer (coding sheets, RDF files,
-    REFI-QDA projects) ends here.
+    Raise Violations (a DataProblem with ``.report``) if any batch has violations, Conflict if
+    ``expect`` is given and the store is no longer at that version. Every importer (coding
+    sheets, RDF files, REFI-QDA projects) ends here.
     """
     report = Report([], 0)
     result = ImportResult([], 0, report)
@@ -289,9 +291,7 @@ def commit_batches(
     result.studies.sort()
     result.reviews.sort()
     if not report.conforms:
-        error = DataProblem(f"nothing was imported: {report.summary()}")
-        error.report = report  # type: ignore[attr-defined]
-        raise error
+        raise Violations(f"nothing was imported: {report.summary()}", report)
     if dry_run:
         return result
     written = list(graphs)
@@ -362,5 +362,7 @@ def _stored_types(store: Store, iris: set[str]) -> rdflib.Graph:
         values = iri_terms(sorted(iris))
         rows = store.query(f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t }}").values()
         for row in rows:
-            graph.add((rdflib.URIRef(row["s"]), RDF.type, rdflib.URIRef(row["t"])))
+            node, kind = row["s"], row["t"]
+            if node is not None and kind is not None:  # the pattern binds both
+                graph.add((rdflib.URIRef(node), RDF.type, rdflib.URIRef(kind)))
     return graph

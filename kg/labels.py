@@ -23,5 +23,11 @@ def labels(store: Store, iris: Iterable[str]) -> dict[str, str]:
             }} GROUP BY ?x""",
             include_inferred=False,
         ).values()
-        found.update({row["x"]: row["label"] for row in rows})
+        found.update(
+            {
+                x: label
+                for row in rows
+                if (x := row["x"]) is not None and (label := row["label"]) is not None
+            }
+        )
     return found

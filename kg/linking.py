@@ -90,7 +90,7 @@ def related(store: Store, finding: str, min_shared: int = 1, limit: int = 50) ->
     closure = {c: kind_of[c][0] - {c} for c in concepts if c in kind_of}
     kinds = sorted(set(kind_of.values()), key=lambda k: (sorted(k[0]), k[1]))
     number = {kind: i for i, kind in enumerate(kinds)}
-    homes = ", ".join(sorted({iri_term(r["home"]) for r in mine}))
+    homes = ", ".join(sorted({iri_term(home) for r in mine if (home := r["home"]) is not None}))
 
     def shared(have: list[int]) -> tuple[float, list[str]]:
         """The score and the most specific shared concepts of a finding with these kinds."""
@@ -257,7 +257,7 @@ def compare(
     concepts = sorted(labels.items(), key=lambda kv: (-totals[kv[0]], kv[1].casefold()))
     return Matrix(
         columns,
-        [(s["sid"], citation(s["authors"], s["year"]) or "?") for s in studies],
+        [(s["sid"] or "", citation(s["authors"], s["year"]) or "?") for s in studies],
         concepts,
         counts,
     )
@@ -279,11 +279,14 @@ def _skos_labels(store: Store, concepts: set[str]) -> dict[str, str]:
             OPTIONAL {{ ?c skos:prefLabel ?l FILTER(lang(?l) IN ("", "en")) }} }} GROUP BY ?c""",
         include_inferred=False,
     ).values()
-    return {r["c"]: r["label"] or r["c"] for r in rows}
+    return {c: r["label"] or c for r in rows if (c := r["c"]) is not None}
 
 
-def findings_for(store: Store, study_id: str, columns: str, concept: str) -> list[dict[str, str]]:
-    """The findings behind one cell of the comparison matrix."""
+def findings_for(
+    store: Store, study_id: str, columns: str, concept: str
+) -> list[dict[str, str | None]]:
+    """The findings behind one cell of the comparison matrix (``statement`` is None for a
+    finding without one)."""
     prop = COMPARE_COLUMNS.get(columns)
     if columns == "cfir":
         pattern = _aligned(iri_term(concept))

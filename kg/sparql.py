@@ -302,7 +302,7 @@ class QueryResult:
         parsed = ox.parse_query_results(
             json.dumps(self.to_json()).encode(), format=ox.QueryResultsFormat.JSON
         )
-        return parsed.serialize(format=formats[fmt])
+        return parsed.serialize(format=formats[fmt]) or b""
 
 
 RDF_FORMATS = {

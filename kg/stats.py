@@ -59,11 +59,14 @@ def _contents(store: Store) -> dict:
         } GROUP BY ?kind ORDER BY ?kind""",
         include_inferred=False,
     ).values()
-    found = {row["kind"]: int(row["n"]) for row in counts}
+    # ?kind and ?n are bound in every row: each group has a kind, and COUNT always answers
+    found = {row["kind"] or "": int(row["n"] or 0) for row in counts}
     return {
         "studies": found.get("studies", 0),
         "findings": found.get("findings", 0),
         "quotes": found.get("quotes", 0),
         "concepts": found.get("concepts", 0),
-        "concepts_by_kind": {row["kind"].rsplit("#", 1)[-1]: int(row["n"]) for row in by_kind},
+        "concepts_by_kind": {
+            (row["kind"] or "").rsplit("#", 1)[-1]: int(row["n"] or 0) for row in by_kind
+        },
     }

@@ -19,6 +19,7 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
+from kg.errors import DataProblem
 from kg.namespaces import DATA, OA, QIKG, SH, curie
 from kg.resources import shapes_dir
 from kg.text import natural_key
@@ -160,6 +161,14 @@ class Report:
         graph = _report_graph(self.results, self.problems, self.conforms)
         graph.bind("sh", SH)
         return graph.serialize(format="turtle")
+
+
+class Violations(DataProblem):
+    """Data that failed validation, so nothing was imported: ``report`` names each problem."""
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 def load_shapes() -> rdflib.Graph:
@@ -334,7 +343,7 @@ class _Owners:
 
     def finding(self, node) -> tuple[str, str | None]:
         match = _FINDING_IRI.match(str(node))
-        studies = sorted(self.graph.objects(node, QIKG.reportedIn))
+        studies = sorted(self.graph.objects(node, QIKG.reportedIn), key=str)
         study = self.study(studies[0]) if studies else (match[1] if match else None)
         fid = _single_text(self.graph.objects(node, DCTERMS.identifier))
         fid = fid or (match[2] if match else str(node))
@@ -403,4 +412,4 @@ def _report_graph(results: str, problems: list[Problem], conforms: bool) -> rdfl
     return graph
 
 
-__all__ = ["Problem", "Report", "load_shapes", "validate"]
+__all__ = ["Problem", "Report", "Violations", "load_shapes", "validate"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import rdflib
 from rapidfuzz import fuzz, process
@@ -17,6 +18,9 @@ from rdflib.namespace import RDF, SKOS
 from kg.coding import DIMENSIONS
 from kg.namespaces import ONTOLOGY_GRAPH, QIKG, curie, expand
 from kg.sparql import iri_term, sparql_prefixes
+
+if TYPE_CHECKING:
+    from kg.store import Store
 
 #: What each concept column of a coding sheet accepts, and how to name that kind in a message.
 COLUMN_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -80,13 +84,13 @@ class Vocabulary:
         return cls(rows)
 
     @classmethod
-    def from_store(cls, store: object) -> Vocabulary:
+    def from_store(cls, store: Store) -> Vocabulary:
         """Index the concepts of the store's ontology graph (see kg.store).
 
         Only the ontology graph is read, so the cost does not grow with the studies; a study's own
         codes (imported from a QDA project, in its graph) are mapped to the vocabulary, not in it.
         """
-        result = store.query(  # type: ignore[attr-defined]
+        result = store.query(
             sparql_prefixes()
             + f"""SELECT ?c ?kind ?label ?pref WHERE {{ GRAPH {iri_term(ONTOLOGY_GRAPH)} {{
                 ?c a skos:Concept ; a ?kind .
@@ -94,7 +98,16 @@ class Vocabulary:
                 UNION {{ ?c skos:altLabel ?label BIND(false AS ?pref) }}
             }} }}"""
         )
-        return cls([(r["c"], r["kind"], r["label"], r["pref"] == "true") for r in result.values()])
+        # ?c, ?kind and ?label are bound in every row
+        return cls(
+            [
+                (c, kind, label, r["pref"] == "true")
+                for r in result.values()
+                if (c := r["c"]) is not None
+                and (kind := r["kind"]) is not None
+                and (label := r["label"]) is not None
+            ]
+        )
 
     def label(self, iri: str) -> str:
         """The preferred label of a concept, else its CURIE."""

@@ -2,8 +2,12 @@
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar  # what click.progressbar returns
 
 from kg.cli.common import Context, pass_context
 from kg.errors import DataProblem
@@ -20,7 +24,7 @@ class RowProgress:
 
     def __init__(self, then: str | None = None) -> None:
         self.then = then
-        self._bar = None
+        self._bar: ProgressBar[int] | None = None
         self._closed = False
 
     def __call__(self, done: int, total: int) -> None:

@@ -129,7 +129,10 @@ def nanopub_command(
     if every == bool(review_finding_id):
         raise BadInput("give either a REVIEW_FINDING_ID or --all")
     store = ctx.store()
-    findings = review_findings(store) if every else [review_finding(store, review_finding_id)]
+    # the check above leaves an id exactly when --all is not given
+    findings = (
+        [review_finding(store, review_finding_id)] if review_finding_id else review_findings(store)
+    )
     data = nanopublications_trig(store, findings)
     if output is None:
         click.echo(data.decode(), nl=False)

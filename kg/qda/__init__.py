@@ -30,10 +30,10 @@ from kg.qda.to_rdf import Anchoring, build
 from kg.sheets.rows import Batch
 from kg.store import Store
 from kg.studies import qda_subjects, study_ids
-from kg.validate import Problem, Report
+from kg.validate import Problem, Report, Violations
 from kg.vocabulary import Vocabulary
 
-__all__ = ["QdaResult", "import_qda", "mapping_template", "read_qda"]
+__all__ = ["QdaResult", "QdaViolations", "import_qda", "mapping_template", "read_qda"]
 
 
 @dataclass
@@ -61,6 +61,15 @@ class QdaResult:
         )
 
 
+class QdaViolations(Violations):
+    """A QDA import refused for problems in the data: ``report`` names them, ``result`` says
+    what the import found (the re-anchoring report among it)."""
+
+    def __init__(self, message: str, report: Report, result: QdaResult) -> None:
+        super().__init__(message, report)
+        self.result = result
+
+
 def import_qda(
     store: Store,
     path: str | Path,
@@ -73,9 +82,10 @@ def import_qda(
     """Import a .qdpx project or .qdc codebook into ``study_id``, mapped through an SSSOM table.
 
     Raise BadInput for a file that is unsafe or unreadable or a study not in the graph, and
-    DataProblem (with ``.report`` and ``.result``) when anything is wrong in the data: then
-    nothing is written. A study that already holds QDA data is refused unless ``replace``. Like
-    every import, it is done again on the new store if another write commits meanwhile.
+    QdaViolations (a DataProblem with ``.report`` and ``.result``) when anything is wrong in the
+    data: then nothing is written. A study that already holds QDA data is refused unless
+    ``replace``. Like every import, it is done again on the new store if another write commits
+    meanwhile.
     """
     project = read_qda(path)
     for attempt in range(1, WRITE_ATTEMPTS + 1):
@@ -101,7 +111,7 @@ def _import_once(
     vocab = Vocabulary.from_store(store)
     table = read_mapping(mapping, project, study_id, vocab) if mapping else Mapping()
     doi = stored.value(study_iri(study_id), QIKG.doi)
-    built = build(project, study_id, table, vocab, doi)  # type: ignore[arg-type]
+    built = build(project, study_id, table, vocab, doi if isinstance(doi, rdflib.URIRef) else None)
     graph, replaced = _merge(stored, built.graph, study_id, replace)
     batch = Batch(
         graphs={study_id: graph},
@@ -125,11 +135,11 @@ def _import_once(
     )
     try:
         outcome = commit_batches(store, [batch], vocab, dry_run=dry_run, expect=version)
-    except DataProblem as exc:
-        result.report = _tidy(exc.report, study_id)  # type: ignore[attr-defined]
-        error = DataProblem(f"nothing was imported: {result.report.summary()}")
-        error.report, error.result = result.report, result  # type: ignore[attr-defined]
-        raise error from None
+    except Violations as exc:
+        result.report = _tidy(exc.report, study_id)
+        raise QdaViolations(
+            f"nothing was imported: {result.report.summary()}", result.report, result
+        ) from None
     result.report = _tidy(outcome.report, study_id)
     result.committed = outcome.committed
     return result

@@ -211,7 +211,9 @@ def ntriples_lines(triples: Iterable[Triple]) -> set[str]:
             return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype or XSD_STRING)))
         return ox.NamedNode(str(node))
 
+    # Subjects and predicates are IRIs: only an object can be a literal.
     text = ox.serialize(
-        [ox.Triple(term(s), term(p), term(o)) for s, p, o in triples], format=ox.RdfFormat.N_TRIPLES
+        [ox.Triple(ox.NamedNode(str(s)), ox.NamedNode(str(p)), term(o)) for s, p, o in triples],
+        format=ox.RdfFormat.N_TRIPLES,
     )
     return set((text or b"").decode().splitlines()) - {""}

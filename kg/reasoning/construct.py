@@ -254,7 +254,7 @@ def _iris(iris: list[IRI]) -> str:
 
 
 def _rows(rows: list[tuple]) -> str:
-    def term(value: object) -> str:
+    def term(value: str | bool) -> str:
         if isinstance(value, bool):
             return str(value).lower()
         return "UNDEF" if value == "UNDEF" else iri_term(value)

@@ -60,8 +60,21 @@ def nanopublication(store: Store, finding: ReviewFinding, created: dt.datetime) 
            UNION { ?rf qikg:synthesises ?f . ?f qikg:reportedIn ?s OPTIONAL { ?s qikg:doi ?doi } }""",
     )
     quads += [ox.Quad(t.subject, t.predicate, t.object, provenance) for t in origin]
-    findings = sorted({t.subject.value for t in origin if t.predicate == _node(QIKG.reportedIn)})
-    agents = sorted({t.object.value for t in origin if t.predicate == _node(PROV.wasAttributedTo)})
+    # Only IRIs can be named by prov:wasDerivedFrom and prov:wasAttributedTo below.
+    findings = sorted(
+        {
+            t.subject.value
+            for t in origin
+            if t.predicate == _node(QIKG.reportedIn) and isinstance(t.subject, ox.NamedNode)
+        }
+    )
+    agents = sorted(
+        {
+            t.object.value
+            for t in origin
+            if t.predicate == _node(PROV.wasAttributedTo) and isinstance(t.object, ox.NamedNode)
+        }
+    )
     quads += [
         ox.Quad(assertion, _node(PROV.wasDerivedFrom), _node(f), provenance) for f in findings
     ]

@@ -103,7 +103,7 @@ def review_findings(store: Store, review: str | None = None) -> list[ReviewFindi
         include_inferred=False,
     ).values()
     found = {
-        r["rf"]: ReviewFinding(
+        r["rf"] or "": ReviewFinding(
             iri=r["rf"] or "",
             review_finding_id=r["id"] or "",
             review=(r["g"] or "").removeprefix(REVIEW_GRAPH_PREFIX),
@@ -126,7 +126,7 @@ def review_findings(store: Store, review: str | None = None) -> list[ReviewFindi
         include_inferred=False,
     ).values()
     for r in sorted(notes, key=lambda r: r["n"] or ""):
-        found[r["rf"]].notes.append(r["n"] or "")
+        found[r["rf"] or ""].notes.append(r["n"] or "")
     return sorted(found.values(), key=lambda f: _id_order(f.review_finding_id))
 
 
@@ -157,7 +157,7 @@ def _add_support(store: Store, found: dict[str, ReviewFinding], values: str) -> 
     ).values()
     index = {s.iri: s for s in studies(store)}
     for r in sorted(rows, key=lambda r: (r["sid"] or "", _id_order(r["fid"] or ""))):
-        target = found[r["rf"]]
+        target = found[r["rf"] or ""]
         ref = f"{r['sid']}/{r['fid']}" if r["sid"] and r["fid"] else curie(r["f"] or "")
         if ref not in target.supporting:
             target.supporting.append(ref)
@@ -181,7 +181,7 @@ def _add_judgements(store: Store, found: dict[str, ReviewFinding], values: str) 
     for component in COMPONENTS:
         for r in rows:
             if r["component"] == str(component.concept):
-                found[r["rf"]].judgements.append(
+                found[r["rf"] or ""].judgements.append(
                     Judgement(component.title, r["level"] or "", r["why"] or "")
                 )
 

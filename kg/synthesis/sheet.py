@@ -275,7 +275,9 @@ def stored_support(store: Store, batch: Batch) -> rdflib.Graph:
             include_inferred=False,
         ).values()
         for r in rows:
-            graph.add((URIRef(r["f"]), URIRef(r["p"]), URIRef(r["o"])))
+            f, p, o = r["f"], r["p"], r["o"]
+            if f is not None and p is not None and o is not None:  # the pattern binds all three
+                graph.add((URIRef(f), URIRef(p), URIRef(o)))
     return graph
 
 
@@ -300,7 +302,7 @@ def _cited(batch: Batch) -> set[URIRef]:
         o
         for g in batch.reviews.values()
         for o in g.objects(None, QIKG.synthesises)
-        if o not in described
+        if isinstance(o, URIRef) and o not in described
     }
 
 
@@ -316,7 +318,7 @@ def review_clashes(store: Store, batch: Batch, replace: bool) -> list[str]:
             )
     mine = {review_graph(r) for r in batch.reviews}
     iris = sorted(
-        {rf for g in batch.reviews.values() for rf in g.subjects(RDF.type, QIKG.ReviewFinding)}
+        {str(rf) for g in batch.reviews.values() for rf in g.subjects(RDF.type, QIKG.ReviewFinding)}
     )
     if iris:
         values = iri_terms(iris)

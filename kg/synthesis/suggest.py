@@ -74,15 +74,15 @@ def suggest(store: Store, min_studies: int = 2) -> list[Suggestion]:
     for concept, refs in by_concept.items():
         groups.setdefault(frozenset(refs), []).append(concept)
     out = []
-    for refs, shared in groups.items():
-        studies = sorted({members[r].study for r in refs})
+    for group, shared in groups.items():
+        studies = sorted({members[r].study for r in group})
         if len(studies) < min_studies:
             continue
-        linked = [pairs[frozenset(p)] for p in combinations(refs, 2) if frozenset(p) in pairs]
+        linked = [pairs[frozenset(p)] for p in combinations(group, 2) if frozenset(p) in pairs]
         out.append(
             Suggestion(
                 shared=sorted(shared, key=str.casefold),
-                members=[members[r] for r in sorted(refs)],
+                members=[members[r] for r in sorted(group)],
                 score=round(sum(linked) / len(linked), 2) if linked else 0.0,
                 studies=studies,
             )

@@ -136,9 +136,9 @@ def qda_section(name: str, data: bytes) -> None:
         try:
             result = qda_import(name, data, study, mapping, dry_run=dry_run, replace=replace)
         except DataProblem as exc:
-            result = getattr(exc, "result", None)
-            if result is not None and result.anchoring.total:
-                st.code(result.anchoring.to_text(), language=None)
+            found = getattr(exc, "result", None)
+            if found is not None and found.anchoring.total:
+                st.code(found.anchoring.to_text(), language=None)
             show_report(getattr(exc, "report", Report([], 0)))
             return
         if dry_run:
