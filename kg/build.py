@@ -15,6 +15,7 @@ from kg.resources import data_dir, ontology_dir, shapes_dir
 from kg.sheets.read import read_tables
 from kg.sheets.to_rdf import tables_to_batch
 from kg.store import Store
+from kg.store.history import change
 from kg.synthesis.sheet import batch_findings
 from kg.validate import validate
 from kg.vocabulary import Vocabulary
@@ -85,7 +86,8 @@ def build(store: Store, *, fresh: bool = False) -> BuildReport:
         known |= batch_findings(batch)
     graphs[str(META_GRAPH)] = stale_flag()
     drop = tuple(store.graph_names()) if fresh else ()
-    store.replace_graphs(
-        graphs, drop=drop, extend={str(SHARED_GRAPH): shared.serialize(format="nt")}
-    )
+    with change("build"):
+        store.replace_graphs(
+            graphs, drop=drop, extend={str(SHARED_GRAPH): shared.serialize(format="nt")}
+        )
     return BuildReport(ontology.count("\n"), sorted(names), findings)

@@ -24,6 +24,7 @@ from kg.sheets.rows import Batch
 from kg.sheets.to_rdf import tables_to_batch
 from kg.sparql import iri_terms
 from kg.store import Store
+from kg.store.history import change
 from kg.studies import qda_subjects, stored_study, study_ids
 from kg.synthesis.sheet import (
     batch_findings,
@@ -206,6 +207,7 @@ def import_path(
         version = store.version()
         vocab = Vocabulary.from_store(store)
         existing = set(study_ids(store))
+        recorded = change("import", file=path)  # what the commit is, in the store's history
         replaced: list[str] = []
 
         def resolved(
@@ -216,7 +218,8 @@ def import_path(
 
         batches = map(resolved, read_batches(path, vocab, store, progress))
         try:
-            result = commit_batches(store, batches, vocab, dry_run=dry_run, expect=version)
+            with recorded:
+                result = commit_batches(store, batches, vocab, dry_run=dry_run, expect=version)
         except Conflict:
             if attempt == WRITE_ATTEMPTS:
                 raise
@@ -296,7 +299,8 @@ def commit_batches(
         return result
     written = list(graphs)
     graphs[str(META_GRAPH)] = stale_flag()
-    with keep_current(store, written, extended=[str(SHARED_GRAPH)]):
+    # One version of the store's history, with the inferences keep_current adds after it.
+    with change("import"), keep_current(store, written, extended=[str(SHARED_GRAPH)]):
         store.replace_graphs(
             graphs, extend={str(SHARED_GRAPH): shared.serialize(format="nt")}, expect=expect
         )

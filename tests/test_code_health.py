@@ -65,7 +65,7 @@ LAYERS: list[tuple[str, ...]] = [
         "kg.qda.mapping",
         "kg.qda.to_rdf",
     ),
-    ("kg.importer", "kg.build", "kg.qda"),
+    ("kg.importer", "kg.build", "kg.qda", "kg.remove"),
     ("kg.concepts", "kg.findings", "kg.linking", "kg.neighbourhood", "kg.stats", "kg.docs"),
     ("kg.synthesis",),
     ("kg.serve",),

@@ -23,6 +23,7 @@ VERBS = {
     "compare": "linking",
     "docs": "docs",
     "explore": "explore",
+    "history": "history",
     "export": "export",
     "export-reviews": "synthesis",
     "export-sheet": "sheets",
@@ -33,11 +34,14 @@ VERBS = {
     "query": "query",
     "reason": "reason",
     "related": "linking",
+    "remove": "remove",
+    "restore": "history",
     "serve": "serve",
     "soqf": "synthesis",
     "stats": "stats",
     "suggest-synthesis": "synthesis",
     "template": "sheets",
+    "undo": "history",
     "validate": "importing",
 }
 

@@ -29,6 +29,7 @@ from kg.qda.read import Project, read_qda
 from kg.qda.to_rdf import Anchoring, build
 from kg.sheets.rows import Batch
 from kg.store import Store
+from kg.store.history import change
 from kg.studies import qda_subjects, study_ids
 from kg.validate import Problem, Report, Violations
 from kg.vocabulary import Vocabulary
@@ -91,7 +92,8 @@ def import_qda(
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         version = store.version()
         try:
-            return _import_once(store, project, study_id, mapping, dry_run, replace, version)
+            with change("import-qda", file=path):  # what the commit is, in the store's history
+                return _import_once(store, project, study_id, mapping, dry_run, replace, version)
         except Conflict:
             if attempt == WRITE_ATTEMPTS:
                 raise

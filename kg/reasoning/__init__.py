@@ -38,6 +38,7 @@ from kg.reasoning.hermit import Consistency
 from kg.reasoning.tbox import TBox
 from kg.sparql import iri_term, iri_terms
 from kg.store import Store
+from kg.store.history import change
 
 ENGINES = ("sparql", "owlrl", "hermit")
 #: The default: the same triples as owlrl on the bundled graph, at store scale (docs/reasoning.md).
@@ -88,7 +89,8 @@ def materialise(store: Store, engine: str = DEFAULT_ENGINE) -> Summary:
     """Replace the inferred graph with what ``engine`` entails, and mark it current."""
     start = time.perf_counter()
     lines = infer(store, engine)
-    _write(store, lines, engine)
+    with change("reason"):  # one version of the store's history
+        _write(store, lines, engine)
     return Summary(engine, len(lines), _counts(lines), time.perf_counter() - start)
 
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
+from kg.errors import BadInput
 from kg.namespaces import GRAPH, INFERRED_GRAPH
 from kg.sparql import QueryResult
+
+if TYPE_CHECKING:
+    from kg.store.history import History, Restored
+
+
+class NotKept(BadInput):
+    """History, undo and restore on a backend that keeps no versions (a SPARQL server)."""
 
 
 class Store(ABC):
@@ -66,6 +75,29 @@ class Store(ABC):
         """A token that changes with every committed write, or None where the backend keeps
         none (a remote server: readers then re-read after a while)."""
         return None
+
+    #: Whether the backend records its writes and can return to a version (docs/history.md).
+    keeps_history = False
+
+    def refuse_history(self, what: str) -> NotKept:
+        """The one-line refusal of ``what`` (history, undo, restore, remove) on a backend that
+        keeps no versions; raised before any connection is made."""
+        return NotKept(
+            f"{what} is not yet available on a SPARQL server ({type(self).__name__}): only the "
+            "embedded store keeps versions to return to (docs/history.md)"
+        )
+
+    def history(self) -> History:
+        """Every recorded write, as versions, oldest first (kg.store.history)."""
+        raise self.refuse_history("qikg history")
+
+    def undo(self) -> Restored:
+        """Return the store to the version before the latest; itself recorded as a version."""
+        raise self.refuse_history("qikg undo")
+
+    def restore(self, version: int) -> Restored:
+        """Return the store to a kept version; itself recorded as a version."""
+        raise self.refuse_history("qikg restore")
 
     def graph_names(self) -> list[str]:
         """The named graphs, without counting their triples where the backend allows."""

@@ -5,7 +5,9 @@ readers in other processes know to reopen; after a bulk write it also names the 
 folder, ``oxigraph-<time>/``), and once there is an inferred graph ``oxigraph-without-<commit>/``,
 a copy of the database without it for the queries that leave it out. Only one process can write
 at a time; every process reads through a read-only view, so the explorer, ``qikg serve`` and the
-CLI run side by side.
+CLI run side by side. ``history/`` records every commit with a checkpoint to return to
+(kg.store.history): ``undo`` and ``restore`` switch to a copy of a checkpoint the way a bulk write
+switches to its copy, by the one atomic rename of ``generation``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+import kg.store.history as hist
 from kg.errors import BadInput, Conflict, StoreUnavailable
 from kg.namespaces import INFERRED_GRAPH, PREFIXES
 from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, iri_term, syntax_error
@@ -38,6 +41,9 @@ WRITE_WAIT_SECONDS = 30.0
 INFERRED = str(INFERRED_GRAPH)
 #: Writes of more N-Triples text than this go through a bulk-loaded copy of the database.
 BULK_BYTES = 16 * 2**20
+#: A write whose graphs held more triples than this is recorded with counts from graph sizes
+#: (an upper bound) instead of an exact set difference, which would hold them all in memory.
+EXACT_DIFF_TRIPLES = 200_000
 
 
 class EmbeddedStore(Store):
@@ -112,6 +118,11 @@ class EmbeddedStore(Store):
             self.outer = outer
             self.commit = commit
             self.expect = expect
+            #: For the history: the graphs this write touched, its (added, removed, exact)
+            #: triples, and the version an undo or restore returned to.
+            self.touched: tuple[str, ...] = ()
+            self.diff: tuple[int, int, bool] = (0, 0, True)
+            self.restored: int | None = None
 
         def __enter__(self) -> EmbeddedStore._WriterContext:
             self.store, self.folder = self.outer._open_writer()
@@ -122,11 +133,16 @@ class EmbeddedStore(Store):
                     "first); nothing was written"
                 )
             (self.outer.root / "writer").write_text(f"pid {os.getpid()}\n")
+            if self.commit:
+                root = self.outer.root
+                hist.record_unrecorded(root, self.store, commit_token(read_generation(root)))
             return self
 
         def update(self, dropped: tuple[str, ...], loads: list[tuple[str, str]]) -> None:
             """Drop graphs and load N-Triples into graphs, in one transaction; and likewise in
             the copy without the inferred graph, carried over to this commit."""
+            self.touched = tuple(dict.fromkeys([*dropped, *(g for g, _ in loads)]))
+            self.diff = _diff(self.store, dropped, loads)
             copy = self.outer._set_copy_aside(self.store, loads)
             try:
                 self.store.update(_statements(dropped, loads))
@@ -142,10 +158,36 @@ class EmbeddedStore(Store):
                 if exc_type is None:
                     self.store.flush()
                     if self.commit:
-                        self.outer._bump_generation(self.folder)
+                        self._commit()
             finally:
                 del self.store
                 (self.outer.root / "writer").unlink(missing_ok=True)
+
+        def _commit(self) -> None:
+            """Switch readers to this commit; a write that changed data (or returned to a
+            version) is checkpointed before the switch and recorded after it."""
+            root = self.outer.root
+            if not (self.touched or self.restored):
+                self.outer._bump_generation(self.folder)
+                return
+            try:
+                if self.folder == database_dir(root):
+                    staged, counted = hist.prepare(root, self.store)
+                else:  # a bulk write or a restore: the new folder, which no one else sees yet
+                    fresh = ox.Store(str(self.folder))
+                    staged, counted = hist.prepare(root, fresh)
+                    del fresh
+            except OSError as exc:
+                raise StoreUnavailable(f"nothing was written: cannot checkpoint ({exc})") from None
+            self.outer._bump_generation(self.folder)
+            try:
+                token = commit_token(read_generation(root))
+                hist.record(root, token, staged, counted, self.touched, self.diff, self.restored)
+            except OSError as exc:
+                raise StoreUnavailable(
+                    f"the write was committed but could not be recorded in the history ({exc}); "
+                    "the next write records it"
+                ) from None
 
     def _writer(self, commit: bool = True, expect: str | None = None) -> _WriterContext:
         """The write lock; ``commit=False`` for maintenance that changes no data; with ``expect``,
@@ -257,6 +299,8 @@ class EmbeddedStore(Store):
             old = writer.folder
             fresh = self.root / f"{DATABASE}-{time.time_ns()}"
             quads = fresh.with_suffix(".nq")
+            writer.touched = tuple(dict.fromkeys([*dropped, *(g for g, _ in loads)]))
+            before = _sizes(writer.store, writer.touched)
             try:
                 _write_quads(loads, quads)
                 # Replacing the inferred graph (``qikg reason``): start from the copy without
@@ -267,6 +311,7 @@ class EmbeddedStore(Store):
                 else:
                     writer.store.backup(str(fresh))
                 _bulk_apply(fresh, dropped, quads)
+                writer.diff = _size_diff(before, fresh, dropped)
                 copy = self._set_copy_aside(writer.store, loads)
                 if copy is not None:
                     _update_copy(copy, dropped, loads)
@@ -277,6 +322,58 @@ class EmbeddedStore(Store):
                 quads.unlink(missing_ok=True)
             writer.folder = fresh
         shutil.rmtree(old, ignore_errors=True)
+
+    keeps_history = True
+
+    def history(self) -> hist.History:
+        return hist.load(
+            self.root, database_dir(self.root), commit_token(read_generation(self.root))
+        )
+
+    def undo(self) -> hist.Restored:
+        with hist.change("undo"):
+            return self._return_to(None)
+
+    def restore(self, version: int) -> hist.Restored:
+        with hist.change("restore"):
+            return self._return_to(version)
+
+    def _return_to(self, version: int | None) -> hist.Restored:
+        """Switch the store to a copy of a kept checkpoint (hard links, so cheap), under the write
+        lock: as with a bulk write, a reader or a crash sees the store before or after, never
+        between, and the new generation sends readers to the restored database."""
+        with self._writer() as writer:
+            found = hist.versions(self.root)
+            target = _target(found, version)
+            checkpoint = hist.checkpoint_dir(self.root, target.token)
+            if not checkpoint.exists():
+                kept = [v.number for v in found if v.kept]
+                raise BadInput(
+                    f"version {target.number} is no longer kept (kept: "
+                    f"{', '.join(map(str, kept)) or 'none'}; {hist.KEEP_ENV} sets how many)"
+                )
+            old = writer.folder
+            fresh = self.root / f"{DATABASE}-{time.time_ns()}"
+            try:
+                ox.Store.read_only(str(checkpoint)).backup(str(fresh))
+            except BaseException:
+                shutil.rmtree(fresh, ignore_errors=True)
+                raise
+            shutil.rmtree(self._pending, ignore_errors=True)
+            writer.folder = fresh
+            writer.restored = target.number
+            now, then = _all_sizes(writer.store), _all_sizes(ox.Store.read_only(str(fresh)))
+            writer.touched = tuple(g for g in sorted({*now, *then}) if now.get(g) != then.get(g))
+            changes = [then.get(g, 0) - now.get(g, 0) for g in writer.touched]
+            writer.diff = (
+                sum(n for n in changes if n > 0),
+                -sum(n for n in changes if n < 0),
+                False,
+            )
+            before = found[-1].state
+        shutil.rmtree(old, ignore_errors=True)
+        after = hist.versions(self.root)[-1]
+        return hist.Restored(target, before, after.state, after.number)
 
     def _has_inferred(self) -> bool:
         """Whether the inferred graph exists: queries that leave it out then read a copy of the
@@ -348,6 +445,75 @@ def _statements(dropped: tuple[str, ...], loads: list[tuple[str, str]]) -> str:
     drops = [f"DROP SILENT GRAPH {iri_term(g)}" for g in dropped]
     inserts = [f"INSERT DATA {{ GRAPH {iri_term(g)} {{\n{nt}\n}} }}" for g, nt in loads]
     return " ;\n".join(drops + inserts)
+
+
+def _target(found: list[hist.Version], version: int | None) -> hist.Version:
+    """The version an undo (``version`` None: the one before the latest) or a restore goes to."""
+    if version is None:
+        if len(found) < 2:
+            raise BadInput("nothing to undo: the store's history holds no earlier version")
+        return found[-2]
+    target = next((v for v in found if v.number == version), None)
+    if target is None:
+        known = f"1 to {len(found)}" if found else "none yet"
+        raise BadInput(f"no version {version} in the store's history (versions: {known})")
+    if target is found[-1]:
+        raise BadInput(f"the store is already at version {version}; nothing was changed")
+    return target
+
+
+def _all_sizes(database: ox.Store) -> dict[str, int]:
+    """Triples per named graph, in one query."""
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    rows = database.query(query)
+    return {r["g"].value: int(r["n"].value) for r in rows}  # type: ignore[union-attr]
+
+
+def _sizes(database: ox.Store, graphs: tuple[str, ...]) -> dict[str, int]:
+    """Triples per graph, by a SPARQL count (no triple reaches Python)."""
+    out = {}
+    for g in graphs:
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {iri_term(g)} {{ ?s ?p ?o }} }}"
+        solutions = database.query(query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        out[g] = int(next(iter(solutions))["n"].value)
+    return out
+
+
+def _size_diff(
+    before: dict[str, int], database: Path, dropped: tuple[str, ...]
+) -> tuple[int, int, bool]:
+    """(added, removed, False) from graph sizes: a replaced graph counts as all removed and all
+    added, so the counts are upper bounds."""
+    after = _sizes(ox.Store.read_only(str(database)), tuple(before))
+    added = sum(after[g] if g in dropped else max(0, after[g] - before[g]) for g in before)
+    removed = sum(before[g] for g in before if g in dropped)
+    return added, removed, False
+
+
+def _diff(
+    database: ox.Store, dropped: tuple[str, ...], loads: list[tuple[str, str]]
+) -> tuple[int, int, bool]:
+    """Triples a write adds and removes: exact (a set difference of the touched graphs) when they
+    are small, else from their sizes before and after (``exact`` False)."""
+    touched = tuple(dict.fromkeys([*dropped, *(g for g, _ in loads)]))
+    before = _sizes(database, touched)
+    if sum(before.values()) > EXACT_DIFF_TRIPLES:
+        new_sizes = {g: 0 if g in dropped else before[g] for g in touched}
+        for g, nt in loads:
+            new_sizes[g] += nt.count("\n")
+        added = sum(max(0, new_sizes[g] - (0 if g in dropped else before[g])) for g in touched)
+        return added, sum(before[g] for g in touched if g in dropped), False
+    old = {
+        g: {str(q.triple) for q in database.quads_for_pattern(None, None, None, ox.NamedNode(g))}
+        for g in touched
+    }
+    new = {g: set() if g in dropped else set(old[g]) for g in touched}
+    for g, nt in loads:
+        new[g].update(str(t) for t in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES))
+    added = sum(len(new[g] - old[g]) for g in touched)
+    removed = sum(len(old[g] - new[g]) for g in touched)
+    return added, removed, True
 
 
 def _update_copy(copy: Path, dropped: tuple[str, ...], loads: list[tuple[str, str]]) -> None:
