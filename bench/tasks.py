@@ -449,8 +449,8 @@ def task_reason(store: str, engine: str) -> None:
 def reads_without_inference(store) -> float:
     """Median seconds of the explorer's reads of one finding (its page and related findings),
     which leave the inferred graph out: the same before and after reasoning, if all is well."""
-    from kg.findings import finding
-    from kg.linking import related
+    from kg.read.findings import finding
+    from kg.read.related import related
 
     first = store.query(
         "SELECT ?f WHERE { ?f a <https://w3id.org/qikg/ontology#Finding> } ORDER BY ?f LIMIT 1"

@@ -41,13 +41,14 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from kg.build import build
-from kg.concepts import label_index, scheme_trees
 from kg.errors import BadInput, QueryTimeout, StoreUnavailable
-from kg.findings import FindingFilters, facet_options, finding, search_findings, studies
-from kg.linking import COMPARE_COLUMNS, compare, related
 from kg.namespaces import ONTOLOGY_GRAPH, study_graph
+from kg.read.compare import COMPARE_COLUMNS, compare
+from kg.read.concepts import label_index, scheme_trees
+from kg.read.findings import FindingFilters, facet_options, finding, search_findings, studies
+from kg.read.related import related
+from kg.read.stats import stats
 from kg.resources import queries_dir
-from kg.stats import stats
 from kg.store import Store, open_store
 from kg.store.remote import RemoteStore
 from kg.synthesis.reviews import review_findings

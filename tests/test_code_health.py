@@ -54,7 +54,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("kg.errors", "kg.namespaces", "kg.text", "kg.resources"),
     ("kg.coding", "kg.sparql"),
     ("kg.store",),
-    ("kg.meta", "kg.studies", "kg.labels", "kg.vocabulary", "kg.ontology", "kg.archive"),
+    ("kg.meta", "kg.studies", "kg.vocabulary", "kg.ontology", "kg.archive"),
     ("kg.validate", "kg.reasoning"),
     (
         "kg.sheets",
@@ -66,7 +66,7 @@ LAYERS: list[tuple[str, ...]] = [
         "kg.qda.to_rdf",
     ),
     ("kg.importer", "kg.build", "kg.qda", "kg.remove"),
-    ("kg.concepts", "kg.findings", "kg.linking", "kg.neighbourhood", "kg.stats", "kg.docs"),
+    ("kg.read", "kg.docs"),
     ("kg.synthesis",),
     ("kg.serve",),
     ("kg.cli", "kg.explorer", "kg.__main__"),

@@ -1,7 +1,7 @@
 """The explorer: every page renders on the bundled graph, and each task works as a user does it.
 
-Pages run in Streamlit's AppTest (no browser); the read-side API they call (kg.findings,
-kg.concepts, kg.neighbourhood) is tested directly too.
+Pages run in Streamlit's AppTest (no browser); the read-side API they call (kg.read.findings,
+kg.read.concepts, kg.read.neighbourhood) is tested directly too.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kg.concepts import concept, label_index, scheme_trees, search_labels
 from kg.explorer import PAGES
 from kg.explorer.ui import md
-from kg.findings import FindingFilters, facet_options, finding, search_findings
 from kg.namespaces import CFIR, QIKG
-from kg.neighbourhood import neighbourhood, to_dot
-from kg.stats import stats
+from kg.read.concepts import concept, label_index, scheme_trees, search_labels
+from kg.read.findings import FindingFilters, facet_options, finding, search_findings
+from kg.read.neighbourhood import neighbourhood, to_dot
+from kg.read.stats import stats
 from kg.store import open_store
 from tests.hostile import NAMES, hostile_queries
 

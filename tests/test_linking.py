@@ -5,7 +5,8 @@ import json
 import pytest
 
 from kg.errors import BadInput
-from kg.linking import compare, findings_for, related
+from kg.read.compare import compare, findings_for
+from kg.read.related import related
 from kg.store import open_store
 from tests.sheets import finding, study, write_sheet
 

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from kg.explorer.pages.compare import matrix_csv
 from kg.explorer.pages.sparql import download_bytes
-from kg.linking import Matrix
 from kg.namespaces import DATA, QIKG
 from kg.qda.mapping import read_mapping, write_template
 from kg.qda.read import read_qda
+from kg.read.compare import Matrix
 from kg.sheets.cells import TRIGGERS, csv_text, restore_cell, safe_cell
 from kg.sheets.read import read_tables
 from kg.sheets.write import write_tables

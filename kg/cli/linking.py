@@ -5,7 +5,8 @@ import json
 import click
 
 from kg.cli.common import Context, pass_context
-from kg.linking import COMPARE_COLUMNS, compare, related
+from kg.read.compare import COMPARE_COLUMNS, compare
+from kg.read.related import related
 from kg.sheets.cells import csv_text
 
 

@@ -6,8 +6,8 @@ import click
 
 from kg.cli.common import Context, pass_context
 from kg.errors import BadInput
-from kg.labels import labels
 from kg.namespaces import curie
+from kg.read.labels import labels
 from kg.sparql import QueryResult
 
 

@@ -5,7 +5,7 @@ import json
 import click
 
 from kg.cli.common import Context, pass_context
-from kg.stats import stats
+from kg.read.stats import stats
 
 
 @click.command("stats")

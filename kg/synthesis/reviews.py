@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kg.errors import BadInput
-from kg.findings import Study, studies
 from kg.namespaces import curie
+from kg.read.findings import Study, studies
 from kg.sparql import iri_term, iri_terms, sparql_prefixes
 from kg.store import Store
 from kg.synthesis.model import COMPONENTS, REVIEW_GRAPH_PREFIX, review_graph

@@ -1,6 +1,6 @@
 """Propose candidate review findings: findings of different studies that meet at a concept.
 
-Sharing is decided by kg.linking.related, so it is hierarchy- and CFIR-aware in the same way as
+Sharing is decided by kg.read.related.related, so it is hierarchy- and CFIR-aware in the same way as
 ``qikg related``: "nurse" meets "health professional", and "lack of time" meets CFIR's Available
 Resources. Every concept two findings of different studies share makes a group of all the
 findings that share it across studies; groups with the same members are one suggestion. The
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from kg.linking import related
+from kg.read.related import related
 from kg.sparql import sparql_prefixes
 from kg.store import Store
 from kg.synthesis.model import REVIEW_COLUMNS
@@ -46,7 +46,7 @@ def suggest(store: Store, min_studies: int = 2) -> list[Suggestion]:
     """Groups of findings from at least ``min_studies`` studies that share a concept.
 
     Each group's ``score`` is the mean, over its pairs of findings from different studies that
-    kg.linking relates, of the pair's score (1 per concept coded in both, 0.5 per concept met
+    kg.read.related relates, of the pair's score (1 per concept coded in both, 0.5 per concept met
     through the hierarchy or an alignment). Best first: most studies, then highest score.
     """
     findings = store.query(

@@ -6,8 +6,8 @@ import streamlit as st
 
 from kg.coding import DIMENSIONS
 from kg.explorer import ui
-from kg.linking import Matrix, compare, findings_for
 from kg.namespaces import curie
+from kg.read.compare import Matrix, compare, findings_for
 from kg.sheets.cells import csv_text
 
 #: The most studies (rows) and concepts (columns) drawn at once; the CSV has the whole matrix.

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from kg.explorer import ui
-from kg.findings import (
+from kg.read.findings import (
     FACETS,
     FindingDetail,
     FindingFilters,
@@ -11,7 +11,7 @@ from kg.findings import (
     finding,
     search_findings,
 )
-from kg.linking import related
+from kg.read.related import related
 
 
 def back_to_list() -> None:

@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from kg.concepts import label_index
 from kg.explorer import ui
-from kg.findings import FindingFilters, search_findings, studies
-from kg.neighbourhood import COLOURS, Neighbourhood, Node, neighbourhood, to_dot
+from kg.read.concepts import label_index
+from kg.read.findings import FindingFilters, search_findings, studies
+from kg.read.neighbourhood import COLOURS, Neighbourhood, Node, neighbourhood, to_dot
 
 KINDS_OF_CENTRE = ("Concept", "Finding", "Study")
 #: Links are named on the picture only while there are this few; always on hover.

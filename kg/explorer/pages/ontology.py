@@ -6,7 +6,9 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
-from kg.concepts import (
+from kg.explorer import ui
+from kg.namespaces import curie
+from kg.read.concepts import (
     ConceptDetail,
     Link,
     TreeNode,
@@ -16,9 +18,7 @@ from kg.concepts import (
     schemes,
     search_labels,
 )
-from kg.explorer import ui
-from kg.findings import FindingFilters, search_findings
-from kg.namespaces import curie
+from kg.read.findings import FindingFilters, search_findings
 
 
 def show(iri: str) -> None:

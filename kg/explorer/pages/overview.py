@@ -7,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from kg.explorer import ui
-from kg.findings import facet_options, studies
-from kg.neighbourhood import KINDS
-from kg.stats import summary
+from kg.read.findings import facet_options, studies
+from kg.read.neighbourhood import KINDS
+from kg.read.stats import summary
 
 #: The most bars a chart draws; the table below lists every study.
 MOST_BARS = 30

@@ -14,8 +14,8 @@ import streamlit as st
 
 from kg.errors import QikgError
 from kg.explorer import ui
-from kg.labels import labels
 from kg.namespaces import PREFIXES, curie
+from kg.read.labels import labels
 from kg.resources import queries_dir
 from kg.sheets.cells import csv_text
 from kg.sparql import QueryResult, declared_prefixes, iri_term, sparql_prefixes

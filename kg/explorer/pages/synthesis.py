@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from kg.explorer import ui
-from kg.findings import finding
+from kg.read.findings import finding
 from kg.store import Store
 from kg.synthesis.nanopub import nanopublications_trig
 from kg.synthesis.reviews import ReviewFinding, review_finding, review_findings

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from kg.coding import CODED
-from kg.labels import labels
 from kg.namespaces import CFIR, ERIC, ISCO, QIKG, curie
+from kg.read.labels import labels
 from kg.sparql import any_of, iri_term, iri_terms, sparql_prefixes
 from kg.store import Store
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kg.coding import DIMENSIONS
-from kg.concepts import system_of
 from kg.namespaces import curie
+from kg.read.concepts import system_of
 from kg.sparql import iri_term, sparql_prefixes
 from kg.store import Store
 from kg.text import citation

@@ -12,9 +12,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from kg.coding import CODED, DIMENSIONS
-from kg.concepts import CODING, UP
-from kg.linking import finding_ref
 from kg.namespaces import QIKG, expand
+from kg.read.concepts import CODING, UP
+from kg.read.related import finding_ref
 from kg.sparql import any_of, iri_term, literal_term, path_to, sparql_prefixes
 from kg.store import Store
 from kg.text import citation, natural_key
