@@ -19,6 +19,7 @@ from kg.errors import BadInput, Conflict
 from kg.meta import stale_flag
 from kg.namespaces import DATA, META_GRAPH, QIKG, SHARED_GRAPH, study_iri
 from kg.reasoning import keep_current
+from kg.sheets.changes import StudyChanges, study_changes
 from kg.sheets.read import read_tables, split_tables
 from kg.sheets.rows import Batch
 from kg.sheets.to_rdf import tables_to_batch
@@ -63,6 +64,8 @@ class ImportResult:
     report: Report
     replaced: list[str] = field(default_factory=list)
     committed: bool = False
+    #: What the import changes (or would change) in each study already in the store.
+    changes: list[StudyChanges] = field(default_factory=list)
     reviews: list[str] = field(default_factory=list)
 
 
@@ -208,12 +211,15 @@ def import_path(
         vocab = Vocabulary.from_store(store)
         existing = set(study_ids(store))
         recorded = change("import", file=path)  # what the commit is, in the store's history
-        replaced: list[str] = []
+        changes: list[StudyChanges] = []
 
         def resolved(
-            batch: Batch, existing: set[str] = existing, replaced: list[str] = replaced
+            batch: Batch,
+            existing: set[str] = existing,
+            changes: list[StudyChanges] = changes,
+            vocab: Vocabulary = vocab,
         ) -> Batch:
-            replaced.extend(_resolve_existing(store, batch, existing, replace))
+            changes.extend(_resolve_existing(store, batch, existing, replace, vocab))
             return batch
 
         batches = map(resolved, read_batches(path, vocab, store, progress))
@@ -224,15 +230,18 @@ def import_path(
             if attempt == WRITE_ATTEMPTS:
                 raise
             continue
-        result.replaced = replaced
+        result.replaced = [c.study for c in changes]
+        result.changes = changes
         return result
     raise AssertionError("unreachable")
 
 
-def _resolve_existing(store: Store, batch: Batch, existing: set[str], replace: bool) -> list[str]:
+def _resolve_existing(
+    store: Store, batch: Batch, existing: set[str], replace: bool, vocab: Vocabulary
+) -> list[StudyChanges]:
     """Refuse (or, with ``replace``, merge) what the batch holds that the store already has;
-    return the ids of the stored studies the batch replaces or adds to."""
-    replaced = []
+    return what it changes in each stored study it replaces or adds to."""
+    changes = []
     for sid, graph in batch.graphs.items():
         if sid not in existing:
             continue
@@ -242,20 +251,21 @@ def _resolve_existing(store: Store, batch: Batch, existing: set[str], replace: b
                 batch, f'study "{sid}" is already in the graph; import with --replace to replace it'
             )
             continue
+        stored = stored_study(store, sid)
         if has_study:
-            _keep_other_sources(batch, store, sid)
+            _keep_other_sources(batch, stored, sid)
         else:
-            clashes = _merge_existing(batch, store, sid, replace)
+            clashes = _merge_existing(batch, stored, sid, replace)
             for fid in clashes:
                 _refuse(
                     batch,
                     f'finding "{fid}" of study "{sid}" is already in the graph; '
                     "import with --replace to replace it",
                 )
-        replaced.append(sid)
+        changes.append(study_changes(sid, stored, batch.graphs[sid] + batch.shared, vocab))
     for message in review_clashes(store, batch, replace):
         _refuse(batch, message)
-    return replaced
+    return changes
 
 
 def commit_batches(
@@ -314,20 +324,18 @@ def _refuse(batch: Batch, message: str) -> None:
     batch.problems.append(Problem("violation", message, "", None, None))
 
 
-def _keep_other_sources(batch: Batch, store: Store, sid: str) -> None:
+def _keep_other_sources(batch: Batch, stored: rdflib.Graph, sid: str) -> None:
     """A study replaced from its sheet keeps what other sources gave it: the codes, quotes and
     findings of an imported QDA project are that project's to replace (``qikg import-qda``)."""
-    stored = stored_study(store, sid)
     graph = batch.graphs[sid]
     for subject in qda_subjects(stored, sid):
         for p, o in stored.predicate_objects(subject):
             graph.add((subject, p, o))
 
 
-def _merge_existing(batch: Batch, store: Store, sid: str, replace: bool) -> list[str]:
+def _merge_existing(batch: Batch, stored: rdflib.Graph, sid: str, replace: bool) -> list[str]:
     """Add the study's stored triples to its graph in the batch; return ids of clashing findings."""
     graph = batch.graphs[sid]
-    stored = stored_study(store, sid)
     new_findings = {str(f) for f in graph.subjects(RDF.type, QIKG.Finding)}
     clashes = sorted(
         str(next(stored.objects(f, DCTERMS.identifier), f))

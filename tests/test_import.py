@@ -562,3 +562,32 @@ def test_one_run_names_every_problem_once_each_under_its_study_or_finding(
     refused = cli("import", str(sheet), store=fresh_store_path)
     assert refused.exit_code == 1 and "8 violations" in refused.err + refused.out
     assert state(fresh_store_path) == before
+
+
+def test_replace_says_what_it_changes_before_and_when_it_does(cli, fresh_store_path, tmp_path):
+    first = [
+        finding(finding_id="F1"),
+        finding(finding_id="F2", quote="An old quote we used to hold."),
+        finding(finding_id="F3"),
+    ]
+    ran = cli(
+        "import", str(write_sheet(tmp_path / "v1.zip", [study()], first)), store=fresh_store_path
+    )
+    assert ran.exit_code == 0, ran.err
+    second = [
+        finding(finding_id="F1", statement="Nurses said the time for improvement work was cut."),
+        finding(finding_id="F2", quote="A new quote in its place."),
+        finding(finding_id="F4"),
+    ]
+    sheet = write_sheet(tmp_path / "v2.zip", [study()], second)
+    before = state(fresh_store_path)
+    preview = cli("import", str(sheet), "--replace", "--dry-run", store=fresh_store_path)
+    assert preview.exit_code == 0, preview.err
+    expected = (
+        "study newstudy2025: 1 finding added (F4); 1 finding removed (F3); 2 findings changed "
+        "(F1: statement; F2: quote); 1 quote added; 1 quote removed"
+    )
+    assert expected in preview.out
+    assert state(fresh_store_path) == before
+    done = cli("import", str(sheet), "--replace", store=fresh_store_path)
+    assert done.exit_code == 0 and expected in done.out

@@ -85,6 +85,8 @@ def import_(ctx: Context, path: Path, dry_run: bool, replace: bool) -> None:
     if result.reviews:
         parts.append(f"{len(result.reviews)} review finding(s) ({_some(result.reviews)})")
     click.echo(f"{verb} {' and '.join(parts)}")
+    for changed in result.changes:  # what it changes in studies that were already there
+        click.echo(f"  {changed.to_text()}")
 
 
 def _some(ids: list[str], shown: int = 10) -> str:

@@ -22,7 +22,12 @@ def study_tables(store: Store, study_id: str, vocab: Vocabulary) -> TablesOut:
     """The ``studies`` and ``findings`` tables of one stored study."""
     if study_graph(study_id) not in store.graph_names():
         raise BadInput(f'no study "{study_id}" in the graph (see `qikg stats`)')
-    g = stored_study(store, study_id)
+    return graph_tables(stored_study(store, study_id), study_id, vocab)
+
+
+def graph_tables(g: rdflib.Graph, study_id: str, vocab: Vocabulary) -> TablesOut:
+    """The ``studies`` and ``findings`` tables of a study's graph (with the shared descriptions
+    it points to)."""
     s = study_iri(study_id)
 
     def one(node: rdflib.term.Node, prop: rdflib.URIRef) -> str:
@@ -87,4 +92,4 @@ def _notes(g: rdflib.Graph, node: rdflib.term.Node, row: dict[str, str]) -> set[
     return columns
 
 
-__all__ = ["study_tables"]
+__all__ = ["graph_tables", "study_tables"]

@@ -105,10 +105,10 @@ def import_upload(name: str, data: bytes, replace: bool) -> None:
         else:
             show_report(problems)
         return
-    replaced = f" (replaced: {', '.join(result.replaced)})" if result.replaced else ""
+    changed = "".join(f"\n\n{changes.to_text()}" for changes in result.changes)
     studies = ", ".join(result.studies)
     st.success(
-        f"Imported {studies}: {result.findings} findings{replaced}.", icon=":material/task_alt:"
+        f"Imported {studies}: {result.findings} findings.{changed}", icon=":material/task_alt:"
     )
 
 
