@@ -428,3 +428,15 @@ def test_a_loaded_question_declares_each_prefix_once():
         for prefix in PREFIXES:
             declared = [line for line in lines if line.strip().startswith(f"PREFIX {prefix}:")]
             assert len(declared) == 1, (question.name, prefix)
+
+
+def test_the_overview_lists_recent_changes(monkeypatch, fresh_store_path, tmp_path, cli):
+    from tests.sheets import write_sheet
+
+    ran = cli("import", str(write_sheet(tmp_path / "new.zip")), store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+    at = app_on(monkeypatch, fresh_store_path)
+    no_errors(at)
+    changes = at.dataframe[-1].value
+    assert list(changes["what"])[0] == "import new.zip"
+    assert list(changes["studies"])[0] == "newstudy2025"

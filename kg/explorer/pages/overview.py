@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from kg.errors import QikgError
 from kg.explorer import ui
 from kg.read.findings import facet_options, studies
 from kg.read.neighbourhood import KINDS
@@ -121,6 +122,37 @@ def main() -> None:
         )
     else:
         ui.empty("The store holds no concepts: is the ontology loaded?")
+    recent_changes()
+
+
+#: The versions the Overview lists; `qikg history` lists them all.
+RECENT = 10
+
+
+def recent_changes() -> None:
+    """The latest changes to the store (``qikg history``), newest first."""
+    st.subheader("Recent changes")
+    try:
+        found = ui.store().history()
+    except QikgError as exc:  # a SPARQL server keeps no history yet
+        st.caption(str(exc))
+        return
+    rows = [
+        {
+            "version": v.number,
+            "when (UTC)": v.time.replace("T", " ")[:19],
+            "what": v.verb + (f" {v.file['name']}" if v.file else ""),
+            "studies": ", ".join(v.studies),
+            "triples added": v.added,
+            "removed": v.removed,
+        }
+        for v in reversed(found.versions[-RECENT:])
+    ]
+    if not rows:
+        ui.empty("No change has been recorded yet.")
+        return
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.caption("Take a change back with `qikg undo` or `qikg restore VERSION` (docs/history.md).")
 
 
 if __name__ == "__main__":
