@@ -440,3 +440,45 @@ def test_the_overview_lists_recent_changes(monkeypatch, fresh_store_path, tmp_pa
     changes = at.dataframe[-1].value
     assert list(changes["what"])[0] == "import new.zip"
     assert list(changes["studies"])[0] == "newstudy2025"
+
+
+def test_a_study_is_removed_from_the_explorer_after_it_says_what_goes(
+    monkeypatch, fresh_store_path, tmp_path, cli
+):
+    from tests.sheets import write_sheet
+
+    assert (
+        cli("import", str(write_sheet(tmp_path / "new.zip")), store=fresh_store_path).exit_code == 0
+    )
+    at = app_on(monkeypatch, fresh_store_path, "validate")
+    at.selectbox(key="remove_study").select("newstudy2025").run()
+    no_errors(at)
+    assert "Removing takes away study newstudy2025" in " ".join(m.value for m in at.markdown)
+    with open_store(fresh_store_path) as store:
+        assert "newstudy2025" in {
+            r["id"]
+            for r in store.query(
+                "SELECT ?id WHERE { ?s a qikg:Study ; dcterms:identifier ?id }"
+            ).values()
+        }
+    next(b for b in at.button if b.label == "Remove newstudy2025").click().run()
+    no_errors(at)
+    assert "removed study newstudy2025" in at.success[0].value
+    with open_store(fresh_store_path) as store:
+        ids = {
+            r["id"]
+            for r in store.query(
+                "SELECT ?id WHERE { ?s a qikg:Study ; dcterms:identifier ?id }"
+            ).values()
+        }
+    assert ids and "newstudy2025" not in ids
+    assert cli("undo", store=fresh_store_path).exit_code == 0
+
+
+def test_removing_a_study_cited_by_a_review_asks_first(monkeypatch, fresh_store_path):
+    at = app_on(monkeypatch, fresh_store_path, "validate")
+    at.selectbox(key="remove_study").select("carstensen2024").run()
+    no_errors(at)
+    assert "RF1" in at.warning[0].value
+    button = next(b for b in at.button if b.label == "Remove carstensen2024")
+    assert button.disabled

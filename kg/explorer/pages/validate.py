@@ -18,6 +18,7 @@ from kg.explorer import ui
 from kg.explorer.settings import MAX_UPLOAD_MB
 from kg.importer import check_path, import_path
 from kg.qda import QdaResult, import_qda
+from kg.remove import remove_study
 from kg.sheets.template import write_template
 from kg.store import Store
 from kg.studies import study_ids
@@ -150,6 +151,35 @@ def qda_section(name: str, data: bytes) -> None:
     st.success(result.summary(), icon=":material/task_alt:")
 
 
+def remove_section() -> None:
+    """Withdraw a study after saying exactly what goes (``qikg remove``); the history keeps it."""
+    handle = ui.store()
+    if not handle.keeps_history:
+        st.caption("Removing a study is not yet available on a SPARQL server (docs/history.md).")
+        return
+    chosen = st.selectbox(
+        "Study", study_ids(handle), index=None, placeholder="Choose a study", key="remove_study"
+    )
+    if chosen is None:
+        return
+    plan = remove_study(handle, chosen, force=True, dry_run=True)
+    st.markdown(plan.summary().replace("would remove", "Removing takes away", 1) + ".")
+    confirmed = True
+    if plan.citing:
+        st.warning(
+            f"Review findings cite its findings: {', '.join(plan.citing)}. They would stay, "
+            "citing findings that are gone.",
+            icon=":material/warning:",
+        )
+        confirmed = st.checkbox(f"Remove {chosen} all the same", key="remove_force")
+    if st.button(f"Remove {chosen}", icon=":material/delete:", disabled=not confirmed):
+        done = remove_study(handle, chosen, force=bool(plan.citing))
+        st.success(
+            done.summary() + ". It can be taken back: `qikg undo` (docs/history.md).",
+            icon=":material/task_alt:",
+        )
+
+
 def main() -> None:
     """Draw the page."""
     ui.header(
@@ -165,6 +195,8 @@ def main() -> None:
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
     )
+    with st.expander("Remove a study", icon=":material/delete:"), ui.guard():
+        remove_section()
     # the page's own check: the server's limit is the explorer's only if it was started with
     # its settings (qikg explore), and may be set lower
     limit_mb = min(MAX_UPLOAD_MB, int(st.get_option("server.maxUploadSize")))
