@@ -147,9 +147,19 @@ class Vocabulary:
                 f'"{text}" is not {kind_name} (it is {curie(other)}, "{self.label(other)}", '
                 "of another kind)"
             )
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        if len(parts) > 1 and all(self._names(p, kinds) for p in parts):
+            raise Unresolved(
+                f'"{text}" names {len(parts)} labels: separate labels with ";" '
+                f'("{"; ".join(parts)}")'
+            )
         suggestion = self.suggest(text, kinds)
         hint = f'; did you mean "{suggestion}"?' if suggestion else ""
         raise Unresolved(f'"{text}" is not {kind_name}{hint}')
+
+    def _names(self, text: str, kinds: tuple[str, ...]) -> bool:
+        """Whether ``text`` is a label of a concept of these kinds."""
+        return any(self.kinds(i) & set(kinds) for i in self.by_label.get(text.casefold(), ()))
 
     def suggest(self, text: str, kinds: tuple[str, ...]) -> str | None:
         """The preferred label of the concept (of these kinds) whose label is closest to ``text``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -591,3 +592,30 @@ def test_replace_says_what_it_changes_before_and_when_it_does(cli, fresh_store_p
     assert state(fresh_store_path) == before
     done = cli("import", str(sheet), "--replace", store=fresh_store_path)
     assert done.exit_code == 0 and expected in done.out
+
+
+def test_a_semicolon_separated_csv_imports_as_excel_writes_it_in_europe(
+    cli, fresh_store_path, tmp_path
+):
+    folder = tmp_path / "semicolons"
+    write_sheet(folder, [study()], [finding(quote="Tid; det havde vi ikke, sagde hun.")])
+    for name in ("studies.csv", "findings.csv"):
+        rows = list(csv.reader((folder / name).open(encoding="utf-8-sig", newline="")))
+        with (folder / name).open("w", encoding="utf-8-sig", newline="") as out:
+            csv.writer(out, delimiter=";").writerows(rows)
+    assert ";" in (folder / "findings.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    ran = cli("import", str(folder), store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+    with open_store(fresh_store_path) as store:
+        quotes = store.query("SELECT ?q WHERE { ?s oa:exact ?q }").column("q")
+    assert "Tid; det havde vi ikke, sagde hun." in quotes
+
+
+def test_labels_separated_by_commas_get_told_to_use_semicolons(cli, fresh_store_path, tmp_path):
+    sheet = write_sheet(
+        tmp_path / "c.zip", [study()], [finding(professional_groups="physician, nurse")]
+    )
+    ran = cli("validate", str(sheet), store=fresh_store_path)
+    assert ran.exit_code == 1
+    assert 'separate labels with ";" ("physician; nurse")' in ran.out + ran.err
+    assert "did you mean" not in ran.out + ran.err

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -178,10 +179,18 @@ def _read_zip(path: Path) -> dict[str, Table]:
 
 
 def _read_csv(stream: IO[bytes], name: str) -> Table:
-    """A CSV table, parsed as it is read: the file is never held whole in memory."""
+    """A CSV table, parsed as it is read: the file is never held whole in memory. Commas, or the
+    semicolons Excel writes in most European locales (Danish among them), as the csv module's
+    sniffer finds in the header row."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    header = text.readline()
     try:
-        return _table(name, _text_rows(csv.reader(text), name))
+        delimiter = csv.Sniffer().sniff(header, delimiters=",;").delimiter
+    except csv.Error:  # one column, or no header: the standard comma
+        delimiter = ","
+    try:
+        rows = csv.reader(itertools.chain([header], text), delimiter=delimiter)
+        return _table(name, _text_rows(rows, name))
     except csv.Error as exc:
         raise BadInput(f"{name}: not valid CSV ({exc})") from None
 
