@@ -482,3 +482,21 @@ def test_removing_a_study_cited_by_a_review_asks_first(monkeypatch, fresh_store_
     assert "RF1" in at.warning[0].value
     button = next(b for b in at.button if b.label == "Remove carstensen2024")
     assert button.disabled
+
+
+def test_a_study_already_in_the_graph_is_refused_or_its_changes_shown_before_import(
+    monkeypatch, fresh_store_path
+):
+    at = app_on(monkeypatch, fresh_store_path, "validate")
+    upload(at, "study.zip", coding_sheet())
+    next(b for b in at.button if b.label == "Import").click().run(timeout=60)
+    no_errors(at)
+    at = app_on(monkeypatch, fresh_store_path, "validate")
+    upload(at, "again.zip", coding_sheet(professional_group="physician"))
+    assert any("already in the graph" in m for m in at.dataframe[-1].value["message"])
+    assert not [b for b in at.button if b.label == "Import"]
+    at.checkbox(key="validate_replace").check().run(timeout=60)
+    no_errors(at)
+    shown = " ".join(i.value for i in at.info)
+    assert "study explorertest2025: 1 finding changed (F1: professional_groups)" in shown
+    assert [b for b in at.button if b.label == "Import"]

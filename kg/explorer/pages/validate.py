@@ -94,6 +94,31 @@ def checked(name: str, data: bytes) -> Report:
     return memo[1]
 
 
+def preview(name: str, data: bytes, replace: bool) -> bool:
+    """Say what the import would change in studies already in the graph (a dry run, kept for
+    this session until the file, the choice or the store changes); False if it would be refused."""
+    key = (hashlib.sha256(data).hexdigest(), ui.store_version(ui.store()), replace)
+    memo = st.session_state.get("validate_preview")
+    if memo is None or memo[0] != key:
+        try:
+            with st.spinner("Comparing with the graph…"), saved(name, data) as path:
+                memo = (key, import_path(ui.store(), path, replace=replace, dry_run=True))
+        except DataProblem as exc:
+            memo = (key, exc)
+        st.session_state["validate_preview"] = memo
+    found = memo[1]
+    if isinstance(found, DataProblem):
+        problems = getattr(found, "report", None)
+        if problems is None:
+            st.error(str(found), icon=":material/block:")
+        else:
+            show_report(problems)
+        return False
+    for changes in found.changes:
+        st.info(f"Importing changes {changes.to_text()}.", icon=":material/difference:")
+    return True
+
+
 def import_upload(name: str, data: bytes, replace: bool) -> None:
     """Import a checked upload; report what was imported, or why not."""
     try:
@@ -232,6 +257,8 @@ def main() -> None:
         replace = st.checkbox(
             "Replace studies and findings already in the graph (--replace)", key="validate_replace"
         )
+        if not preview(upload.name, data, replace):
+            return
         if st.button("Import", type="primary", icon=":material/database_upload:"):
             import_upload(upload.name, data, replace)
 
