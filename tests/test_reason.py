@@ -166,3 +166,22 @@ def test_hermit_out_of_memory_is_one_line_that_says_what_to_do(
     assert "QIKG_JAVA_MEMORY_MB=lots is not a number of MB" in ran.err
     with open_store(fresh_store_path) as store:
         assert store.graph_sizes() == before  # nothing inferred, nothing written
+
+
+@pytest.mark.parametrize("engine", ["sparql", "owlrl"])
+def test_inferences_break_none_of_the_ontology_checks(cli, fresh_store_path, engine):
+    """After `qikg reason`, every check in ontology/checks/ returns nothing on the default graph
+    (ontology, bundled data and the inferred graph): no skos:broader across schemes, no type
+    for an IRI qikg does not describe."""
+    from kg.resources import ontology_dir
+
+    ran = cli("reason", "--engine", engine, store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+    checks = sorted((ontology_dir() / "checks").glob("*-violation.rq"))
+    assert checks
+    with open_store(fresh_store_path) as store:
+        inferred = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}"
+        assert count(store, inferred) > 0
+        for path in checks:
+            rows = store.query(path.read_text(encoding="utf-8")).values()
+            assert rows == [], f"{path.name}: {rows[:3]}"

@@ -35,6 +35,7 @@ from kg.namespaces import INFERRED_GRAPH, META_GRAPH, QIKG, curie
 from kg.reasoning import construct, hermit
 from kg.reasoning.asserted import Asserted, Triple
 from kg.reasoning.hermit import Consistency
+from kg.reasoning.hygiene import hygienic
 from kg.reasoning.tbox import TBox
 from kg.sparql import iri_term, iri_terms
 from kg.store import Store
@@ -67,7 +68,12 @@ def check(store: Store) -> Consistency:
 
 
 def infer(store: Store, engine: str = DEFAULT_ENGINE) -> set[str]:
-    """The new triples (N-Triples lines) an engine entails from the store; nothing is written."""
+    """The new triples (N-Triples lines) an engine entails from the store, less what would break
+    the ontology's checks (kg.reasoning.hygiene); nothing is written."""
+    return hygienic(store, _entailed(store, engine))
+
+
+def _entailed(store: Store, engine: str) -> set[str]:
     if engine not in ENGINES:
         raise BadInput(f"unknown engine {engine!r}: use {', '.join(ENGINES)}")
     tbox = TBox.from_store(store)
@@ -112,7 +118,7 @@ def keep_current(
     if not incremental:
         return
     scope = [*written, *extended]
-    new = construct.run(store, TBox.from_store(store), graphs=scope)
+    new = hygienic(store, construct.run(store, TBox.from_store(store), graphs=scope))
     now_asserted = store.query(
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {iri_terms(scope)} }} "
         f"GRAPH ?g {{ ?s ?p ?o }} GRAPH {iri_term(INFERRED_GRAPH)} {{ ?s ?p ?o }} }}"
