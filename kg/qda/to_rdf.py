@@ -23,7 +23,7 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS, XSD
 
-from kg.coding import BY_COLUMN
+from kg.coding import BY_COLUMN, DIMENSIONS
 from kg.namespaces import DATA, OA, QIKG, finding_iri, study_iri
 from kg.qda.anchor import Anchor, SourceText, Unanchorable
 from kg.qda.mapping import CODING_MATCHES, FINDING_SETS, Mapping
@@ -453,10 +453,10 @@ class _Builder:
     def _property(self, concept: str, role: str | None) -> URIRef:
         """The coding property for a concept, from its kind (and the row's role)."""
         kinds = self.vocab.kinds(concept)
-        determinant = "barriers" if role == "barrier" else "enablers"
-        for column in ("professional_groups", "roles", "qic_components", determinant, "outcomes"):
-            if kinds & set(BY_COLUMN[column].kind_iris):
-                return URIRef(BY_COLUMN[column].iri)
+        other = "enablers" if role == "barrier" else "barriers"  # a determinant's role decides
+        for dimension in DIMENSIONS:  # in the sheet's order; "concepts" takes any concept: last
+            if dimension.column not in (other, "concepts") and kinds & set(dimension.kind_iris):
+                return URIRef(dimension.iri)
         return URIRef(BY_COLUMN["concepts"].iri)
 
 
