@@ -348,6 +348,9 @@ def test_a_valid_upload_imports_and_shows_up(monkeypatch, fresh_store_path):
     next(b for b in at.button if b.label == "Import").click().run(timeout=60)
     no_errors(at)
     assert "Imported explorertest2025" in at.success[-1].value
+    # the page does not offer the same file again, nor say it is ready to import
+    assert not [b for b in at.button if b.label == "Import"]
+    assert not any("Ready to import" in s.value for s in at.success)
     after = stats(open_store(fresh_store_path))
     assert after["studies"] == before["studies"] + 1 and after["triples"] > before["triples"]
     at.switch_page("kg/explorer/pages/overview.py").run()

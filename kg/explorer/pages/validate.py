@@ -133,9 +133,10 @@ def import_upload(name: str, data: bytes, replace: bool) -> None:
         return
     changed = "".join(f"\n\n{changes.to_text()}" for changes in result.changes)
     studies = ", ".join(result.studies)
-    st.success(
-        f"Imported {studies}: {result.findings} findings.{changed}", icon=":material/task_alt:"
-    )
+    done = f"Imported {studies}: {result.findings} findings.{changed}"
+    # the page is drawn again at once: it shows this instead of checking the file anew
+    st.session_state["validate_imported"] = (hashlib.sha256(data).hexdigest(), done)
+    st.rerun()
 
 
 def qda_import(
@@ -248,6 +249,11 @@ def main() -> None:
     if Path(upload.name).suffix.lower() in QDA_SUFFIXES:
         with ui.guard():
             qda_section(upload.name, data)
+        return
+    imported = st.session_state.get("validate_imported")
+    if imported is not None and imported[0] == hashlib.sha256(data).hexdigest():
+        st.success(imported[1], icon=":material/task_alt:")
+        st.caption("Choose another file to check it; `qikg undo` takes this import back.")
         return
     with ui.guard():
         report = checked(upload.name, data)
