@@ -248,3 +248,20 @@ def test_validate_reports_a_broken_sheet(page, explorer, tmp_path):
     assert "violation" in page.get_by_text("Nothing can be imported").inner_text()
     assert page.get_by_role("button", name="Import", exact=True).count() == 0
     shoot(page, "validate")
+
+
+def test_graph_depth_redraws_the_picture_and_goes_into_the_url(page, explorer):
+    centre = quote(str(QIKG.HealthProfessional), safe="")
+    visit(page, explorer, f"graph?node={centre}", "Graph")
+    nodes = page.locator("[data-testid='stGraphVizChart'] svg g.node")
+    nodes.first.wait_for()
+    before = nodes.count()
+    page.locator(".st-key-graph_depth").get_by_text("2", exact=True).click()
+    page.wait_for_url("**depth=2*")
+    page.wait_for_selector(IDLE)
+    page.wait_for_function(
+        "n => document.querySelectorAll(\"[data-testid='stGraphVizChart'] svg g.node\").length > n",
+        arg=before,
+        timeout=30_000,
+    )
+    assert nodes.count() > before

@@ -503,3 +503,16 @@ def test_a_study_already_in_the_graph_is_refused_or_its_changes_shown_before_imp
     shown = " ".join(i.value for i in at.info)
     assert "study explorertest2025: 1 finding changed (F1: professional_groups)" in shown
     assert [b for b in at.button if b.label == "Import"]
+
+
+def test_graph_depth_changes_the_picture_and_the_url(monkeypatch, built_store_path):
+    at = app_on(monkeypatch, built_store_path, "graph", node=str(QIKG.HealthProfessional))
+    no_errors(at)
+    one = at.get("graphviz_chart")[0].proto.spec
+    assert at.query_params["depth"] == "1"
+    at.session_state["graph_depth"] = 2
+    at.run()
+    no_errors(at)
+    two = at.get("graphviz_chart")[0].proto.spec
+    assert two != one and two.count("->") > one.count("->")
+    assert at.query_params["depth"] == "2"

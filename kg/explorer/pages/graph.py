@@ -125,6 +125,8 @@ def main() -> None:
     with inferred_col:
         inferred = ui.inferred_toggle("graph_inferred")
     centre = st.query_params.get("node") or picked
+    if centre:  # the view's URL says what it shows, so it can be shared and reloaded
+        st.query_params.update({"depth": str(depth), "cap": str(cap)})
     if not centre:
         st.info(
             "Choose a concept, finding or study to see its neighbourhood.", icon=":material/hub:"
