@@ -15,7 +15,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ import pytest
 
 from kg.explorer.settings import MAX_UPLOAD_MB, SETTINGS, streamlit_options
 from tests.conftest import REPO
+from tests.servers import free_port
 
 QIKG = Path(sys.executable).parent / "qikg"
 CONTRARY = """\
@@ -48,12 +48,6 @@ CONTRARY_ENV = {
     "STREAMLIT_CLIENT_TOOLBAR_MODE": "developer",
     "STREAMLIT_THEME_PRIMARY_COLOR": "#ff0000",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
