@@ -26,7 +26,9 @@ from kg.namespaces import PREFIXES, expand
 T = TypeVar("T")
 
 #: The longest query text any surface reads (the endpoint answers 413 past it). Hand-written
-#: and generated queries are a few KB; parsing the limit takes about a second in the worst case.
+#: and generated queries are a few KB. Parsing this much can take a minute for pathological text
+#: (pyparsing: 76 s for this many characters of FILTERs), which is why untrusted queries are
+#: parsed in the query worker, under the query's time limit (kg.store.worker).
 MAX_QUERY_CHARS = 256 * 1024
 #: Function IRIs a query may call besides SPARQL's built-ins: the XSD casts. Any other IRI names
 #: an engine extension (Virtuoso's ``bif:`` and ``sql:`` read files, fetch URLs and run SQL).

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from kg.namespaces import INFERRED_GRAPH
 from kg.sparql import iri_term, iri_terms
 from kg.store import Store
 
+IN_SCHEME = "http://www.w3.org/2004/02/skos/core#inScheme"
 BROADER = iri_term("http://www.w3.org/2004/02/skos/core#broader")
 NARROWER = iri_term("http://www.w3.org/2004/02/skos/core#narrower")
 TYPE = iri_term("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -31,46 +31,54 @@ def hygienic(store: Store, lines: Iterable[str]) -> set[str]:
     []
     """
     lines = set(lines)
-    parts = {line: line.split(" ", 2) for line in lines}
-    hierarchy = {line for line, (_, p, _) in parts.items() if p in (BROADER, NARROWER)}
-    typed = {line for line, (_, p, _) in parts.items() if p == TYPE}
-    nodes = {s[1:-1] for s, _, _ in parts.values() if s.startswith("<")}
-    nodes |= {o.rstrip(" .")[1:-1] for line in hierarchy for o in [parts[line][2]]}
-    schemes = _schemes(store, nodes)
-    described = _described(store, {parts[line][0][1:-1] for line in typed})
-    dropped = set()
-    for line in hierarchy:
-        subject, _, rest = parts[line]
-        if not schemes[subject[1:-1]] & schemes[rest.rstrip(" .")[1:-1]]:
-            dropped.add(line)
-    dropped |= {line for line in typed if parts[line][0][1:-1] not in described}
+    triples = {line: _iris(line) for line in lines}
+    hierarchy = [line for line, (s, p, o) in triples.items() if p in (BROADER, NARROWER)]
+    typed = [line for line, (s, p, _) in triples.items() if p == TYPE and s]
+    schemes = _schemes(store, {n for line in hierarchy for n in triples[line][::2] if n})
+    described = _described(store, {triples[line][0] for line in typed})
+    dropped = {line for line in hierarchy if not _shared(schemes, *triples[line][::2])}
+    dropped |= {line for line in typed if triples[line][0] not in described}
     return lines - dropped
+
+
+def _iris(line: str) -> tuple[str, str, str]:
+    """An N-Triples line (as qikg's engines write it: single spaces) as its subject IRI,
+    predicate term and object IRI; "" for a subject or object that is not an IRI."""
+    subject, predicate, rest = line.split(" ", 2)
+    obj = rest.rstrip(" .")
+
+    def inner(term: str) -> str:
+        return term[1:-1] if term.startswith("<") else ""
+
+    return inner(subject), predicate, inner(obj)
+
+
+def _shared(schemes: dict[str, set[str]], a: str, b: str) -> bool:
+    return bool(a and b and schemes[a] & schemes[b])
 
 
 def _schemes(store: Store, iris: set[str]) -> dict[str, set[str]]:
     """The asserted schemes of each IRI."""
     found: dict[str, set[str]] = defaultdict(set)
-    ordered = sorted(i for i in iris if i)
-    for start in range(0, len(ordered), BATCH):
-        rows = store.query(
-            f"SELECT ?c ?s WHERE {{ VALUES ?c {{ {iri_terms(ordered[start : start + BATCH])} }} "
-            "?c <http://www.w3.org/2004/02/skos/core#inScheme> ?s }",
-            include_inferred=False,
-        ).values()
-        for row in rows:
-            found[row["c"] or ""].add(row["s"] or "")
+    for row in _rows(store, iris, f"?c {iri_term(IN_SCHEME)} ?s"):
+        found[row["c"] or ""].add(row["s"] or "")
     return found
 
 
 def _described(store: Store, iris: set[str]) -> set[str]:
     """Of these IRIs, those the store says anything about (outside the inferred graph)."""
-    found = set()
-    ordered = sorted(i for i in iris if i)
+    return {row["c"] or "" for row in _rows(store, iris, "FILTER EXISTS { ?c ?p ?o }")}
+
+
+def _rows(store: Store, iris: set[str], pattern: str) -> list[dict[str, str | None]]:
+    """The distinct answers of ``pattern`` about ``?c`` for each of these IRIs, a batch at a
+    time, leaving the inferred graph out."""
+    ordered = sorted(iris)
+    rows: list[dict[str, str | None]] = []
     for start in range(0, len(ordered), BATCH):
-        rows = store.query(
-            f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {iri_terms(ordered[start : start + BATCH])} }} "
-            f"GRAPH ?g {{ ?c ?p ?o }} FILTER(?g != {iri_term(str(INFERRED_GRAPH))}) }}",
+        values = iri_terms(ordered[start : start + BATCH])
+        rows += store.query(
+            f"SELECT DISTINCT * WHERE {{ VALUES ?c {{ {values} }} {pattern} }}",
             include_inferred=False,
-        ).column("c")
-        found |= {c for c in rows if c}
-    return found
+        ).values()
+    return rows
