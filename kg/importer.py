@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import DCTERMS, RDF
 
-from kg.errors import BadInput, Conflict
+from kg.errors import BadInput
 from kg.meta import stale_flag
 from kg.namespaces import DATA, META_GRAPH, QIKG, SHARED_GRAPH, study_iri
 from kg.reasoning import keep_current
@@ -24,7 +24,7 @@ from kg.sheets.read import read_tables, split_tables
 from kg.sheets.rows import Batch
 from kg.sheets.to_rdf import tables_to_batch
 from kg.sparql import iri_terms
-from kg.store import Store
+from kg.store import Store, on_current_version
 from kg.store.history import change
 from kg.studies import qda_subjects, stored_study, study_ids
 from kg.synthesis.sheet import (
@@ -184,10 +184,6 @@ def check_path(store: Store, path: str | Path, progress: Progress | None = None)
     return report
 
 
-#: How often an import is done again when another write commits while it is being checked.
-WRITE_ATTEMPTS = 5
-
-
 def import_path(
     store: Store,
     path: str | Path,
@@ -206,34 +202,24 @@ def import_path(
     this one is read and checked, it is done again on the new store (so two imports into one
     study both land, and a study imported twice at once is refused the second time).
     """
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        version = store.version()
+
+    def attempt(version: str | None) -> ImportResult:
         vocab = Vocabulary.from_store(store)
         existing = set(study_ids(store))
-        recorded = change("import", file=path)  # what the commit is, in the store's history
         changes: list[StudyChanges] = []
 
-        def resolved(
-            batch: Batch,
-            existing: set[str] = existing,
-            changes: list[StudyChanges] = changes,
-            vocab: Vocabulary = vocab,
-        ) -> Batch:
+        def resolved(batch: Batch) -> Batch:
             changes.extend(_resolve_existing(store, batch, existing, replace, vocab))
             return batch
 
         batches = map(resolved, read_batches(path, vocab, store, progress))
-        try:
-            with recorded:
-                result = commit_batches(store, batches, vocab, dry_run=dry_run, expect=version)
-        except Conflict:
-            if attempt == WRITE_ATTEMPTS:
-                raise
-            continue
+        with change("import", file=path):  # what the commit is, in the store's history
+            result = commit_batches(store, batches, vocab, dry_run=dry_run, expect=version)
         result.replaced = [c.study for c in changes]
         result.changes = changes
         return result
-    raise AssertionError("unreachable")
+
+    return on_current_version(store, attempt)
 
 
 def _resolve_existing(

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kg.errors import BadInput, Conflict, DataProblem
+from kg.errors import BadInput, DataProblem
 from kg.meta import stale_flag
 from kg.namespaces import DATA, INFERRED_GRAPH, META_GRAPH, study_graph, study_iri
 from kg.sparql import iri_term, literal_term
-from kg.store import Store
+from kg.store import Store, on_current_version
 from kg.store.history import change
 from kg.studies import study_ids
 from kg.synthesis.model import REVIEW_GRAPH_PREFIX
-
-#: How often a removal is done again when another write commits while it is prepared.
-WRITE_ATTEMPTS = 5
 
 
 @dataclass
@@ -58,8 +55,8 @@ def remove_study(
     """
     if not store.keeps_history:
         raise store.refuse_history("qikg remove")
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        version = store.version()
+
+    def attempt(version: str | None) -> Removal:
         removal, inferred = _plan(store, study_id)
         if removal.citing and not force:
             raise DataProblem(
@@ -72,16 +69,12 @@ def remove_study(
         graphs = {str(META_GRAPH): stale_flag()}
         if inferred is not None:
             graphs[str(INFERRED_GRAPH)] = inferred
-        try:
-            with change("remove"):
-                store.replace_graphs(graphs, drop=(study_graph(study_id),), expect=version)
-        except Conflict:
-            if attempt == WRITE_ATTEMPTS:
-                raise
-            continue
+        with change("remove"):
+            store.replace_graphs(graphs, drop=(study_graph(study_id),), expect=version)
         removal.committed = True
         return removal
-    raise AssertionError("unreachable")
+
+    return on_current_version(store, attempt)
 
 
 def _plan(store: Store, study_id: str) -> tuple[Removal, str | None]:

@@ -21,14 +21,14 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import RDF
 
-from kg.errors import BadInput, Conflict, DataProblem
-from kg.importer import WRITE_ATTEMPTS, commit_batches
+from kg.errors import BadInput, DataProblem
+from kg.importer import commit_batches
 from kg.namespaces import QIKG, study_graph, study_iri
 from kg.qda.mapping import Mapping, read_mapping, write_template
 from kg.qda.read import Project, read_qda
 from kg.qda.to_rdf import Anchoring, build
 from kg.sheets.rows import Batch
-from kg.store import Store
+from kg.store import Store, on_current_version
 from kg.store.history import change
 from kg.studies import qda_subjects, study_ids
 from kg.validate import Problem, Report, Violations
@@ -89,15 +89,12 @@ def import_qda(
     meanwhile.
     """
     project = read_qda(path)
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        version = store.version()
-        try:
-            with change("import-qda", file=path):  # what the commit is, in the store's history
-                return _import_once(store, project, study_id, mapping, dry_run, replace, version)
-        except Conflict:
-            if attempt == WRITE_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+
+    def attempt(version: str | None) -> QdaResult:
+        with change("import-qda", file=path):  # what the commit is, in the store's history
+            return _import_once(store, project, study_id, mapping, dry_run, replace, version)
+
+    return on_current_version(store, attempt)
 
 
 def _import_once(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import platformdirs
 
-from kg.store.base import Store
+from kg.store.base import Store, on_current_version
 
 
 def default_location() -> str:
@@ -33,4 +33,4 @@ def open_store(descriptor: str | None = None, workers: int = 2) -> Store:
     return EmbeddedStore(where, pool_size=workers)
 
 
-__all__ = ["Store", "default_location", "open_store"]
+__all__ = ["Store", "default_location", "on_current_version", "open_store"]

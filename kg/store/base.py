@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
-from kg.errors import BadInput
+from kg.errors import BadInput, Conflict
 from kg.namespaces import GRAPH, INFERRED_GRAPH
 from kg.sparql import QueryResult
 
@@ -127,3 +127,21 @@ def visible_graphs(graphs: list[str], include_inferred: bool) -> list[str]:
     stay alike.
     """
     return [g for g in graphs if include_inferred or g != str(INFERRED_GRAPH)]
+
+
+T = TypeVar("T")
+#: How often a write is done again when another write committed while it was being prepared.
+WRITE_ATTEMPTS = 5
+
+
+def on_current_version(store: Store, write: Callable[[str | None], T]) -> T:
+    """``write(version)``: read the store, decide, and commit with ``expect=version``; done again
+    from the start on the new store whenever another write committed in between (Conflict), so
+    what is in the store is decided at the commit, not before."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return write(store.version())
+        except Conflict:
+            if attempt == WRITE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
