@@ -16,13 +16,13 @@ import streamlit as st
 from kg.errors import DataProblem
 from kg.explorer import ui
 from kg.explorer.settings import MAX_UPLOAD_MB
-from kg.importer import check_path, import_path
+from kg.importer import ImportResult, import_path
 from kg.qda import QdaResult, import_qda
 from kg.remove import remove_study
 from kg.sheets.template import write_template
 from kg.store import Store
 from kg.studies import study_ids
-from kg.validate import Report
+from kg.validate import Report, Violations
 from kg.vocabulary import Vocabulary
 
 UPLOAD_TYPES = ["xlsx", "xlsm", "zip", "ttl", "trig", "jsonld", "nt", "nq", "qdpx", "qdc"]
@@ -83,40 +83,24 @@ def show_report(report: Report) -> None:
         )
 
 
-def checked(name: str, data: bytes) -> Report:
-    """The validation report of an upload, kept for this session until the file or store changes."""
-    key = (hashlib.sha256(data).hexdigest(), ui.store_version(ui.store()))
+def dry_run(name: str, data: bytes, replace: bool) -> ImportResult | Report:
+    """An upload imported without writing (``qikg import --dry-run``): its report when it would be
+    refused, else what it would do. One pass checks the shapes and compares it with the graph;
+    kept for this session until the file, the Replace choice or the store changes."""
+    key = (hashlib.sha256(data).hexdigest(), ui.store_version(ui.store()), replace)
     memo = st.session_state.get("validate_memo")
     if memo is None or memo[0] != key:
-        with st.spinner("Checking the file against the shapes…"), saved(name, data) as path:
-            memo = (key, check_path(ui.store(), path))
+        try:
+            with st.spinner("Checking the file against the shapes and the graph…"):
+                with saved(name, data) as path:
+                    found: ImportResult | Report = import_path(
+                        ui.store(), path, replace=replace, dry_run=True
+                    )
+        except Violations as exc:
+            found = exc.report
+        memo = (key, found)
         st.session_state["validate_memo"] = memo
     return memo[1]
-
-
-def preview(name: str, data: bytes, replace: bool) -> bool:
-    """Say what the import would change in studies already in the graph (a dry run, kept for
-    this session until the file, the choice or the store changes); False if it would be refused."""
-    key = (hashlib.sha256(data).hexdigest(), ui.store_version(ui.store()), replace)
-    memo = st.session_state.get("validate_preview")
-    if memo is None or memo[0] != key:
-        try:
-            with st.spinner("Comparing with the graph…"), saved(name, data) as path:
-                memo = (key, import_path(ui.store(), path, replace=replace, dry_run=True))
-        except DataProblem as exc:
-            memo = (key, exc)
-        st.session_state["validate_preview"] = memo
-    found = memo[1]
-    if isinstance(found, DataProblem):
-        problems = getattr(found, "report", None)
-        if problems is None:
-            st.error(str(found), icon=":material/block:")
-        else:
-            show_report(problems)
-        return False
-    for changes in found.changes:
-        st.info(f"Importing changes {changes.to_text()}.", icon=":material/difference:")
-    return True
 
 
 def import_upload(name: str, data: bytes, replace: bool) -> None:
@@ -256,15 +240,15 @@ def main() -> None:
         st.caption("Choose another file to check it; `qikg undo` takes this import back.")
         return
     with ui.guard():
-        report = checked(upload.name, data)
-        show_report(report)
-        if not report.conforms:
-            return
         replace = st.checkbox(
             "Replace studies and findings already in the graph (--replace)", key="validate_replace"
         )
-        if not preview(upload.name, data, replace):
+        found = dry_run(upload.name, data, replace)
+        show_report(found if isinstance(found, Report) else found.report)
+        if isinstance(found, Report):
             return
+        for changes in found.changes:
+            st.info(f"Importing changes {changes.to_text()}.", icon=":material/difference:")
         if st.button("Import", type="primary", icon=":material/database_upload:"):
             import_upload(upload.name, data, replace)
 
