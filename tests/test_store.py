@@ -10,9 +10,10 @@ from collections.abc import Callable
 
 import pytest
 
-from kg.errors import BadInput, QueryTimeout, ReadOnly, StoreUnavailable
+from kg.errors import BadInput, Conflict, QueryTimeout, ReadOnly, StoreUnavailable
 from kg.namespaces import INFERRED_GRAPH, study_graph
 from kg.store import open_store
+from kg.store.base import WRITE_ATTEMPTS, on_current_version
 from kg.store.embedded import EmbeddedStore
 from kg.store.worker import copy_dir
 
@@ -397,3 +398,28 @@ def test_a_reader_sees_a_commit_whose_writer_was_killed_before_it_advanced_the_g
     writer.replace_graphs({study_graph("next"): "<urn:a> <urn:b> <urn:c> .\n"})
     assert not (path / "writer").exists()
     assert reader.query(count).values() == [{"n": "202"}]
+
+
+def test_a_write_expecting_an_older_version_is_refused_and_writes_nothing(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: NT})
+    read = store.version()
+    store.replace_graphs({study_graph("other"): "<urn:a> <urn:b> <urn:c> .\n"})
+    with pytest.raises(Conflict, match=r"another write committed first\); nothing was written"):
+        store.replace_graphs({G: "<urn:x> <urn:y> <urn:z> .\n"}, expect=read)
+    assert store.graph_sizes()[G] == 200
+    store.replace_graphs({G: "<urn:x> <urn:y> <urn:z> .\n"}, expect=store.version())
+    assert store.graph_sizes()[G] == 1
+
+
+def test_a_write_that_keeps_losing_gives_up_with_the_conflict(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    tries: list[str | None] = []
+
+    def always_late(version: str | None) -> None:
+        tries.append(version)
+        raise Conflict("the store changed")
+
+    with pytest.raises(Conflict):
+        on_current_version(store, always_late)
+    assert len(tries) == WRITE_ATTEMPTS
