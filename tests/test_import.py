@@ -619,3 +619,19 @@ def test_labels_separated_by_commas_get_told_to_use_semicolons(cli, fresh_store_
     assert ran.exit_code == 1
     assert 'separate labels with ";" ("physician; nurse")' in ran.out + ran.err
     assert "did you mean" not in ran.out + ran.err
+
+
+def test_an_rdf_file_with_a_triple_term_is_refused_with_a_message(cli, fresh_store_path, tmp_path):
+    """RDF 1.2 triple terms parse (pyoxigraph) but cannot be stored as qikg data: one line, exit
+    2, nothing written (it crashed with AttributeError)."""
+    star = tmp_path / "star.nq"
+    star.write_text(
+        "<urn:a> <urn:says> <<( <urn:s> <urn:p> <urn:o> )>> "
+        "<https://w3id.org/qikg/graph/study/star> .\n"
+    )
+    before = state(fresh_store_path)
+    ran = cli("import", str(star), store=fresh_store_path)
+    assert ran.exit_code == 2, ran.err
+    assert "triple terms (RDF 1.2, RDF-star) cannot be imported" in ran.err
+    assert "Traceback" not in ran.err
+    assert state(fresh_store_path) == before
