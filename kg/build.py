@@ -12,7 +12,7 @@ from kg.errors import DataProblem
 from kg.meta import stale_flag
 from kg.namespaces import META_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH, SHARED_GRAPH
 from kg.resources import data_dir, ontology_dir, shapes_dir
-from kg.sheets.read import read_tables
+from kg.sheets.read import read_sources, read_tables
 from kg.sheets.to_rdf import tables_to_batch
 from kg.store import Store
 from kg.store.history import change
@@ -72,7 +72,9 @@ def build(store: Store, *, fresh: bool = False) -> BuildReport:
     known: set[str] = set()
     for folder in [*folders, *bundled_reviews()]:
         tables = read_tables(folder)
-        batch = tables_to_batch(tables, vocab, names.__contains__, known_findings=known)
+        batch = tables_to_batch(
+            tables, vocab, names.__contains__, known_findings=known, sources=read_sources(folder)
+        )
         context = vocab.type_triples(batch.concepts) + primary
         report = validate(batch.data(), context, locate=batch.locate)
         report.problems[:0] = batch.problems

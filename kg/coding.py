@@ -4,7 +4,8 @@ Each dimension is a column of the coding sheet, a sub-property of ``qikg:codedWi
 of concept the column accepts, with the names people see for it. The importer, the vocabulary, the
 explorer's facets and pages, the compare matrix, the graph view and the QDA import all derive
 their view from ``DIMENSIONS``: adding a dimension is one row here plus the ontology and the
-shapes (CONTRIBUTING.md shows how). A test checks the table against the ontology.
+shapes (CONTRIBUTING.md shows how). A test checks the table against the ontology. The
+qualifiers (finding kind, outcome direction) are rows of the same shape: one concept per finding.
 """
 
 from __future__ import annotations
@@ -112,8 +113,32 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "concept",
     ),
 )
-BY_COLUMN: dict[str, Dimension] = {d.column: d for d in DIMENSIONS}
-BY_PREDICATE: dict[str, Dimension] = {d.predicate: d for d in DIMENSIONS}
+#: What a finding is, and what it says happened to its outcomes: one concept each, not codes
+#: (not sub-properties of ``qikg:codedWith``), read from the sheet like the dimensions.
+QUALIFIERS: tuple[Dimension, ...] = (
+    Dimension(
+        "finding_kind",
+        "findingKind",
+        ("qikg:FindingKind",),
+        "a finding kind",
+        "Finding kinds",
+        "Finding kind",
+        "kind",
+        hierarchy="",
+    ),
+    Dimension(
+        "outcome_direction",
+        "outcomeDirection",
+        ("qikg:OutcomeDirection",),
+        "an outcome direction",
+        "Outcome directions",
+        "Outcome direction",
+        "direction",
+        hierarchy="",
+    ),
+)
+BY_COLUMN: dict[str, Dimension] = {d.column: d for d in DIMENSIONS + QUALIFIERS}
+BY_PREDICATE: dict[str, Dimension] = {d.predicate: d for d in DIMENSIONS + QUALIFIERS}
 #: The sheet columns that hold codes, in order.
 COLUMNS: list[str] = [d.column for d in DIMENSIONS]
 #: A SPARQL path of every coding property (``qikg:codedWith`` as written, without inference).

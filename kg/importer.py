@@ -20,7 +20,7 @@ from kg.meta import stale_flag
 from kg.namespaces import DATA, META_GRAPH, QIKG, SHARED_GRAPH, study_iri
 from kg.reasoning import keep_current
 from kg.sheets.changes import StudyChanges, study_changes
-from kg.sheets.read import read_tables, split_tables
+from kg.sheets.read import read_sources, read_tables, split_tables
 from kg.sheets.rows import Batch
 from kg.sheets.to_rdf import tables_to_batch
 from kg.sparql import iri_terms
@@ -83,6 +83,7 @@ def read_batches(
         yield _read_rdf(path)
         return
     tables = read_tables(path)
+    sources = read_sources(path)
     known = set(study_ids(store))
     reviews = "reviews" in tables
     stored = finding_refs(store) if reviews else set()
@@ -93,10 +94,10 @@ def read_batches(
         if progress is not None:
             progress(done, total)
         if "reviews" in part:
-            batch = tables_to_batch(part, vocab, known.__contains__, stored | read)
+            batch = tables_to_batch(part, vocab, known.__contains__, stored | read, sources)
             batch.context = read_support(batch, read)
         else:
-            batch = tables_to_batch(part, vocab, known.__contains__)
+            batch = tables_to_batch(part, vocab, known.__contains__, sources=sources)
             if reviews:
                 read |= batch_findings(batch)
         yield batch

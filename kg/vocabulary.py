@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import rdflib
 from rapidfuzz import fuzz, process
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import DCTERMS, OWL, RDF, SKOS
 
-from kg.coding import DIMENSIONS
+from kg.coding import DIMENSIONS, QUALIFIERS
 from kg.namespaces import ONTOLOGY_GRAPH, QIKG, curie, expand
 from kg.sparql import iri_term, sparql_prefixes
 
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 #: What each concept column of a coding sheet accepts, and how to name that kind in a message.
 COLUMN_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
-    **{d.column: (d.kind_iris, d.kind_name) for d in DIMENSIONS},
-    "confidence": ((str(QIKG.CERQualConfidenceLevel),), "a GRADE-CERQual confidence level"),
+    **{d.column: (d.kind_iris, d.kind_name) for d in DIMENSIONS + QUALIFIERS},
+    "design": ((str(QIKG.StudyDesign),), "a study design"),
 }
 
 
@@ -57,8 +57,14 @@ class Vocabulary:
     kg.vocabulary.Unresolved: "nurces" is not a professional group; did you mean "nurse"?
     """
 
-    def __init__(self, rows: list[tuple[str, str, str, bool]]) -> None:
-        """``rows``: (concept IRI, kind IRI, label, is_preferred_label)."""
+    def __init__(
+        self,
+        rows: list[tuple[str, str, str, bool]],
+        retired: dict[str, tuple[str, str | None]] | None = None,
+    ) -> None:
+        """``rows``: (concept IRI, kind IRI, label, is_preferred_label); ``retired``: each
+        deprecated concept's replacement and the outcome direction its label implied."""
+        self.retired = retired or {}
         self.concepts: dict[str, Concept] = {}
         self.by_label: dict[str, set[str]] = defaultdict(set)
         for iri, kind, label, preferred in rows:
@@ -81,7 +87,13 @@ class Vocabulary:
                 for label, preferred in labels:
                     english = getattr(label, "language", None) in (None, "en")
                     rows.append((str(concept), kind, str(label), preferred and english))
-        return cls(rows)
+        retired = {}
+        for concept in graph.subjects(OWL.deprecated, rdflib.Literal(True)):
+            replacement = graph.value(concept, DCTERMS.isReplacedBy)
+            if replacement is not None:
+                direction = graph.value(concept, QIKG.replacedWithDirection)
+                retired[str(concept)] = (str(replacement), str(direction) if direction else None)
+        return cls(rows, retired)
 
     @classmethod
     def from_store(cls, store: Store) -> Vocabulary:
@@ -98,6 +110,13 @@ class Vocabulary:
                 UNION {{ ?c skos:altLabel ?label BIND(false AS ?pref) }}
             }} }}"""
         )
+        retired = store.query(
+            sparql_prefixes()
+            + f"""SELECT ?c ?by ?direction WHERE {{ GRAPH {iri_term(ONTOLOGY_GRAPH)} {{
+                ?c owl:deprecated true ; dcterms:isReplacedBy ?by .
+                OPTIONAL {{ ?c qikg:replacedWithDirection ?direction }}
+            }} }}"""
+        )
         # ?c, ?kind and ?label are bound in every row
         return cls(
             [
@@ -106,13 +125,23 @@ class Vocabulary:
                 if (c := r["c"]) is not None
                 and (kind := r["kind"]) is not None
                 and (label := r["label"]) is not None
-            ]
+            ],
+            {
+                c: (by, r["direction"])
+                for r in retired.values()
+                if (c := r["c"]) is not None and (by := r["by"]) is not None
+            },
         )
 
     def label(self, iri: str) -> str:
         """The preferred label of a concept, else its CURIE."""
         concept = self.concepts.get(iri)
         return concept.label if concept else curie(iri)
+
+    def replacement(self, iri: str) -> tuple[str, str | None] | None:
+        """What a deprecated concept is read as: its replacement and the outcome direction its
+        label implied ("improved care processes": the care-process outcome, improved)."""
+        return self.retired.get(iri)
 
     def kinds(self, iri: str) -> set[str]:
         """The OWL classes a concept is typed with (empty if unknown)."""
@@ -167,7 +196,7 @@ class Vocabulary:
             label: iri
             for label, iris in self.by_label.items()
             for iri in iris
-            if self.kinds(iri) & set(kinds)
+            if self.kinds(iri) & set(kinds) and iri not in self.retired
         }
         best = process.extractOne(
             text.casefold(), list(choices), scorer=fuzz.WRatio, score_cutoff=70
@@ -178,7 +207,12 @@ class Vocabulary:
         """Every preferred label a column accepts, sorted (for the template's vocabulary sheet)."""
         kinds = set(COLUMN_KINDS[column][0])
         return sorted(
-            {c.label for c in self.concepts.values() if c.kinds & kinds}, key=str.casefold
+            {
+                c.label
+                for c in self.concepts.values()
+                if c.kinds & kinds and c.iri not in self.retired
+            },
+            key=str.casefold,
         )
 
     def type_triples(self, iris: set[str]) -> rdflib.Graph:

@@ -15,7 +15,8 @@ STUDY = {
     "doi": "10.1234/qikg.test.1",
     "journal": "J Test 1(1):1-10",
     "country": "Denmark",
-    "design": "Qualitative interview study",
+    "design": "primary qualitative",
+    "design_note": "Qualitative interview study",
     "qic": "Danish Healthcare Quality Programme – Learning and Quality Teams (LKT)",
     "sample_size": "24",
 }
@@ -23,12 +24,14 @@ FINDING = {
     "finding_id": "F1",
     "study_id": "newstudy2025",
     "statement": "Nurses said that lack of time limited their work in the improvement team.",
+    "finding_kind": "participants' account",
     "theme": "Time",
     "professional_groups": "nurse",
     "roles": "QI team member",
     "qic_components": "PDSA cycle",
     "barriers": "lack of time",
     "outcomes": "engagement",
+    "outcome_direction": "worsened",
     "quote": "We never had the time to do the PDSA work properly.",
     "quote_source": "Results, p. 4",
     "coder": "Test Coder",
@@ -69,7 +72,7 @@ def many_studies(studies: int, per_study: int) -> tuple[list[dict[str, str]], li
     return (
         [study(study_id=sid, doi=f"10.1234/qikg.{sid}") for sid in ids],
         [
-            finding(study_id=sid, finding_id=f"F{j}", confidence="high")
+            finding(study_id=sid, finding_id=f"F{j}")
             for sid in ids
             for j in range(per_study)
         ],

@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from kg.cli.common import Context, pass_context
-from kg.sheets.from_rdf import study_tables
+from kg.sheets.from_rdf import study_source, study_tables
 from kg.sheets.template import write_template
 from kg.sheets.write import write_tables
 from kg.vocabulary import Vocabulary
@@ -35,11 +35,17 @@ def export_sheet(ctx: Context, study_id: str, output: Path) -> None:
     """Write a study in the graph back to a coding sheet (round-trips with `qikg import`).
 
     \b
+    The study's source text, if the graph holds it, goes to sources/STUDY_ID.txt: export to a
+    folder or .zip to keep it (an .xlsx workbook cannot hold it).
+
+    \b
     Example:
-      qikg export-sheet carstensen2024 -o carstensen2024.xlsx
+      qikg export-sheet carstensen2024 -o carstensen2024/
     """
     store = ctx.store()
-    write_tables(study_tables(store, study_id, Vocabulary.from_store(store)), output)
+    tables = study_tables(store, study_id, Vocabulary.from_store(store))
+    text = study_source(store, study_id)
+    write_tables(tables, output, {study_id: text} if text is not None else None)
     click.echo(f"wrote study {study_id} to {output}", err=True)
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import rdflib
-from rdflib.namespace import DCTERMS, FOAF, PROV, RDFS, SKOS
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS
 
 from kg.errors import BadInput
 from kg.namespaces import DOI, OA, QIKG, study_graph, study_iri
 from kg.sheets import FINDING_COLUMNS, STUDY_COLUMNS
-from kg.sheets.rows import CONFIDENCE
-from kg.sheets.to_rdf import CODING_PROPERTIES, STUDY_TEXT
+from kg.sheets.to_rdf import CODING_PROPERTIES, STUDY_TEXT, source_iri
 from kg.store import Store
 from kg.studies import stored_study
 from kg.text import natural_key
@@ -42,11 +41,14 @@ def graph_tables(g: rdflib.Graph, study_id: str, vocab: Vocabulary) -> TablesOut
     }
     study.update({column: one(s, prop) for column, prop in STUDY_TEXT.items()})
     study["doi"] = one(s, QIKG.doi).removeprefix(DOI)
+    design = g.value(s, QIKG.hasStudyDesign)
+    study["design"] = vocab.label(str(design)) if design is not None else ""
+    study["source_url"] = one(source_iri(study_id), DCTERMS.source)
+    study["source_licence"] = one(source_iri(study_id), DCTERMS.rights)
     programme = g.value(s, QIKG.evaluatesProgramme)
     study["qic"] = one(programme, RDFS.label) if programme is not None else ""
     study_extra = _notes(g, s, study)
     extra: set[str] = set()
-    confidence = {str(v): k for k, v in CONFIDENCE.items()}
     findings = []
     for f in sorted(
         g.subjects(QIKG.reportedIn, s), key=lambda n: natural_key(one(n, DCTERMS.identifier))
@@ -61,11 +63,10 @@ def graph_tables(g: rdflib.Graph, study_id: str, vocab: Vocabulary) -> TablesOut
             row[column] = "; ".join(
                 sorted((vocab.label(str(c)) for c in g.objects(f, prop)), key=str.casefold)
             )
-        row["confidence"] = confidence.get(
-            one(f, QIKG.cerqualConfidence), one(f, QIKG.cerqualConfidence)
-        )
         agent = g.value(f, PROV.wasAttributedTo)
         row["coder"] = one(agent, FOAF.name) if agent is not None else ""
+        person = agent is not None and (agent, RDF.type, PROV.Person) in g
+        row["coder_orcid"] = str(agent).removeprefix("https://orcid.org/") if person else ""
         row["coded_on"] = one(f, DCTERMS.created)
         quote = g.value(f, QIKG.supportedBy)
         if quote is not None:
@@ -81,6 +82,12 @@ def graph_tables(g: rdflib.Graph, study_id: str, vocab: Vocabulary) -> TablesOut
     }
 
 
+def study_source(store: Store, study_id: str) -> str | None:
+    """The source text a stored study was coded from, if the graph holds it."""
+    text = stored_study(store, study_id).value(source_iri(study_id), RDF.value)
+    return None if text is None else str(text)
+
+
 def _notes(g: rdflib.Graph, node: rdflib.term.Node, row: dict[str, str]) -> set[str]:
     """Put ``skos:note "column: value"`` back into extra columns; return their names."""
     columns = set()
@@ -92,4 +99,4 @@ def _notes(g: rdflib.Graph, node: rdflib.term.Node, row: dict[str, str]) -> set[
     return columns
 
 
-__all__ = ["graph_tables", "study_tables"]
+__all__ = ["graph_tables", "study_source", "study_tables"]

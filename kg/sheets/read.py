@@ -97,6 +97,49 @@ def read_tables(path: str | Path) -> dict[str, Table]:
     return tables
 
 
+#: The largest source text read (a long open-access article is about 100 KB of text).
+MAX_SOURCE_CHARS = 2_000_000
+
+
+def read_sources(path: str | Path) -> dict[str, str]:
+    """The source texts a folder or .zip coding sheet carries: ``sources/{study_id}.txt``, the
+    text each study was coded from, verbatim (UTF-8). An .xlsx workbook carries none.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "sources").mkdir()
+    >>> _ = (d / "sources" / "s1.txt").write_text("Results: it helped.", encoding="utf-8")
+    >>> read_sources(d)
+    {'s1': 'Results: it helped.'}
+    """
+    path = Path(path)
+    found: dict[str, bytes] = {}
+    if path.is_dir():
+        for file in sorted((path / "sources").glob("*.txt")):
+            if file.stat().st_size > MAX_SOURCE_CHARS * 4:
+                raise BadInput(f"sources/{file.name}: a source text larger than any article")
+            found[file.stem] = file.read_bytes()
+    elif path.suffix.lower() == ".zip":
+        with open_zip(path, path.name, "not a readable .zip file") as archive:
+            for info in archive.infolist():
+                parts = Path(info.filename).parts
+                if len(parts) >= 2 and parts[-2] == "sources" and parts[-1].endswith(".txt"):
+                    if info.file_size > MAX_SOURCE_CHARS * 4:
+                        raise BadInput(f"{info.filename}: a source text larger than any article")
+                    with reading(path.name, info.filename), archive.open(info) as stream:
+                        found[Path(parts[-1]).stem] = stream.read()
+    texts = {}
+    for study, raw in found.items():
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BadInput(
+                f"sources/{study}.txt is not UTF-8 text (byte {exc.start}): save it as UTF-8"
+            ) from None
+        texts[study] = text.replace("\r\n", "\n")
+    return texts
+
+
 def split_tables(tables: dict[str, Table], findings: int) -> Iterator[dict[str, Table]]:
     """The sheet in parts of whole studies, each with about ``findings`` finding rows, so that a
     large sheet can be turned into RDF and checked a part at a time.

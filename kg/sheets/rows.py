@@ -41,6 +41,8 @@ class Batch:
     #: What validation needs to know of nodes outside the batch (findings of the same sheet that
     #: its review findings cite, read in an earlier batch); never written.
     context: rdflib.Graph = field(default_factory=rdflib.Graph)
+    #: The text each study was coded from, by study id (kg.sheets.read.read_sources).
+    sources: dict[str, str] = field(default_factory=dict)
 
     def data(self) -> rdflib.Graph:
         """Everything the batch would write: the study and review graphs and the shared
@@ -71,14 +73,16 @@ def add_problem(
     *,
     study: str | None = None,
     about: tuple[object, object] | None = None,
+    severity: str = "violation",
 ) -> None:
     """Note a problem of the sheet at ``where`` (sheet, row, column), under its finding or
-    study; ``about`` names the (node, property) the cell would have given."""
+    study; ``about`` names the (node, property) the cell would have given. A ``"warning"`` is
+    reported but does not stop the import."""
     study = study or (finding.split("/")[0] if finding else None)
     if about is not None:
         batch.reported.add((str(about[0]), str(about[1])))
     batch.problems.append(
-        Problem("violation", message, "", None, None, finding=finding, study=study, source=where)
+        Problem(severity, message, "", None, None, finding=finding, study=study, source=where)
     )
 
 

@@ -17,16 +17,20 @@ EXAMPLE_STUDY = {
     "doi": "10.1234/example.5678",
     "journal": "J Example 1(2):3-4",
     "country": "Denmark",
-    "design": "Qualitative interview study",
+    "design": "primary qualitative",
+    "design_note": "Interview study with reflexive thematic analysis",
     "qic": "Danish Healthcare Quality Programme – Learning and Quality Teams (LKT)",
     "clinical_area": "stroke",
     "participants": "20 nurses and physicians",
     "sample_size": "20",
+    "source_url": "https://doi.org/10.1234/example.5678",
+    "source_licence": "CC BY 4.0",
 }
 EXAMPLE_FINDING = {
     "finding_id": "F1",
     "study_id": "example2025",
     "statement": "Replace with what the study found, in one or two sentences of your own.",
+    "finding_kind": "participants' account",
     "theme": "Engagement",
     "professional_groups": "nurse; physician",
     "roles": "QI team member",
@@ -34,11 +38,12 @@ EXAMPLE_FINDING = {
     "enablers": "participation of QI specialists",
     "barriers": "lack of time",
     "outcomes": "engagement",
+    "outcome_direction": "improved",
     "concepts": "project of professionalisation",
     "quote": "A short verbatim quote from the source.",
     "quote_source": "Results, p. 5",
-    "confidence": "",
     "coder": "Your Name",
+    "coder_orcid": "",
     "coded_on": "2025-01-31",
 }
 EXAMPLE_REVIEW = {
@@ -62,10 +67,14 @@ EXAMPLE_REVIEW = {
 }
 
 
+#: The columns whose allowed labels the vocabulary sheet lists.
+LISTED = ["design", "finding_kind", *CONCEPT_COLUMNS, "outcome_direction"]
+
+
 def write_template(path: Path, vocab: Vocabulary) -> None:
     """Write the template workbook (or CSV folder/zip) with a ``vocabulary`` sheet."""
-    columns = [*CONCEPT_COLUMNS, "confidence", "concern levels"]
-    lists = {c: vocab.labels_for(c) for c in CONCEPT_COLUMNS}
+    columns = [*LISTED, "confidence", "concern levels"]
+    lists = {c: vocab.labels_for(c) for c in LISTED}
     lists["confidence"] = ["high", "moderate", "low", "very low"]
     lists["concern levels"] = [
         "no or very minor concerns",

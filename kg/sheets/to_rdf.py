@@ -12,31 +12,31 @@ row and column it came from.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from kg.coding import DIMENSIONS
+from kg.coding import BY_COLUMN, DIMENSIONS, QUALIFIERS
 from kg.errors import BadInput
 from kg.namespaces import DATA, DOI, OA, QIKG, finding_iri, study_iri
-from kg.sheets import CONCEPT_COLUMNS, FINDING_COLUMNS, REQUIRED, STUDY_COLUMNS
+from kg.sheets import ADDED, CONCEPT_COLUMNS, FINDING_COLUMNS, REQUIRED, RETIRED, STUDY_COLUMNS
 from kg.sheets.read import Row, Table
-from kg.sheets.rows import CONFIDENCE, Batch, add_problem, check_id, typed
+from kg.sheets.rows import Batch, add_problem, check_id, typed
 from kg.sparql import iri_term
 from kg.synthesis.sheet import add_reviews
-from kg.text import slug
+from kg.text import orcid_iri, slug
 from kg.vocabulary import Unresolved, Vocabulary
 
-#: The property each code column writes (kg.coding).
-CODING_PROPERTIES = {d.column: URIRef(d.iri) for d in DIMENSIONS}
+#: The property each code or qualifier column writes (kg.coding).
+CODING_PROPERTIES = {d.column: URIRef(d.iri) for d in DIMENSIONS + QUALIFIERS}
 STUDY_TEXT = {
     "title": DCTERMS.title,
     "journal": QIKG.journal,
     "country": QIKG.country,
-    "design": QIKG.studyDesign,
+    "design_note": QIKG.studyDesign,
     "clinical_area": QIKG.clinicalArea,
     "participants": QIKG.participants,
 }
@@ -49,7 +49,8 @@ COLUMN_OF = {
     str(QIKG.theme): "theme",
     str(QIKG.reportedIn): "study_id",
     str(QIKG.supportedBy): "quote",
-    str(QIKG.cerqualConfidence): "confidence",
+    str(QIKG.hasStudyDesign): "design",
+    str(PROV.wasDerivedFrom): "source_url",
     str(PROV.wasAttributedTo): "coder",
     str(DCTERMS.created): "coded_on",
     str(QIKG.authors): "authors",
@@ -67,13 +68,17 @@ def tables_to_batch(
     vocab: Vocabulary,
     known_studies: Callable[[str], bool],
     known_findings: Collection[str] = (),
+    sources: Mapping[str, str] | None = None,
 ) -> Batch:
     """Build each study's graph from the sheet; ``known_studies(id)`` says a study is in the store.
 
     A ``reviews`` table becomes one graph per review (kg.synthesis.sheet); its supporting
     findings must be in the sheet or in ``known_findings`` (``study_id/finding_id``).
+    ``sources`` holds the text each study was coded from (kg.sheets.read.read_sources): its
+    findings are derived from it and their quotes must be found in it, character for character.
     """
     batch = Batch()
+    batch.sources = dict(sources or {})
     for table in tables.values():
         for number, column, message in table.problems:
             add_problem(batch, message, table.where(number, column))
@@ -89,7 +94,9 @@ def tables_to_batch(
             )
     if batch.problems:
         return batch
-    in_sheet = _add_studies(batch, studies) if studies else {}
+    if findings:
+        _contract(batch, findings)
+    in_sheet = _add_studies(batch, studies, vocab) if studies else {}
     seen = (
         _add_findings(batch, findings, vocab, studies, in_sheet, known_studies) if findings else {}
     )
@@ -102,7 +109,32 @@ def tables_to_batch(
     return batch
 
 
-def _add_studies(batch: Batch, studies: Table) -> dict[str, int]:
+def _contract(batch: Batch, findings: Table) -> None:
+    """Warn once about each column of an older contract the findings sheet has, or lacks."""
+    for column, advice in RETIRED["findings"].items():
+        if column in findings.columns:
+            rows = [r.number for r in findings.rows if r.get(column)]
+            held = f" ({len(rows)} value(s) not imported, rows {_rows(rows)})" if rows else ""
+            add_problem(batch, advice + held, findings.where(1, column), severity="warning")
+    for column, advice in ADDED["findings"].items():
+        if column not in findings.columns:
+            if column == "outcome_direction":
+                rows = [r.number for r in findings.rows if r.get("outcomes")]
+            else:
+                rows = [r.number for r in findings.rows]
+            if rows:
+                add_problem(
+                    batch, advice.format(n=len(rows)), findings.where(1), severity="warning"
+                )
+
+
+def _rows(numbers: list[int]) -> str:
+    """Row numbers for a message, the first few: ``2, 3, 5 and 4 more``."""
+    shown = ", ".join(map(str, numbers[:5]))
+    return shown + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+
+
+def _add_studies(batch: Batch, studies: Table, vocab: Vocabulary) -> dict[str, int]:
     """Each study row into the batch; return the row number of each study id."""
     in_sheet: dict[str, int] = {}
     for row in studies.rows:
@@ -118,7 +150,7 @@ def _add_studies(batch: Batch, studies: Table) -> dict[str, int]:
             )
             continue
         in_sheet[sid] = row.number
-        _study(batch, studies, row, sid)
+        _study(batch, studies, row, sid, vocab)
     return in_sheet
 
 
@@ -202,7 +234,7 @@ def xsd_date(text: str) -> dt.date:
     return date
 
 
-def _study(batch: Batch, table: Table, row: Row, sid: str) -> None:
+def _study(batch: Batch, table: Table, row: Row, sid: str, vocab: Vocabulary) -> None:
     g = _graph(batch, sid)
     s = study_iri(sid)
     g.add((s, RDF.type, QIKG.Study))
@@ -210,6 +242,8 @@ def _study(batch: Batch, table: Table, row: Row, sid: str) -> None:
     for column, prop in STUDY_TEXT.items():
         if row.get(column):
             g.add((s, prop, Literal(row.get(column))))
+    _design(batch, table, row, sid, vocab)
+    _source_text(batch, table, row, sid)
     authors = [a.strip() for a in row.get("authors").split(";") if a.strip()]
     if authors:
         g.add((s, QIKG.authors, Literal("; ".join(authors))))
@@ -242,6 +276,75 @@ def _study(batch: Batch, table: Table, row: Row, sid: str) -> None:
         if column not in STUDY_COLUMNS:
             g.add((s, SKOS.note, Literal(f"{column}: {value}")))
     _remember(batch, s, table, row.number, g.predicates(s, None))
+
+
+def _design(batch: Batch, table: Table, row: Row, sid: str, vocab: Vocabulary) -> None:
+    """The design column: a study design of the vocabulary. A sheet of an older contract (no
+    design_note column) wrote the authors' words there: those are kept as the design note."""
+    words = row.get("design")
+    if not words:
+        return
+    g, s = _graph(batch, sid), study_iri(sid)
+    try:
+        design = vocab.resolve(words, "design")
+    except Unresolved as exc:
+        designs = ", ".join(vocab.labels_for("design"))
+        if "design_note" in table.columns:
+            add_problem(
+                batch,
+                f"{exc}: write one of {designs}, and the design in the authors' words in "
+                "design_note",
+                table.where(row.number, "design"),
+                study=sid,
+                about=(s, QIKG.hasStudyDesign),
+            )
+        else:
+            g.add((s, QIKG.studyDesign, Literal(words)))
+            batch.reported.add((str(s), str(QIKG.hasStudyDesign)))
+            add_problem(
+                batch,
+                f'"{words}" is not one of qikg\'s study designs ({designs}): it is kept as the '
+                "design in the authors' words (the design_note column of qikg 0.3); add a "
+                "design_note column and write one of the study designs in design",
+                table.where(row.number, "design"),
+                study=sid,
+                severity="warning",
+            )
+        return
+    g.add((s, QIKG.hasStudyDesign, URIRef(design)))
+    batch.concepts.add(design)
+
+
+def _source_text(batch: Batch, table: Table, row: Row, sid: str) -> None:
+    """The text the study was coded from: where it was read, its licence and, when the sheet
+    carries it (``sources/{study_id}.txt``), the text itself."""
+    text = batch.sources.get(sid)
+    url, licence = row.get("source_url"), row.get("source_licence")
+    if text is None and not url and not licence:
+        return
+    g, s, src = _graph(batch, sid), study_iri(sid), source_iri(sid)
+    g.add((src, RDF.type, QIKG.SourceText))
+    g.add((src, DCTERMS.isPartOf, s))
+    if text is not None:
+        g.add((src, RDF.value, Literal(text)))
+    if licence:
+        g.add((src, DCTERMS.rights, Literal(licence)))
+    if url:
+        try:
+            g.add((src, DCTERMS.source, URIRef(iri_term(url).value)))
+        except BadInput:
+            add_problem(
+                batch,
+                f'"{url}" is not a web address (write it as https://...)',
+                table.where(row.number, "source_url"),
+                study=sid,
+            )
+    _remember(batch, src, table, row.number, g.predicates(src, None))
+
+
+def source_iri(study_id: str) -> URIRef:
+    """The IRI of the text a study was coded from."""
+    return DATA[f"{study_id}/source/text"]
 
 
 def doi_iri(text: str) -> str | None:
@@ -282,66 +385,194 @@ def _finding(
         g.add((f, QIKG.statement, Literal(get("statement"))))
     if get("theme"):
         g.add((f, QIKG.theme, Literal(get("theme"))))
+    implied: set[str] = set()  # directions implied by deprecated outcome labels
     for column in CONCEPT_COLUMNS:
         for word in (w for w in get(column).split(";") if w.strip()):
-            try:
-                concept = vocab.resolve(word, column)
-            except Unresolved as exc:
+            concept = _concept(batch, table, row, f"{sid}/{fid}", f, word, column, vocab)
+            if concept is None:
+                continue
+            replaced = vocab.replacement(concept)
+            if replaced is not None:
+                concept, direction = replaced
+                implied.update([direction] if direction else [])
                 add_problem(
                     batch,
-                    str(exc),
+                    f'"{word.strip()}" is retired: read as "{vocab.label(concept)}"'
+                    + (f' with outcome direction "{vocab.label(direction)}"' if direction else "")
+                    + "; write it that way in the sheet",
                     table.where(row.number, column),
                     f"{sid}/{fid}",
-                    about=(f, CODING_PROPERTIES[column]),
+                    severity="warning",
                 )
-                continue
             g.add((f, CODING_PROPERTIES[column], URIRef(concept)))
             batch.concepts.add(concept)
-    if get("confidence"):
-        level = CONFIDENCE.get(" ".join(get("confidence").casefold().split()))
-        try:
-            level = level or URIRef(vocab.resolve(get("confidence"), "confidence"))
-        except Unresolved:
-            add_problem(
-                batch,
-                f'"{get("confidence")}" is not a GRADE-CERQual confidence level: '
-                "write high, moderate, low or very low",
-                table.where(row.number, "confidence"),
-                f"{sid}/{fid}",
-                about=(f, QIKG.cerqualConfidence),
-            )
-        else:
-            g.add((f, QIKG.cerqualConfidence, level))
-            batch.concepts.add(str(level))
-    if get("coder"):
-        agent = DATA[f"agent/{slug(get('coder'))}"]
-        g.add((f, PROV.wasAttributedTo, agent))
-        batch.shared.add((agent, RDF.type, PROV.Agent))
-        batch.shared.add((agent, FOAF.name, Literal(get("coder"))))
+    _qualifiers(batch, table, row, sid, fid, f, vocab, implied)
+    if get("coder") or get("coder_orcid"):
+        _coder(batch, table, row, f"{sid}/{fid}", f)
+    if sid in batch.sources:
+        g.add((f, PROV.wasDerivedFrom, source_iri(sid)))
     if get("coded_on"):
         g.add((f, DCTERMS.created, typed(get("coded_on"), XSD.date, xsd_date)))
     for column, value in row.cells.items():
-        if column not in FINDING_COLUMNS:
+        if column not in FINDING_COLUMNS and column not in RETIRED["findings"]:
             g.add((f, SKOS.note, Literal(f"{column}: {value}")))
     _remember(batch, f, table, row.number, g.predicates(f, None))
     if get("quote"):
         _quote(batch, g, f, s, table, row)
 
 
+def _concept(
+    batch: Batch,
+    table: Table,
+    row: Row,
+    finding: str,
+    f: URIRef,
+    word: str,
+    column: str,
+    vocab: Vocabulary,
+) -> str | None:
+    """The concept a word of a cell names, else None and a problem noted against the cell."""
+    try:
+        return vocab.resolve(word, column)
+    except Unresolved as exc:
+        add_problem(
+            batch,
+            str(exc),
+            table.where(row.number, column),
+            finding,
+            about=(f, CODING_PROPERTIES[column]),
+        )
+        return None
+
+
+def _qualifiers(
+    batch: Batch,
+    table: Table,
+    row: Row,
+    sid: str,
+    fid: str,
+    f: URIRef,
+    vocab: Vocabulary,
+    implied: set[str],
+) -> None:
+    """The finding's kind and the direction of its outcomes (one each).
+
+    A direction is required when the finding has outcomes. A sheet of an older contract has no
+    outcome_direction column: its outcomes are "not stated" (or the direction a retired outcome
+    label implied), and _contract has said so once for the sheet.
+    """
+    g, where = _graph(batch, sid), f"{sid}/{fid}"
+    kind = BY_COLUMN["finding_kind"]
+    if kind.column not in table.columns:
+        batch.reported.add((str(f), kind.iri))  # _contract said it once for the sheet
+    if row.get(kind.column):
+        concept = _concept(batch, table, row, where, f, row.get(kind.column), kind.column, vocab)
+        if concept is not None:
+            g.add((f, URIRef(kind.iri), URIRef(concept)))
+            batch.concepts.add(concept)
+    direction = BY_COLUMN["outcome_direction"]
+    words, has_outcomes = row.get(direction.column), bool(row.get("outcomes"))
+    if words and not has_outcomes:
+        add_problem(
+            batch,
+            f'the outcome direction "{words}" has no outcome to go with: code the outcome in the '
+            "outcomes column, or leave outcome_direction empty",
+            table.where(row.number, direction.column),
+            where,
+            about=(f, URIRef(direction.iri)),
+        )
+        return
+    if not has_outcomes:
+        return
+    if words:
+        concept = _concept(batch, table, row, where, f, words, direction.column, vocab)
+    elif len(implied) == 1:
+        concept = implied.pop()
+    elif direction.column not in table.columns:
+        concept = str(QIKG.OutcomeDirectionNotStated)
+    else:
+        concept = None  # the shapes report the missing direction, with their message
+    if concept is not None:
+        g.add((f, URIRef(direction.iri), URIRef(concept)))
+        batch.concepts.add(concept)
+
+
+def _coder(batch: Batch, table: Table, row: Row, finding: str, f: URIRef) -> None:
+    """Who coded the finding: a prov:Person named by their ORCID iD when the sheet gives one."""
+    g, name, orcid = _graph(batch, finding.split("/")[0]), row.get("coder"), row.get("coder_orcid")
+    agent = None
+    if orcid:
+        try:
+            agent = URIRef(orcid_iri(orcid))
+        except ValueError as exc:
+            add_problem(
+                batch,
+                str(exc),
+                table.where(row.number, "coder_orcid"),
+                finding,
+                about=(f, PROV.wasAttributedTo),
+            )
+            return
+        batch.shared.add((agent, RDF.type, PROV.Person))
+        batch.shared.add((agent, RDF.type, PROV.Agent))
+    elif name:
+        agent = DATA[f"agent/{slug(name)}"]
+        batch.shared.add((agent, RDF.type, PROV.Agent))
+    if agent is None:
+        return
+    g.add((f, PROV.wasAttributedTo, agent))
+    if name:
+        batch.shared.add((agent, FOAF.name, Literal(name)))
+
+
+#: Characters of the source text kept either side of a quote (oa:prefix, oa:suffix).
+CONTEXT = 32
+
+
 def _quote(batch: Batch, g: rdflib.Graph, f: URIRef, s: URIRef, table: Table, row: Row) -> None:
     q = URIRef(f"{f}/quote/1")
     target, selector = URIRef(f"{q}/target"), URIRef(f"{q}/selector")
+    exact, sid = row.get("quote"), str(s).removeprefix(str(DATA))
+    text = batch.sources.get(sid)
+    start = -1 if text is None else text.find(exact)
+    if text is not None and start < 0:
+        add_problem(
+            batch,
+            f"the quote is not in the study's source text (sources/{sid}.txt) character for "
+            "character: copy it from there, or correct the source text",
+            table.where(row.number, "quote"),
+            f"{sid}/{row.get('finding_id')}",
+            about=(f, QIKG.supportedBy),
+        )
+        return
     doi = next(g.objects(s, QIKG.doi), None)
     g.add((f, QIKG.supportedBy, q))
     g.add((q, RDF.type, QIKG.Quote))
     g.add((q, RDF.type, OA.Annotation))
+    g.add((q, OA.motivatedBy, OA.classifying))
+    g.add((q, OA.hasBody, f))
     g.add((q, OA.hasTarget, target))
     g.add((target, RDF.type, OA.SpecificResource))
-    g.add((target, OA.hasSource, doi or s))
     g.add((target, OA.hasSelector, selector))
     g.add((selector, RDF.type, OA.TextQuoteSelector))
-    g.add((selector, OA.exact, Literal(row.get("quote"))))
+    g.add((selector, OA.exact, Literal(exact)))
+    nodes = [q, target, selector]
+    if text is not None:
+        end = start + len(exact)
+        g.add((target, OA.hasSource, source_iri(sid)))
+        if text[max(0, start - CONTEXT) : start]:
+            g.add((selector, OA.prefix, Literal(text[max(0, start - CONTEXT) : start])))
+        if text[end : end + CONTEXT]:
+            g.add((selector, OA.suffix, Literal(text[end : end + CONTEXT])))
+        position = URIRef(f"{q}/position")
+        g.add((target, OA.hasSelector, position))
+        g.add((position, RDF.type, OA.TextPositionSelector))
+        g.add((position, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)))
+        g.add((position, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)))
+        nodes.append(position)
+    else:
+        g.add((target, OA.hasSource, doi or s))
     if row.get("quote_source"):
         g.add((q, QIKG.quoteLocation, Literal(row.get("quote_source"))))
-    for node in (q, target, selector):
+    for node in nodes:
         _remember(batch, node, table, row.number, g.predicates(node, None))

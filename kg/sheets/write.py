@@ -9,23 +9,41 @@ from kg.errors import BadInput
 from kg.sheets.cells import csv_text, restore_cell, safe_cell
 
 
-def write_tables(tables: dict[str, tuple[list[str], list[dict[str, str]]]], path: Path) -> None:
+def write_tables(
+    tables: dict[str, tuple[list[str], list[dict[str, str]]]],
+    path: Path,
+    sources: dict[str, str] | None = None,
+) -> None:
     """Write ``{sheet: (columns, rows)}``; text starting with ``=`` stays text, never a formula
-    (a CSV cell gets an apostrophe before it, see kg.sheets.cells; an .xlsx cell is typed text)."""
+    (a CSV cell gets an apostrophe before it, see kg.sheets.cells; an .xlsx cell is typed text).
+    ``sources`` (study id: source text) go to ``sources/{study_id}.txt`` of a folder or .zip;
+    an .xlsx workbook cannot hold them."""
     suffix = path.suffix.lower()
+    sources = sources or {}
     try:
         if suffix == ".xlsx":
+            if sources:
+                raise BadInput(
+                    f"{path.name}: an .xlsx workbook cannot hold the study's source text; "
+                    "write a folder or .zip instead"
+                )
             _write_workbook(tables, path)
         elif suffix == ".zip":
             tmp = path.with_name(path.name + ".part")
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
                 for name, (columns, rows) in tables.items():
                     archive.writestr(f"{name}.csv", _csv_text(columns, rows))
+                for study, text in sources.items():
+                    archive.writestr(f"sources/{study}.txt", text)
             tmp.replace(path)
         elif suffix == "":
             path.mkdir(parents=True, exist_ok=True)
             for name, (columns, rows) in tables.items():
                 (path / f"{name}.csv").write_text(_csv_text(columns, rows), encoding="utf-8")
+            if sources:
+                (path / "sources").mkdir(exist_ok=True)
+            for study, text in sources.items():
+                (path / "sources" / f"{study}.txt").write_text(text, encoding="utf-8")
         else:
             raise BadInput(f"{path.name}: write a coding sheet as .xlsx, .zip or a folder name")
     except OSError as exc:
