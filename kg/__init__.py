@@ -1,3 +1,3 @@
 """qikg: a knowledge graph of health-care professions, roles and quality-improvement findings."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from kg.coding import CODED
+from kg.coding import CODED, QUALIFIERS
 from kg.namespaces import CFIR, ERIC, ISCO, QIKG, curie
 from kg.read.labels import labels
 from kg.sparql import any_of, iri_term, iri_terms, sparql_prefixes
 from kg.store import Store
 
-#: Every property that codes a finding with a concept (the seven of qikg:codedWith, and confidence).
-CODING = f"{CODED}|qikg:cerqualConfidence"
+#: Every property that codes a finding with a concept (the seven of qikg:codedWith, and the
+#: finding's kind and outcome direction).
+CODING = f"{CODED}|{'|'.join(d.curie for d in QUALIFIERS)}"
 #: One step up from a concept to a concept it counts for.
 UP = "skos:broader|skos:broadMatch"
 #: The order schemes are shown in; schemes not listed follow, by label.

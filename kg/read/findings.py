@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from kg.coding import CODED, DIMENSIONS
+from kg.coding import CODED, DIMENSIONS, QUALIFIERS
 from kg.namespaces import QIKG, expand
 from kg.read.concepts import CODING, UP
 from kg.read.related import finding_ref
@@ -51,14 +51,12 @@ FACETS: dict[str, Facet] = {
     "studies": Facet("Study", "qikg:reportedIn", "", ("qikg:Study",), "dcterms:identifier"),
     **{d.column: Facet(d.facet, d.curie, d.hierarchy, d.kinds) for d in DIMENSIONS},
     "cfir": Facet("CFIR 2.0 construct", CODED, UP, ("qikg:CFIRConstruct",)),
-    "confidence": Facet(
-        "GRADE-CERQual confidence", "qikg:cerqualConfidence", "", ("qikg:CERQualConfidenceLevel",)
-    ),
+    **{d.column: Facet(d.facet, d.curie, d.hierarchy, d.kinds) for d in QUALIFIERS},
 }
 #: What each coding property is called on a finding's page, keyed by the property's local name.
 CODE_NAMES = {
+    **{d.predicate: d.facet for d in QUALIFIERS},
     **{d.predicate: d.title for d in DIMENSIONS},
-    "cerqualConfidence": "GRADE-CERQual confidence",
 }
 
 
@@ -76,7 +74,8 @@ class FindingFilters:
     outcomes: tuple[str, ...] = ()
     concepts: tuple[str, ...] = ()
     cfir: tuple[str, ...] = ()
-    confidence: tuple[str, ...] = ()
+    finding_kind: tuple[str, ...] = ()
+    outcome_direction: tuple[str, ...] = ()
     coded_with: tuple[str, ...] = ()
     text: str = ""
 
@@ -186,7 +185,7 @@ _STUDY_DETAILS = {
     "doi": "qikg:doi",
     "journal": "qikg:journal",
     "country": "qikg:country",
-    "design": "qikg:studyDesign",
+    "design": "qikg:hasStudyDesign/skos:prefLabel",
 }
 
 

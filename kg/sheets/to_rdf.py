@@ -344,7 +344,7 @@ def _source_text(batch: Batch, table: Table, row: Row, sid: str) -> None:
 
 def source_iri(study_id: str) -> URIRef:
     """The IRI of the text a study was coded from."""
-    return DATA[f"{study_id}/source/text"]
+    return DATA[f"{study_id}/source-text"]
 
 
 def doi_iri(text: str) -> str | None:
