@@ -331,7 +331,8 @@ def _source_text(batch: Batch, table: Table, row: Row, sid: str) -> None:
         g.add((src, DCTERMS.rights, Literal(licence)))
     if url:
         try:
-            g.add((src, DCTERMS.source, URIRef(iri_term(url).value)))
+            iri_term(url)  # Oxigraph's IRI parser: a web address with a space is no IRI
+            g.add((src, DCTERMS.source, URIRef(url)))
         except BadInput:
             add_problem(
                 batch,
