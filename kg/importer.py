@@ -176,13 +176,15 @@ def _rdflib_quad(quad: ox.Quad, context: str | None) -> tuple:
     return term(quad.subject), term(quad.predicate), term(quad.object), graph
 
 
-def check_path(store: Store, path: str | Path, progress: Progress | None = None) -> Report:
-    """Validate a coding sheet or RDF file against the shapes without importing it."""
-    vocab = Vocabulary.from_store(store)
-    report = Report([], 0)
-    for batch in read_batches(path, vocab, store, progress):
-        report.extend(_validate(batch, vocab, store))
-    return report
+def check_path(
+    store: Store, path: str | Path, progress: Progress | None = None, *, replace: bool = False
+) -> Report:
+    """Check a coding sheet or RDF file exactly as ``import --dry-run`` does (the shapes, and what
+    the store already holds), writing nothing: both give the same verdict on the same file."""
+    try:
+        return import_path(store, path, replace=replace, dry_run=True, progress=progress).report
+    except Violations as exc:
+        return exc.report
 
 
 def import_path(

@@ -104,9 +104,11 @@ def _some(ids: list[str], shown: int = 10) -> str:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True
 )
+@click.option("--replace", is_flag=True, help="Check it as `import --replace` would take it.")
 @pass_context
-def validate_command(ctx: Context, path: Path, fmt: str) -> None:
-    """Check a coding sheet or RDF file against the shapes, without importing it.
+def validate_command(ctx: Context, path: Path, fmt: str, replace: bool) -> None:
+    """Check a coding sheet or RDF file as `qikg import --dry-run` does, without importing it:
+    the shapes, and what the graph already holds (a study already there needs --replace).
 
     Exit 0 when it conforms, 1 when it has violations, 2 when it cannot be read.
 
@@ -118,7 +120,7 @@ def validate_command(ctx: Context, path: Path, fmt: str) -> None:
     import json
 
     with RowProgress() as progress:
-        report = check_path(ctx.store(), path, progress)
+        report = check_path(ctx.store(), path, progress, replace=replace)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     elif fmt == "ttl":

@@ -23,6 +23,7 @@ from kg.coding import BY_COLUMN, DIMENSIONS, QUALIFIERS
 from kg.errors import BadInput
 from kg.namespaces import DATA, DOI, OA, QIKG, finding_iri, study_iri
 from kg.sheets import ADDED, CONCEPT_COLUMNS, FINDING_COLUMNS, REQUIRED, RETIRED, STUDY_COLUMNS
+from kg.sheets.examples import EXAMPLE_FINDING, EXAMPLE_STUDY
 from kg.sheets.read import Row, Table
 from kg.sheets.rows import Batch, add_problem, check_id, typed
 from kg.sparql import iri_term
@@ -100,12 +101,19 @@ def tables_to_batch(
     seen = (
         _add_findings(batch, findings, vocab, studies, in_sheet, known_studies) if findings else {}
     )
-    if "reviews" in tables:
-        add_reviews(batch, tables["reviews"], vocab, known_findings)
+    reviews = tables.get("reviews")
+    if reviews is not None and reviews.rows:
+        add_reviews(batch, reviews, vocab, known_findings)
     elif not in_sheet and not seen:
         first = findings or studies
         where = first.where(2) if first else "the sheet"
-        add_problem(batch, "the sheet holds no studies and no findings", where)
+        add_problem(
+            batch,
+            "the sheet holds no studies and no findings: fill in the studies and findings "
+            "sheets with your own study (the template's examples, on the sheets named example "
+            "studies and example findings, show how; they are never imported)",
+            where,
+        )
     return batch
 
 
@@ -150,6 +158,14 @@ def _add_studies(batch: Batch, studies: Table, vocab: Vocabulary) -> dict[str, i
             )
             continue
         in_sheet[sid] = row.number
+        if sid == EXAMPLE_STUDY["study_id"] or row.get("title") == EXAMPLE_STUDY["title"]:
+            add_problem(
+                batch,
+                "this is the template's example study: replace it with your own study, or "
+                "delete the row",
+                studies.where(row.number),
+                study=sid,
+            )
         _study(batch, studies, row, sid, vocab)
     return in_sheet
 
@@ -378,6 +394,7 @@ def _finding(
     f = node or finding_iri(sid, fid)
     s = study_iri(sid)
     batch.findings += node is None
+    _example(batch, table, row, f"{sid}/{fid}")
     g.add((f, RDF.type, QIKG.Finding))
     g.add((f, DCTERMS.identifier, Literal(fid)))
     g.add((f, QIKG.reportedIn, s))
@@ -420,6 +437,30 @@ def _finding(
     _remember(batch, f, table, row.number, g.predicates(f, None))
     if get("quote"):
         _quote(batch, g, f, s, table, row)
+
+
+def _example(batch: Batch, table: Table, row: Row, finding: str) -> None:
+    """Refuse the template's example finding; warn about a row that kept the example's codes."""
+    if any(row.get(c) == EXAMPLE_FINDING[c] for c in ("statement", "quote")):
+        add_problem(
+            batch,
+            "this is the template's example finding: replace its statement and quote with your "
+            "own, or delete the row",
+            table.where(row.number),
+            finding,
+        )
+        return
+    codes = [c for c in CONCEPT_COLUMNS if EXAMPLE_FINDING.get(c)]
+    if all(row.get(c) == EXAMPLE_FINDING[c] for c in codes):
+        add_problem(
+            batch,
+            "this finding has every code of the template's example finding ("
+            + "; ".join(EXAMPLE_FINDING[c] for c in codes)
+            + "): check that they are this finding's codes",
+            table.where(row.number),
+            finding,
+            severity="warning",
+        )
 
 
 def _concept(

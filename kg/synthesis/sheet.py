@@ -17,6 +17,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS, XSD
 
 from kg.namespaces import DATA, QIKG, expand, finding_iri, study_iri
+from kg.sheets.examples import EXAMPLE_REVIEW
 from kg.sheets.read import Row, Table
 from kg.sheets.rows import CONFIDENCE, Batch, add_problem, check_id, typed
 from kg.sparql import iri_terms, sparql_prefixes
@@ -97,9 +98,14 @@ def add_reviews(
             )
             continue
         seen[rid] = row.number
+        if row.get("statement") == EXAMPLE_REVIEW["statement"]:
+            add_problem(
+                batch,
+                "this is the template's example review finding: replace it with your own, or "
+                "delete the row",
+                table.where(row.number),
+            )
         _review_finding(batch, table, row, rid, review, vocab, known)
-    if not table.rows:
-        add_problem(batch, "the reviews sheet holds no review findings", table.where(2))
 
 
 def batch_findings(batch: Batch) -> set[str]:
