@@ -12,8 +12,8 @@ import pytest
 from kg.sheets import FINDING_COLUMNS, STUDY_COLUMNS
 from kg.sheets.examples import EXAMPLE_FINDING, EXAMPLE_STUDY
 from kg.sheets.write import write_tables
-from kg.studies import study_ids
 from kg.store import open_store
+from kg.studies import study_ids
 from tests.sheets import FINDING, STUDY, finding, write_sheet
 
 
@@ -112,7 +112,9 @@ def test_an_empty_reviews_sheet_is_fine(cli, fresh_store_path, tmp_path):
     assert "reviews sheet" not in said + told
 
 
-def test_validate_and_dry_run_agree_on_a_study_already_in_the_graph(cli, fresh_store_path, tmp_path):
+def test_validate_and_dry_run_agree_on_a_study_already_in_the_graph(
+    cli, fresh_store_path, tmp_path
+):
     sheet = write_sheet(tmp_path / "s.xlsx")
     assert cli("import", str(sheet), store=fresh_store_path).exit_code == 0
     (checked, said), (tried, told) = verdicts(cli, fresh_store_path, sheet)
