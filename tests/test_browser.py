@@ -144,6 +144,14 @@ def test_overview_shows_the_seed_study(page, explorer):
     shoot(page, "overview")
 
 
+def test_overview_has_its_own_address(page, explorer):
+    visit(page, explorer, "overview", "Overview")
+    page.get_by_text("Findings per study").wait_for()
+    assert not page.get_by_text("Page not found").count()
+    visit(page, explorer, "", "Overview")  # the root goes on to /overview
+    page.wait_for_url("**/overview", timeout=30_000)
+
+
 def test_ontology_tree_opens_a_concept(page, explorer):
     visit(page, explorer, "ontology", "Ontology")
     page.get_by_text("professional groups ·").click()

@@ -28,11 +28,19 @@ PAGES: dict[str, tuple[str, str]] = {
 def page(name: str) -> st.Page:
     """The page registered under ``name`` (a key of PAGES), to link or switch to."""
     title, icon = PAGES[name]
-    return st.Page(
-        PAGES_DIR / f"{name}.py", title=title, icon=icon, url_path=name, default=name == "overview"
-    )
+    return st.Page(PAGES_DIR / f"{name}.py", title=title, icon=icon, url_path=name)
+
+
+def _home() -> None:
+    """The app's root URL: go on to the Overview, at its own address (``/overview``)."""
+    st.switch_page(page("overview"))
 
 
 def navigation() -> st.Page:
-    """Register every page in the sidebar menu and return the one the user is on."""
-    return st.navigation([page(name) for name in PAGES])
+    """Register every page in the sidebar menu and return the one the user is on.
+
+    Streamlit serves its default page at ``/`` only (its ``url_path`` is ignored), so the
+    default is a hidden page that switches to the Overview: ``/`` and ``/overview`` both work.
+    """
+    home = st.Page(_home, title="qikg explorer", url_path="home", default=True, visibility="hidden")
+    return st.navigation([home, *(page(name) for name in PAGES)])
