@@ -185,8 +185,12 @@ _STUDY_DETAILS = {
     "doi": "qikg:doi",
     "journal": "qikg:journal",
     "country": "qikg:country",
-    "design": "qikg:hasStudyDesign/skos:prefLabel",
+    "design": "qikg:hasStudyDesign",
 }
+
+
+#: Details shown by the name of what they link to: the study design's label.
+_NAMED = {"design": "qikg:hasStudyDesign/skos:prefLabel"}
 
 
 def studies(store: Store, include_inferred: bool = False) -> list[Study]:
@@ -196,7 +200,7 @@ def studies(store: Store, include_inferred: bool = False) -> list[Study]:
     # every study of the programme, so labels are made distinct before they are joined.
     samples = " ".join(f"(SAMPLE(?{v}_) AS ?{v})" for v in [*_STUDY_DETAILS, "programme"])
     details = " ".join(
-        f"OPTIONAL {{ SELECT ?s ?{v}_ WHERE {{ ?s {prop} ?{v}_ }} }}"
+        f"OPTIONAL {{ SELECT ?s ?{v}_ WHERE {{ ?s {_NAMED.get(v, prop)} ?{v}_ }} }}"
         for v, prop in _STUDY_DETAILS.items()
     )
     rows = store.query(
@@ -245,7 +249,9 @@ def _one_study(store: Store, iri: str, include_inferred: bool) -> Study | None:
         **_STUDY_DETAILS,
         "programme": "qikg:evaluatesProgramme",
     }
-    found = _record(store, iri, fields, named={"programme"}, include_inferred=include_inferred)
+    found = _record(
+        store, iri, fields, named={"programme", *_NAMED}, include_inferred=include_inferred
+    )
     if str(QIKG.Study) not in found.get("type", []):
         return None
     n = store.query(
@@ -274,7 +280,8 @@ def _record(
         sparql_prefixes()
         + f"""SELECT ?p ?o ?name WHERE {{
             VALUES ?p {{ {" ".join(fields.values())} }} {iri_term(iri)} ?p ?o .
-            OPTIONAL {{ {{ ?o foaf:name ?name }} UNION {{ ?o rdfs:label ?name }} }}
+            OPTIONAL {{ {{ ?o foaf:name ?name }} UNION {{ ?o rdfs:label ?name }}
+                UNION {{ ?o skos:prefLabel ?name FILTER(lang(?name) IN ("", "en")) }} }}
         }}""",
         include_inferred=include_inferred,
     ).values()
