@@ -55,3 +55,9 @@ class QueryTooLarge(QikgError):
     """A query needed more memory than a query may use, and was stopped."""
 
     exit_code = 1
+
+
+#: How every surface says that something already in the graph can be replaced.
+REPLACE_IT = (
+    "to replace it, import with replace (the --replace option; the Replace box in the explorer)"
+)

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import DCTERMS, RDF
 
-from kg.errors import BadInput
+from kg.errors import REPLACE_IT, BadInput
 from kg.meta import stale_flag
 from kg.namespaces import DATA, META_GRAPH, QIKG, SHARED_GRAPH, study_iri
 from kg.reasoning import keep_current
@@ -236,9 +236,7 @@ def _resolve_existing(
             continue
         has_study = (study_iri(sid), RDF.type, QIKG.Study) in graph
         if has_study and not replace:
-            _refuse(
-                batch, f'study "{sid}" is already in the graph; import with --replace to replace it'
-            )
+            _refuse(batch, f'study "{sid}" is already in the graph; {REPLACE_IT}')
             continue
         stored = stored_study(store, sid)
         if has_study:
@@ -248,8 +246,7 @@ def _resolve_existing(
             for fid in clashes:
                 _refuse(
                     batch,
-                    f'finding "{fid}" of study "{sid}" is already in the graph; '
-                    "import with --replace to replace it",
+                    f'finding "{fid}" of study "{sid}" is already in the graph; {REPLACE_IT}',
                 )
         changes.append(study_changes(sid, stored, batch.graphs[sid] + batch.shared, vocab))
     for message in review_clashes(store, batch, replace):

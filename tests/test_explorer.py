@@ -332,9 +332,13 @@ def test_an_invalid_upload_shows_its_report_and_imports_nothing(monkeypatch, fre
     upload(at, "study.zip", coding_sheet(professional_group="nurce", coded_on="not a date"))
     assert not at.exception
     assert "Nothing can be imported" in at.error[0].value
-    report = at.dataframe[0].value
+    report = at.table[0].value.reset_index()  # a short report: every message whole
     assert "findings.csv row 2, column professional_groups" in set(report["where"])
     assert any('did you mean "nurse"' in m for m in report["message"])
+    order = {"violation": 0, "warning": 1, "info": 2}
+    severities = [order[s] for s in report["severity"]]
+    assert severities == sorted(severities) and 1 in severities, "violations first"
+    assert not any("--" in m for m in report["message"]), "no CLI flags in the web UI"
     assert not [b for b in at.button if b.label == "Import"]
     assert stats(open_store(fresh_store_path))["triples"] == before
 
@@ -496,7 +500,8 @@ def test_a_study_already_in_the_graph_is_refused_or_its_changes_shown_before_imp
     no_errors(at)
     at = app_on(monkeypatch, fresh_store_path, "validate")
     upload(at, "again.zip", coding_sheet(professional_group="physician"))
-    assert any("already in the graph" in m for m in at.dataframe[-1].value["message"])
+    messages = at.table[-1].value["message"]
+    assert any("already in the graph" in m and "the Replace box" in m for m in messages)
     assert not [b for b in at.button if b.label == "Import"]
     at.checkbox(key="validate_replace").check().run(timeout=60)
     no_errors(at)

@@ -21,7 +21,7 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import RDF
 
-from kg.errors import BadInput, DataProblem
+from kg.errors import REPLACE_IT, BadInput, DataProblem
 from kg.importer import commit_batches
 from kg.namespaces import QIKG, study_graph, study_iri
 from kg.qda.mapping import Mapping, read_mapping, write_template
@@ -170,8 +170,7 @@ def _merge(
     old = qda_subjects(stored, study_id)
     if old and not replace:
         raise DataProblem(
-            f'study "{study_id}" already holds an imported QDA project or codebook; '
-            "import with --replace to replace it"
+            f'study "{study_id}" already holds an imported QDA project or codebook; {REPLACE_IT}'
         )
     graph = rdflib.Graph()
     for triple in stored:

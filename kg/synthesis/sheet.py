@@ -16,6 +16,7 @@ from rapidfuzz import process
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS, XSD
 
+from kg.errors import REPLACE_IT
 from kg.namespaces import DATA, QIKG, expand, finding_iri, study_iri
 from kg.sheets.examples import EXAMPLE_REVIEW
 from kg.sheets.read import Row, Table
@@ -319,9 +320,7 @@ def review_clashes(store: Store, batch: Batch, replace: bool) -> list[str]:
     stored = set(store.graph_names())
     for review in sorted(batch.reviews):
         if review_graph(review) in stored and not replace:
-            problems.append(
-                f'review "{review}" is already in the graph; import with --replace to replace it'
-            )
+            problems.append(f'review "{review}" is already in the graph; {REPLACE_IT}')
     mine = {review_graph(r) for r in batch.reviews}
     iris = sorted(
         {str(rf) for g in batch.reviews.values() for rf in g.subjects(RDF.type, QIKG.ReviewFinding)}

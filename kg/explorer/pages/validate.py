@@ -22,6 +22,7 @@ from kg.remove import remove_study
 from kg.sheets.template import write_template
 from kg.store import Store
 from kg.studies import study_ids
+from kg.text import natural_key
 from kg.validate import Report, Violations
 from kg.vocabulary import Vocabulary
 
@@ -47,14 +48,26 @@ def saved(name: str, data: bytes) -> Iterator[Path]:
         yield path
 
 
+#: The order problems are listed in: what blocks the import first.
+SEVERITY = {"violation": 0, "warning": 1, "info": 2}
+#: Up to this many problems, the table shows every message whole (wrapped); beyond, a
+#: scrollable grid (whose cells show a message's start, and the whole of it on hover).
+WHOLE = 60
+
+
 def problems_frame(report: Report) -> pd.DataFrame:
-    """The report as a table: severity, where in the file, which finding or study, and what."""
+    """The report as a table, violations first, then by where in the file: severity, where,
+    which finding or study, and what."""
+    problems = sorted(
+        report.problems,
+        key=lambda p: (SEVERITY.get(p.severity, 3), natural_key(p.source or ""), p.message),
+    )
     return pd.DataFrame(
         {
-            "severity": [p.severity for p in report.problems],
-            "where": [p.source or "" for p in report.problems],
-            "finding or study": [p.finding or p.study or "" for p in report.problems],
-            "message": [p.message for p in report.problems],
+            "severity": [p.severity for p in problems],
+            "where": [p.source or "" for p in problems],
+            "finding or study": [p.finding or p.study or "" for p in problems],
+            "message": [p.message for p in problems],
         }
     )
 
@@ -74,9 +87,14 @@ def show_report(report: Report) -> None:
         )
     else:
         st.success(f"Ready to import: {summary}.", icon=":material/check_circle:")
-    if report.problems:
+    if not report.problems:
+        return
+    frame = problems_frame(report)
+    if len(frame) <= WHOLE:
+        st.table(frame.set_index("severity"))
+    else:
         st.dataframe(
-            problems_frame(report),
+            frame,
             hide_index=True,
             width="stretch",
             column_config={"message": st.column_config.TextColumn(width="large")},
@@ -241,7 +259,7 @@ def main() -> None:
         return
     with ui.guard():
         replace = st.checkbox(
-            "Replace studies and findings already in the graph (--replace)", key="validate_replace"
+            "Replace studies and findings already in the graph", key="validate_replace"
         )
         found = dry_run(upload.name, data, replace)
         show_report(found if isinstance(found, Report) else found.report)
