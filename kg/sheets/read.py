@@ -222,13 +222,13 @@ def _read_zip(path: Path) -> dict[str, Table]:
 
 
 def _read_csv(stream: IO[bytes], name: str) -> Table:
-    """A CSV table, parsed as it is read: the file is never held whole in memory. Commas, or the
-    semicolons Excel writes in most European locales (Danish among them), as the csv module's
-    sniffer finds in the header row."""
+    """A CSV table, parsed as it is read: the file is never held whole in memory. Commas, the
+    semicolons Excel writes in most European locales (Danish among them), or tabs (a sheet
+    saved as "Text (Tab delimited)"), as the csv module's sniffer finds in the header row."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     header = text.readline()
     try:
-        delimiter = csv.Sniffer().sniff(header, delimiters=",;").delimiter
+        delimiter = csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
     except csv.Error:  # one column, or no header: the standard comma
         delimiter = ","
     try:
