@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 class NotKept(BadInput):
-    """History, undo and restore on a backend that keeps no versions (a SPARQL server)."""
+    """History, undo and restore on a backend that keeps no versions."""
 
 
 class Store(ABC):
@@ -73,7 +73,8 @@ class Store(ABC):
 
     def version(self) -> str | None:
         """A token that changes with every committed write, or None where the backend keeps
-        none (a remote server: readers then re-read after a while)."""
+        none (readers then re-read after a while). Both backends keep one: the embedded store's
+        generation, a server's commit counter (kg.store.remote_history)."""
         return None
 
     #: Whether the backend records its writes and can return to a version (docs/history.md).
@@ -83,8 +84,8 @@ class Store(ABC):
         """The one-line refusal of ``what`` (history, undo, restore, remove) on a backend that
         keeps no versions; raised before any connection is made."""
         return NotKept(
-            f"{what} is not yet available on a SPARQL server ({type(self).__name__}): only the "
-            "embedded store keeps versions to return to (docs/history.md)"
+            f"{what} is not available on this store ({type(self).__name__}): it keeps no "
+            "versions to return to (docs/history.md)"
         )
 
     def history(self) -> History:

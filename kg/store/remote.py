@@ -20,6 +20,11 @@ Every write is SPARQL Update in one request, except on Virtuoso (found from its 
 header), whose SPARQL compiler cannot take more than a few thousand triples per INSERT DATA and
 refuses blank nodes there: each graph is uploaded to a staging graph with Virtuoso's Graph Store
 endpoint (``/sparql-graph-crud``), then one update request moves the staged graphs into place.
+
+Every write takes a lock on the server first and is recorded in a history kept there, with a
+snapshot of each graph it changes, so ``qikg history``, ``undo``, ``restore`` and ``remove`` work
+as on the embedded store, and ``replace_graphs(expect=...)`` refuses a write that another writer
+overtook (kg.store.remote_history, docs/history.md).
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pyoxigraph as ox
 
+import kg.store.history as hist
+import kg.store.remote_history as rh
 from kg.errors import BadInput, QueryTimeout, StoreUnavailable
 from kg.namespaces import GRAPH, PREFIXES
 from kg.sparql import (
@@ -186,7 +193,12 @@ class RemoteStore(Store):
             raise self._fail(response, "a query")
         return response.text
 
-    def _update(self, sparql: str) -> None:
+    def _update(self, sparql: str, commit: rh.Commit | None = None) -> None:
+        """One SPARQL Update request. With ``commit``, the commit is marked as possibly applied
+        before it is sent; an error answer from a server whose requests are atomic (all but
+        Virtuoso) clears the mark, as nothing of it was applied."""
+        if commit is not None:
+            commit.maybe_changed = True
         response = self._send(
             "POST",
             self.update_url,
@@ -194,7 +206,21 @@ class RemoteStore(Store):
             headers={"Content-Type": "application/sparql-update; charset=utf-8"},
         )
         if response.status_code not in (200, 201, 204):
+            if commit is not None and not self._is_virtuoso():
+                commit.maybe_changed = False
             raise self._fail(response, "an update")
+
+    @property
+    def descriptor_shown(self) -> str:
+        """The store's URL fit for messages (no password)."""
+        return redact(self.url)
+
+    def _all_sizes(self) -> dict[str, int]:
+        """Triples per graph, every graph on the server (qikg's bookkeeping graphs included)."""
+        rows = self._select(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        return {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
 
     # -- the Store interface ----------------------------------------------------------------
 
@@ -279,7 +305,7 @@ class RemoteStore(Store):
         graphs: Mapping[str, str],
         drop: tuple[str, ...] = (),
         extend: Mapping[str, str] | None = None,
-        expect: str | None = None,  # a remote store keeps no version (docs/deploy.md)
+        expect: str | None = None,
     ) -> None:
         extend = {g: nt for g, nt in (extend or {}).items() if nt.strip()}
         if not graphs and not drop and not extend:
@@ -289,24 +315,67 @@ class RemoteStore(Store):
                 _parse_nt(text)  # bad data must fail here, before the server has any of it
             except SyntaxError as exc:
                 raise BadInput(f"nothing was written: the data is not valid RDF ({exc})") from None
-        if self._is_virtuoso():
-            self._replace_staged(graphs, drop, extend)
-            return
-        parts = [f"DROP SILENT GRAPH {iri_term(g)}" for g in (*drop, *graphs)]
+        with rh.writing(self, expect, hist.current()["verb"]) as commit:
+            sizes = self._all_sizes()
+            touched = list(dict.fromkeys([*drop, *graphs, *extend]))
+            commit.diff = self._diff(sizes, touched, graphs, drop, extend)
+            commit.touch(touched, sizes)
+            if self._is_virtuoso():
+                self._replace_staged(graphs, drop, extend, commit)
+                return
+            parts = [f"DROP SILENT GRAPH {iri_term(g)}" for g in (*drop, *graphs)]
+            loads = [*graphs.items(), *extend.items()]
+            parts += [
+                f"INSERT DATA {{ GRAPH {iri_term(g)} {{\n{nt}\n}} }}"
+                for g, nt in loads
+                if nt.strip()
+            ]
+            self._update(" ;\n".join(parts), commit)
+
+    def _diff(
+        self,
+        sizes: dict[str, int],
+        touched: list[str],
+        graphs: Mapping[str, str],
+        drop: tuple[str, ...],
+        extend: Mapping[str, str],
+    ) -> tuple[int, int, bool]:
+        """Triples a write adds and removes: exact (a set difference of the touched graphs, read
+        from the server) when they are small, else from sizes (``exact`` False), as the embedded
+        store counts."""
+        dropped = {*drop, *graphs}
+        before = {g: sizes.get(g, 0) for g in touched}
         loads = [*graphs.items(), *extend.items()]
-        parts += [
-            f"INSERT DATA {{ GRAPH {iri_term(g)} {{\n{nt}\n}} }}" for g, nt in loads if nt.strip()
-        ]
-        self._update(" ;\n".join(parts))
+        if sum(before.values()) > rh.EXACT_DIFF_TRIPLES:
+            new_sizes = {g: 0 if g in dropped else before[g] for g in touched}
+            for g, nt in loads:
+                new_sizes[g] += sum(1 for line in nt.splitlines() if line.strip())
+            added = sum(max(0, new_sizes[g] - (0 if g in dropped else before[g])) for g in touched)
+            return added, sum(before[g] for g in touched if g in dropped), False
+        old = {
+            g: {str(t) for t in _parse_nt(self._graph_ntriples(g, n))} if n else set()
+            for g, n in before.items()
+        }
+        new = {g: set() if g in dropped else set(old[g]) for g in touched}
+        for g, nt in loads:
+            new[g].update(str(t) for t in _parse_nt(nt))
+        added = sum(len(new[g] - old[g]) for g in touched)
+        removed = sum(len(old[g] - new[g]) for g in touched)
+        return added, removed, True
 
     def _replace_staged(
-        self, graphs: Mapping[str, str], drop: tuple[str, ...], extend: Mapping[str, str]
+        self,
+        graphs: Mapping[str, str],
+        drop: tuple[str, ...],
+        extend: Mapping[str, str],
+        commit: rh.Commit,
     ) -> None:
         """Virtuoso: upload each graph to a staging graph, then swap them in with one request.
 
         Nothing visible changes until every upload has succeeded. Virtuoso commits the swap
         request's operations one by one (a request whose third operation fails keeps the first
-        two), so the swap is atomic per graph, not across graphs.
+        two), so the swap is atomic per graph, not across graphs: a failed swap is recorded as
+        an ``interrupted`` version, which can be undone.
         """
         token = uuid.uuid4().hex
         replace = {
@@ -332,13 +401,90 @@ class RemoteStore(Store):
                     f"ADD SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)}",
                     f"DROP SILENT GRAPH {iri_term(tmp)}",
                 ]
-            self._update(" ;\n".join(ops))
+            self._update(" ;\n".join(ops), commit)
         except BaseException:
-            for tmp in [*replace.values(), *add.values()]:
-                try:
-                    self._update(f"DROP SILENT GRAPH {iri_term(tmp)}")
-                except Exception:  # best effort: the original error is the one to report
-                    pass
+            self._drop_staging([*replace.values(), *add.values()])
+            raise
+
+    def _drop_staging(self, staged: list[str]) -> None:
+        for tmp in staged:
+            try:
+                self._update(f"DROP SILENT GRAPH {iri_term(tmp)}")
+            except Exception:  # best effort: the original error is the one to report
+                pass
+
+    # -- history, undo, restore (kg.store.remote_history) ------------------------------------
+
+    keeps_history = True
+
+    def version(self) -> str:
+        """The number of the last commit recorded on the server ("0" before any)."""
+        return str(rh.counter(self))
+
+    def history(self) -> rh.RemoteHistory:
+        return rh.load(self)
+
+    def undo(self) -> hist.Restored:
+        with hist.change("undo"):
+            return self._return_to(None)
+
+    def restore(self, version: int) -> hist.Restored:
+        with hist.change("restore"):
+            return self._return_to(version)
+
+    def _return_to(self, version: int | None) -> hist.Restored:
+        """Put back, under the write lock, each graph changed since the version returned to,
+        from the snapshot taken before the first later version that changed it (a graph absent
+        then is dropped). Recorded as a version with snapshots of its own: undo twice redoes."""
+        with rh.writing(self, None, hist.current()["verb"]) as commit:
+            target, back = rh.plan(commit.lines, version)
+            before = rh.fold(commit.lines).versions[-1].state
+            sizes = self._all_sizes()
+            commit.touch(list(back), sizes)
+            commit.restored = target.number
+            changes = [
+                (sizes.get(s.iri, 0) if s.existed else 0) - sizes.get(g, 0) for g, s in back.items()
+            ]
+            commit.diff = (
+                sum(n for n in changes if n > 0),
+                -sum(n for n in changes if n < 0),
+                False,
+            )
+            self._put_back(back, commit)
+        after = rh.fold(commit.lines).versions[-1]
+        return hist.Restored(target, before, after.state, after.number)
+
+    def _put_back(self, back: Mapping[str, rh.Snapshot], commit: rh.Commit) -> None:
+        """Each graph from its snapshot: in one request (Oxigraph), or on Virtuoso copied to
+        staging graphs first and then moved into place in one request, as a write is."""
+        if not self._is_virtuoso():
+            ops = [
+                f"COPY SILENT GRAPH {iri_term(s.iri)} TO GRAPH {iri_term(g)}"
+                if s.existed
+                else f"DROP SILENT GRAPH {iri_term(g)}"
+                for g, s in back.items()
+            ]
+            if ops:
+                self._update(" ;\n".join(ops), commit)
+            return
+        token = uuid.uuid4().hex
+        staged = {g: self._staging(token, n) for n, g in enumerate(back) if back[g].existed}
+        try:
+            copies = [
+                f"COPY SILENT GRAPH {iri_term(back[g].iri)} TO GRAPH {iri_term(tmp)}"
+                for g, tmp in staged.items()
+            ]
+            if copies:
+                self._update(" ;\n".join(copies))
+            ops = [f"DROP SILENT GRAPH {iri_term(g)}" for g in back if g not in staged]
+            ops += [
+                f"MOVE SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)}"
+                for g, tmp in staged.items()
+            ]
+            if ops:
+                self._update(" ;\n".join(ops), commit)
+        except BaseException:
+            self._drop_staging(list(staged.values()))
             raise
 
     @staticmethod
