@@ -1,12 +1,14 @@
 """``qikg explore``: the Streamlit explorer."""
 
 import os
+import socket
 import subprocess
 import sys
 
 import click
 
 from kg.cli.common import Context, pass_context
+from kg.errors import BadInput
 from kg.resources import app_path
 
 
@@ -28,6 +30,7 @@ def command(ctx: Context, port: int, host: str) -> None:
     """
     from kg.explorer.settings import streamlit_options  # imports streamlit: only when exploring
 
+    require_free(host, port)
     store = ctx.store()
     env = {**os.environ, "QIKG_STORE": store.descriptor}
     store.close()
@@ -48,3 +51,16 @@ def command(ctx: Context, port: int, host: str) -> None:
         sys.exit(subprocess.call(args, env=env))
     except KeyboardInterrupt:
         sys.exit(0)
+
+
+def require_free(host: str, port: int) -> None:
+    """BadInput, before anything starts, when another program listens on the port."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Streamlit's server does
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise BadInput(
+                f"port {port} on {host} is taken ({exc.strerror}): another program, or another "
+                "explorer, uses it; choose another with --port, e.g. qikg explore --port 8600"
+            ) from None

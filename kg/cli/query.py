@@ -48,7 +48,7 @@ def command(
     \b
     Example:
       qikg query 'SELECT ?s ?label WHERE { ?s a qikg:Study ; dcterms:title ?label }'
-      qikg query ontology/queries/cq01-enablers-for-nurses.rq --format csv
+      qikg query ontology/queries/cq04-enablers-for-group.rq --format csv
     """
     text = _query_text(query_or_file)
     store = ctx.store()
