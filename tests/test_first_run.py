@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import socket
 
+import click
+
 from kg.cli import cli as group
 from kg.resources import queries_dir
 from tests.conftest import REPO
@@ -24,9 +26,11 @@ def test_a_taken_port_is_refused_before_the_explorer_starts(cli, fresh_store_pat
 
 def test_every_file_a_help_example_names_exists():
     named = []
-    for command in group.commands.values():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         for line in (command.help or "").split("Example:")[-1].splitlines():
-            named += re.findall(r"(?:ontology|data|shapes)/\S+", line)
+            named += re.findall(r"(?<![\w/])(?:ontology|data|shapes)/\S+", line)
     assert named, "some examples name the repository's files"
     for path in named:
         assert (REPO / path).exists(), path
