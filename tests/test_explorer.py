@@ -224,6 +224,16 @@ def test_graph_view_draws_labels_not_iris(monkeypatch, built_store_path):
     assert 'label="https://' not in dot
 
 
+def test_the_graph_page_opens_on_the_seed_study(monkeypatch, built_store_path):
+    at = app_on(monkeypatch, built_store_path, "graph")
+    no_errors(at)
+    dot = at.get("graphviz_chart")[0].proto.spec
+    centre = [m.value for m in at.markdown if " · study · " in m.value]
+    assert centre and "Carstensen" in centre[0], [m.value for m in at.markdown]
+    assert "nodes" in centre[0] and dot.count("->") > 0
+    assert any("seed study" in c.value for c in at.caption)
+
+
 def test_graph_view_says_when_the_node_cap_is_reached(monkeypatch, built_store_path):
     at = app_on(
         monkeypatch,

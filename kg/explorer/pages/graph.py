@@ -104,6 +104,18 @@ def legend(hood: Neighbourhood) -> str:
     return f'<div style="font-size:.85em">{chips}</div>'
 
 
+#: The study the page opens on when nothing is chosen, if the graph holds it.
+SEED_STUDY = "carstensen2024"
+
+
+def first_study() -> str | None:
+    """The seed study, else the study with the most findings: what the page opens on."""
+    found = ui.cached(studies)
+    seed = [s.iri for s in found if s.study_id == SEED_STUDY]
+    most = sorted(found, key=lambda s: (-s.findings, s.study_id))
+    return (seed or [s.iri for s in most] or [None])[0]
+
+
 def main() -> None:
     """Draw the page."""
     ui.header(
@@ -127,11 +139,12 @@ def main() -> None:
     centre = st.query_params.get("node") or picked
     if centre:  # the view's URL says what it shows, so it can be shared and reloaded
         st.query_params.update({"depth": str(depth), "cap": str(cap)})
-    if not centre:
-        st.info(
-            "Choose a concept, finding or study to see its neighbourhood.", icon=":material/hub:"
-        )
-        return
+    else:
+        centre = first_study()
+        if centre is None:
+            st.info("No study in the graph yet: import one to see it here.", icon=":material/hub:")
+            return
+        st.caption("Showing the seed study; choose a concept, finding or study above.")
     with ui.guard():
         hood = ui.cached(neighbourhood, centre, depth=depth, cap=cap, include_inferred=inferred)
         me = hood.nodes[0]
