@@ -1,0 +1,149 @@
+"""The SPARQL editor of the explorer: streamlit-code-editor (Ace, through react-ace) in SPARQL mode,
+with the ontology's terms as completions and the last run's syntax error marked in place.
+
+Why this component, and what was measured, is in docs/explorer.md (SPARQL). Two rules keep the
+user's text safe, because Ace and Python each hold a copy of it:
+
+- Python never sends the editor new text. The editor is only given text when it is created; to
+  load other text (a competency question, a link, the plain-text box) the page gives the editor
+  a new key, so a new editor starts from that text.
+- The editor's other arguments change only when the user runs a query (the error marks), never
+  while they type: react-ace writes its last debounced copy back into Ace when its arguments
+  change, which would drop the keystrokes of the last quarter of a second.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from code_editor import code_editor
+
+from kg.namespaces import ONTOLOGY_GRAPH, PREFIXES, curie
+from kg.sparql import iri_term, sparql_prefixes
+from kg.store import Store
+
+#: Where a qikg syntax error says the parser stopped (kg.sparql: "... at line 3, column 7: ...").
+_POSITION = re.compile(r"\bline (\d+), column (\d+)\b")
+#: Inside the editor's frame: the error underline, and Ace's completion popup wide enough to
+#: show a term's label beside it.
+_CSS = """
+.qikg-error { position: absolute; border-bottom: 2px solid #c53030;
+              background: rgba(197, 48, 48, 0.15); }
+.ace_editor.ace_autocomplete { width: 520px !important; }
+"""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term a query can use: its CURIE and its English label ("" when it has none)."""
+
+    curie: str
+    label: str
+
+
+def vocabulary(store: Store) -> list[Term]:
+    """The terms of the ontology graph (its subjects, properties and classes) that have a CURIE,
+    sorted, with their labels: what the editor offers to complete.
+
+    On the bundled graph this is about 400 terms and one query of about 0.1 s.
+    """
+    result = store.query(
+        sparql_prefixes()
+        + f"""SELECT ?t (SAMPLE(?l) AS ?label) WHERE {{
+            {{ GRAPH {iri_term(str(ONTOLOGY_GRAPH))} {{ ?t ?p ?o }} }}
+            UNION {{ GRAPH {iri_term(str(ONTOLOGY_GRAPH))} {{ ?s ?t ?o }} }}
+            UNION {{ GRAPH {iri_term(str(ONTOLOGY_GRAPH))} {{ ?s a ?t }} }}
+            FILTER(isIRI(?t))
+            OPTIONAL {{ ?t skos:prefLabel|rdfs:label ?l FILTER(lang(?l) IN ("", "en")) }}
+        }} GROUP BY ?t""",
+        include_inferred=False,
+    )
+    terms = {
+        Term(short, row["label"] or "")
+        for row in result.values()
+        if (iri := row["t"]) is not None and (short := curie(iri)) != iri
+    }
+    return sorted(terms, key=lambda t: t.curie.lower())
+
+
+def completions(terms: list[Term]) -> list[dict[str, Any]]:
+    """Ace completion items: each prefix (``qikg:``), then each term as ``qikg:Nurse`` with its
+    label beside it.
+
+    Ace replaces only the word before the cursor, and its words stop at a colon: after
+    ``qikg:Nur`` it replaces ``Nur``. So a term inserts its local name (``Nurse``) and is shown
+    and matched by its CURIE; typing ``qik`` first completes the prefix.
+
+    >>> completions([Term("qikg:Nurse", "nurse")])[-1]
+    {'caption': 'qikg:Nurse', 'value': 'Nurse', 'meta': 'nurse', 'score': 100}
+    """
+    items: list[dict[str, Any]] = [
+        {"caption": f"{p}:", "value": f"{p}:", "meta": "prefix", "score": 200} for p in PREFIXES
+    ]
+    for term in terms:
+        local = term.curie.split(":", 1)[1]
+        if local:
+            items.append({"caption": term.curie, "value": local, "meta": term.label, "score": 100})
+    return items
+
+
+def error_position(message: str) -> tuple[int, int] | None:
+    """The line and column (both from 1) a qikg syntax error names, if it names one.
+
+    >>> error_position("SPARQL syntax error at line 2, column 17: cannot read from `}`")
+    (2, 17)
+    >>> error_position("the query is empty") is None
+    True
+    """
+    match = _POSITION.search(message)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def marks(message: str, text: str) -> dict[str, Any]:
+    """Ace props that mark an error in ``text``: a gutter icon on its line (hover for the
+    message) and the character where the parser stopped underlined."""
+    where = error_position(message)
+    if where is None:
+        return {}
+    lines = text.splitlines() or [""]
+    row = min(max(where[0] - 1, 0), len(lines) - 1)
+    column = max(where[1] - 1, 0)
+    end = column + 1 if column < len(lines[row]) else column + 2
+    return {
+        "annotations": [{"row": row, "column": column, "type": "error", "text": message}],
+        "markers": [
+            {
+                "startRow": row,
+                "startCol": column,
+                "endRow": row,
+                "endCol": end,
+                "className": "qikg-error",
+                "type": "text",
+            }
+        ],
+    }
+
+
+def sparql_editor(
+    text: str, key: str, items: list[dict[str, Any]], error_props: dict[str, Any]
+) -> dict[str, Any]:
+    """Draw the editor; returns the component's last response (``id``, ``type``, ``text``).
+
+    The response changes when the user pauses typing (250 ms), leaves the editor, or presses
+    Ctrl+Enter (``type`` ``submit``). A new ``key`` starts a new editor from ``text``.
+    """
+    response = code_editor(
+        text,
+        lang="sparql",
+        theme="light",
+        height=[12, 30],
+        key=key,
+        completions=items,
+        response_mode=["debounce", "blur"],
+        options={"showLineNumbers": True, "wrap": True, "tabSize": 2},
+        props={"enableBasicAutocompletion": True, **error_props},
+        component_props={"globalCSS": _CSS},
+    )
+    return response if isinstance(response, dict) else {}
