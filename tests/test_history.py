@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.errors import QikgError
 from kg.namespaces import INFERRED_GRAPH, study_graph
 from kg.store import open_store
-from kg.store.remote import RemoteStore
 from tests.sheets import write_sheet
 
 
@@ -239,20 +237,3 @@ def test_a_restore_killed_half_way_leaves_one_of_the_two_versions(cli, fresh_sto
     assert [v["verb"] for v in found] == expected
     leftovers = [p.name for p in Path(fresh_store_path).iterdir() if p.name.startswith("oxigraph")]
     assert len(leftovers) == 1, leftovers
-
-
-def test_the_remote_store_refuses_history_before_connecting():
-    store = RemoteStore("http://127.0.0.1:9/sparql")  # nothing listens on port 9
-    for call in (store.undo, store.history, lambda: store.restore(1)):
-        with pytest.raises(QikgError, match="not yet available on a SPARQL server"):
-            call()
-    from kg.remove import remove_study
-
-    with pytest.raises(QikgError, match="qikg remove is not yet available"):
-        remove_study(store, "x")
-
-
-def test_the_cli_names_the_limit_on_a_remote_store(cli):
-    ran = cli("undo", store="http://127.0.0.1:9/sparql")
-    assert ran.exit_code == 2
-    assert ran.err.strip().startswith("qikg: error: qikg undo is not yet available on a SPARQL")

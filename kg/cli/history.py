@@ -6,6 +6,7 @@ import click
 
 from kg.cli.common import Context, pass_context
 from kg.store.history import KEEP_ENV, History, Restored, Version
+from kg.store.remote_history import RemoteHistory
 
 
 @click.command("history")
@@ -29,6 +30,8 @@ def history_command(ctx: Context, as_json: bool) -> None:
             "shared_with_database_bytes": found.shared_bytes,
             "unrecorded_change": found.unrecorded,
         }
+        if isinstance(found, RemoteHistory):  # a server: snapshots in graphs, not files
+            out["snapshot_triples"] = found.snapshot_triples
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
     if not found.versions:
@@ -78,11 +81,21 @@ def _what(v: Version) -> str:
 
 def _footer(found: History) -> str:
     kept = [v.number for v in found.versions if v.kept]
-    lines = [
+    head = (
         f"* kept, can be restored: {_ranges(kept) or 'none'} (the last {found.keep}; "
-        f"{KEEP_ENV} sets how many); their checkpoints take {_size(found.disk_bytes)} on disk, "
-        f"{_size(found.shared_bytes)} of it shared with the current database"
-    ]
+        f"{KEEP_ENV} sets how many); "
+    )
+    if isinstance(found, RemoteHistory):
+        where = (
+            f"their snapshots hold {found.snapshot_triples:,} triples in graphs on the server "
+            "(urn:qikg:snapshot:...)"
+        )
+    else:
+        where = (
+            f"their checkpoints take {_size(found.disk_bytes)} on disk, "
+            f"{_size(found.shared_bytes)} of it shared with the current database"
+        )
+    lines = [head + where]
     if found.unrecorded:
         lines.append(
             "note: the store holds a change not yet in its history (a write was stopped before "
