@@ -61,10 +61,13 @@ class Vocabulary:
         self,
         rows: list[tuple[str, str, str, bool]],
         retired: dict[str, tuple[str, str | None]] | None = None,
+        barriers: set[str] | None = None,
     ) -> None:
         """``rows``: (concept IRI, kind IRI, label, is_preferred_label); ``retired``: each
-        deprecated concept's replacement and the outcome direction its label implied."""
+        deprecated concept's replacement and the outcome direction its label implied;
+        ``barriers``: the determinants named as barriers (qikg:BarrierNamedDeterminants)."""
         self.retired = retired or {}
+        self.barriers = barriers or set()
         self.concepts: dict[str, Concept] = {}
         self.by_label: dict[str, set[str]] = defaultdict(set)
         for iri, kind, label, preferred in rows:
@@ -93,7 +96,8 @@ class Vocabulary:
             if replacement is not None:
                 direction = graph.value(concept, QIKG.replacedWithDirection)
                 retired[str(concept)] = (str(replacement), str(direction) if direction else None)
-        return cls(rows, retired)
+        barriers = {str(m) for m in graph.objects(QIKG.BarrierNamedDeterminants, SKOS.member)}
+        return cls(rows, retired, barriers)
 
     @classmethod
     def from_store(cls, store: Store) -> Vocabulary:
@@ -117,6 +121,11 @@ class Vocabulary:
                 OPTIONAL {{ ?c qikg:replacedWithDirection ?direction }}
             }} }}"""
         )
+        barriers = store.query(
+            sparql_prefixes()
+            + f"""SELECT ?m WHERE {{ GRAPH {iri_term(ONTOLOGY_GRAPH)} {{
+                qikg:BarrierNamedDeterminants skos:member ?m }} }}"""
+        )
         # ?c, ?kind and ?label are bound in every row
         return cls(
             [
@@ -131,6 +140,7 @@ class Vocabulary:
                 for r in retired.values()
                 if (c := r["c"]) is not None and (by := r["by"]) is not None
             },
+            {m for r in barriers.values() if (m := r["m"]) is not None},
         )
 
     def label(self, iri: str) -> str:
@@ -206,12 +216,9 @@ class Vocabulary:
     def labels_for(self, column: str) -> list[str]:
         """Every preferred label a column accepts, sorted (for the template's vocabulary sheet)."""
         kinds = set(COLUMN_KINDS[column][0])
+        left_out = self.retired.keys() | (self.barriers if column == "enablers" else set())
         return sorted(
-            {
-                c.label
-                for c in self.concepts.values()
-                if c.kinds & kinds and c.iri not in self.retired
-            },
+            {c.label for c in self.concepts.values() if c.kinds & kinds and c.iri not in left_out},
             key=str.casefold,
         )
 

@@ -137,3 +137,26 @@ def test_the_csv_template_keeps_its_examples_in_files_no_import_reads(
     write_tables({"studies": (STUDY_COLUMNS, [STUDY])}, out)  # the researcher fills one in
     ran = cli("validate", str(out), store=fresh_store_path)
     assert "example" not in ran.out + ran.err
+
+
+def test_the_enabler_list_leaves_out_determinants_named_as_barriers(template):
+    book = openpyxl.load_workbook(template)
+    vocab = book["vocabulary"]
+    header = [c.value for c in vocab[1]]
+
+    def listed(column: str) -> set[str]:
+        index = header.index(column)
+        return {row[index] for row in vocab.iter_rows(min_row=2, values_only=True) if row[index]}
+
+    enablers, barriers = listed("enablers"), listed("barriers")
+    assert {"lack of time", "tribalism", "data collection burden"} <= barriers - enablers
+    assert {"protected time", "leadership support"} <= enablers & barriers
+
+
+def test_a_barrier_named_determinant_coded_as_enabler_gets_a_warning(
+    cli, fresh_store_path, tmp_path
+):
+    sheet = write_sheet(tmp_path / "s.xlsx", [STUDY], [finding(enablers="lack of time")])
+    ran = cli("import", str(sheet), "--dry-run", store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+    assert '"lack of time" names a barrier: as an enabler it says the opposite' in ran.err

@@ -422,6 +422,16 @@ def _finding(
                     f"{sid}/{fid}",
                     severity="warning",
                 )
+            if column == "enablers" and concept in vocab.barriers:
+                add_problem(
+                    batch,
+                    f'"{word.strip()}" names a barrier: as an enabler it says the opposite of '
+                    "itself; code it under barriers, or code what helped (e.g. protected time "
+                    "rather than lack of time)",
+                    table.where(row.number, column),
+                    f"{sid}/{fid}",
+                    severity="warning",
+                )
             g.add((f, CODING_PROPERTIES[column], URIRef(concept)))
             batch.concepts.add(concept)
     _qualifiers(batch, table, row, sid, fid, f, vocab, implied)
