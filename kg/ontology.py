@@ -16,7 +16,7 @@ from rdflib.namespace import OWL, RDF
 from kg.resources import ontology_dir
 
 ONTOLOGY_IRI = URIRef("https://w3id.org/qikg/ontology")
-VERSION_IRI = URIRef("https://w3id.org/qikg/ontology/1.0.0")
+VERSION_IRI = URIRef("https://w3id.org/qikg/ontology/0.3.0")
 
 
 def ontology_files() -> list[Path]:

@@ -437,7 +437,7 @@ def test_file_parses_and_declares_its_ontology(path: Path) -> None:
 def test_entry_file_header(merged: Graph) -> None:
     o = ONTOLOGY_IRI
     assert (o, OWL.versionIRI, VERSION_IRI) in merged
-    assert (o, OWL.versionInfo, Literal("1.0.0")) in merged
+    assert (o, OWL.versionInfo, Literal("0.3.0")) in merged
     assert (o, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")) in merged
     for prop in (DCTERMS.creator, DCTERMS.title, DCTERMS.description):
         assert merged.value(o, prop) is not None, prop
