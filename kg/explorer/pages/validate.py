@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from kg.errors import DataProblem
 from kg.explorer import ui
+from kg.explorer.reports import show_report
 from kg.explorer.settings import MAX_UPLOAD_MB
 from kg.importer import ImportResult, import_path
 from kg.qda import QdaResult, import_qda
@@ -22,7 +22,6 @@ from kg.remove import remove_study
 from kg.sheets.template import write_template
 from kg.store import Store
 from kg.studies import study_ids
-from kg.text import natural_key
 from kg.validate import Report, Violations
 from kg.vocabulary import Vocabulary
 
@@ -46,59 +45,6 @@ def saved(name: str, data: bytes) -> Iterator[Path]:
         path = Path(folder) / safe
         path.write_bytes(data)
         yield path
-
-
-#: The order problems are listed in: what blocks the import first.
-SEVERITY = {"violation": 0, "warning": 1, "info": 2}
-#: Up to this many problems, the table shows every message whole (wrapped); beyond, a
-#: scrollable grid (whose cells show a message's start, and the whole of it on hover).
-WHOLE = 60
-
-
-def problems_frame(report: Report) -> pd.DataFrame:
-    """The report as a table, violations first, then by where in the file: severity, where,
-    which finding or study, and what."""
-    problems = sorted(
-        report.problems,
-        key=lambda p: (SEVERITY.get(p.severity, 3), natural_key(p.source or ""), p.message),
-    )
-    return pd.DataFrame(
-        {
-            "severity": [p.severity for p in problems],
-            "where": [p.source or "" for p in problems],
-            "finding or study": [p.finding or p.study or "" for p in problems],
-            "message": [p.message for p in problems],
-        }
-    )
-
-
-def show_report(report: Report) -> None:
-    """The summary line, coloured by outcome, and the problems table."""
-    summary = report.summary()
-    if not report.conforms:
-        st.error(
-            f"Nothing can be imported: {summary}. Fix the violations and upload again.",
-            icon=":material/block:",
-        )
-    elif report.problems:
-        st.warning(
-            f"Ready to import: {summary} (warnings and notes do not block an import).",
-            icon=":material/check_circle:",
-        )
-    else:
-        st.success(f"Ready to import: {summary}.", icon=":material/check_circle:")
-    if not report.problems:
-        return
-    frame = problems_frame(report)
-    if len(frame) <= WHOLE:
-        st.table(frame.set_index("severity"))
-    else:
-        st.dataframe(
-            frame,
-            hide_index=True,
-            width="stretch",
-            column_config={"message": st.column_config.TextColumn(width="large")},
-        )
 
 
 def dry_run(name: str, data: bytes, replace: bool) -> ImportResult | Report:
