@@ -7,18 +7,23 @@ with what the CLI path (a reviews sheet, an SSSOM table, `qikg export-sheet`) wr
 from __future__ import annotations
 
 import csv
+import hashlib
 import shutil
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from kg.qda import read_qda
 from kg.sheets.write import write_tables
 from kg.store import open_store
 from kg.synthesis.model import COMPONENTS, REVIEW_COLUMNS, review_graph
 from kg.synthesis.reviews import review_findings
 from kg.synthesis.soqf import FORMATS
 from kg.synthesis.suggest import suggest
+from tests.sheets import write_sheet
 from tests.test_explorer import app_on, no_errors
+from tests.test_qda import SID, write_qdpx
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -186,3 +191,132 @@ def test_editing_a_review_finding_replaces_it_and_keeps_the_others(monkeypatch, 
         "confidence": "low confidence",
         "confidence_explanation": "Revised after a second reading.",
     }
+
+
+# --- 2. a QDA project's codes mapped in a table -----------------------------------------------
+
+
+def qda_app(monkeypatch, store_path: str, qdpx: Path) -> AppTest:
+    at = app_on(monkeypatch, store_path, "validate")
+    at.file_uploader(key="validate_upload").set_value(
+        (qdpx.name, qdpx.read_bytes(), "application/octet-stream")
+    )
+    at.run(timeout=120)
+    at.selectbox(key="qda_study").set_value(SID)
+    return at.run(timeout=120)
+
+
+@pytest.fixture
+def study_store(fresh_store_path, tmp_path, cli) -> str:
+    """The bundled store and the study a QDA project belongs to (its studies-sheet row)."""
+    ran = cli(
+        "import", str(write_sheet(tmp_path / "study.xlsx", findings=[])), store=fresh_store_path
+    )
+    assert ran.exit_code == 0, ran.err
+    return fresh_store_path
+
+
+def test_the_mapping_table_is_the_template_the_cli_writes(monkeypatch, study_store, tmp_path, cli):
+    from kg.qda import import_qda
+    from kg.validate import Violations
+
+    qdpx = write_qdpx(tmp_path / "p.qdpx")
+    at = qda_app(monkeypatch, study_store, qdpx)
+    assert not at.exception
+    assert at.dataframe, "the mapping table is shown"
+    template = tmp_path / "cli.sssom.tsv"
+    assert cli("mapping-template", str(qdpx), "-o", str(template), store=study_store).exit_code == 0
+    assert at.session_state["qda_sssom"].decode() == template.read_text(encoding="utf-8")
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert "Download the mapping table (SSSOM TSV)" in labels
+    # the page's verdict on the untouched table is the command line's
+    with open_store(study_store) as store:
+        try:
+            summary = import_qda(store, qdpx, SID, template, dry_run=True).report.summary()
+        except Violations as exc:
+            summary = exc.report.summary()
+    shown = [e.value for e in (*at.error, *at.warning, *at.success)]
+    assert any(summary in s for s in shown), (summary, shown)
+
+
+def edit_mapping(at: AppTest, qdpx: Path, edits: dict[str, dict[str, str]]) -> AppTest:
+    """Edit rows of the mapping table (by code name), as the researcher does in the grid."""
+    key = f"qda_mapping_{hashlib.sha256(qdpx.read_bytes()).hexdigest()[:16]}"
+    lines = at.session_state["qda_sssom"].decode().splitlines()
+    names = [r.split("\t")[1] for r in lines if not r.startswith("#")][1:]
+    at.session_state[key] = {
+        "edited_rows": {names.index(name): cells for name, cells in edits.items()},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    return at.run(timeout=120)
+
+
+EDITS = {
+    "Tidspres begrænser forbedringsarbejdet": {"object_id": "qikg:LackOfTime", "role": "barrier"},
+    "Engagement 🙂": {"object_id": "sssom:NoTermFound"},
+    "Andet": {"object_id": "cfir:AvailableResources", "role": "barrier"},
+}
+
+
+def test_an_edited_mapping_is_sssom_that_parses_and_imports_as_on_the_cli(
+    monkeypatch, study_store, built_store_path, tmp_path, cli
+):
+    from kg.qda.mapping import read_mapping
+    from kg.vocabulary import Vocabulary
+
+    other = str(tmp_path / "cli-store")
+    shutil.copytree(study_store, other)
+    qdpx = write_qdpx(tmp_path / "p.qdpx")
+    at = edit_mapping(qda_app(monkeypatch, study_store, qdpx), qdpx, EDITS)
+    no_errors(at)
+    path = tmp_path / "edited.sssom.tsv"
+    path.write_bytes(at.session_state["qda_sssom"])
+    project = read_qda(qdpx)
+    with open_store(study_store) as store:
+        mapping = read_mapping(path, project, SID, Vocabulary.from_store(store))
+    assert not mapping.problems and len(mapping.rows) == len(project.codes)
+    by_code = {project.codes[r.code].name: r for r in mapping.rows}
+    theme = by_code["Tidspres begrænser forbedringsarbejdet"]
+    assert theme.concept == "https://w3id.org/qikg/ontology#LackOfTime"
+    assert theme.role == "barrier" and theme.finding
+    assert by_code["Engagement 🙂"].concept is None
+    assert by_code["Andet"].concept == "https://w3id.org/qikg/cfir#AvailableResources"
+    line = next(r for r in path.read_text(encoding="utf-8").splitlines() if "\tAndet\t" in r)
+    assert "semapv:ManualMappingCuration" in line and "Available Resources" in line
+
+    press(at, "Import")
+    no_errors(at)
+    assert at.success[-1].value.startswith(f"imported p.qdpx into study {SID}")
+    ran = cli("import-qda", str(qdpx), "--study", SID, "--mapping", str(path), store=other)
+    assert ran.exit_code == 0, ran.err
+    assert study_nt(study_store) == study_nt(other)
+
+
+def study_nt(path: str) -> set[str]:
+    from kg.namespaces import study_graph
+
+    with open_store(path) as store:
+        lines = store.dump("nt", study_graph(SID)).decode().splitlines()
+    assert len(lines) > 50
+    return set(lines)
+
+
+def test_a_wrong_concept_in_the_mapping_table_is_reported_and_nothing_written(
+    monkeypatch, study_store, tmp_path
+):
+    qdpx = write_qdpx(tmp_path / "p.qdpx")
+    at = qda_app(monkeypatch, study_store, qdpx)
+    before = qda_state(study_store)
+    edit_mapping(at, qdpx, {"Sygeplejersker": {"object_id": "qikg:Nurze"}})
+    assert not at.exception
+    assert "Nothing can be imported" in at.error[0].value
+    messages = " ".join(at.table[-1].value["message"])
+    assert 'object_id "qikg:Nurze" is not a concept in the vocabulary' in messages
+    assert not [b for b in at.button if b.label == "Import"]
+    assert qda_state(study_store) == before
+
+
+def qda_state(path: str) -> int:
+    with open_store(path) as store:
+        return len(store.dump("nq"))

@@ -255,26 +255,24 @@ def closest(vocab: Vocabulary, text: str) -> tuple[str, float] | None:
 def write_template(project: Project, vocab: Vocabulary, output: str | Path) -> int:
     """Write an SSSOM table with one row per code and a suggested match; return the row count.
 
+    The rows are :func:`template_rows`, written by :func:`sssom_text`.
+    """
+    rows = template_rows(project, vocab)
+    Path(output).write_text(sssom_text(project, rows), encoding="utf-8")
+    return len(rows)
+
+
+def template_rows(project: Project, vocab: Vocabulary) -> list[list[str]]:
+    """One row (cells in COLUMNS order) per code, in tree order, with a suggested match.
+
     A suggestion is the closest label among the concepts that code findings (see ``closest``),
     written as ``skos:closeMatch`` with justification
     ``semapv:LexicalMatching`` and the similarity as confidence; a code with no close label gets
     ``sssom:NoTermFound``. Codes in a set named "Findings" or "Themes" are marked ``finding: yes``.
-    Code names come from another program, so no cell is written as a formula (kg.sheets.cells);
-    ``read_mapping`` reads them back as they were.
     """
     finding_codes = {
         m for s in project.sets if s.name.casefold() in FINDING_SETS for m in s.members
     }
-    out = io.StringIO()
-    out.write(
-        "#curie_map:\n"
-        + "".join(f"#  {p}: {iri}\n" for p, iri in CURIE_MAP.items())
-        + f"#mapping_set_id: {DATA}mapping/{slug(project.name)}\n"
-        + "#license: https://w3id.org/sssom/license/unspecified\n"
-        + f"#mapping_set_description: Codes of {project.file} mapped to the qikg vocabulary. "
-        "Suggestions are lexical: confirm or change each row, set mapping_justification to "
-        "semapv:ManualMappingCuration, and mark finding codes with finding = yes.\n"
-    )
     rows: list[list[str]] = []
     for code in _in_tree_order(project):
         hint = closest(vocab, code.name) if code.name else None
@@ -300,9 +298,23 @@ def write_template(project: Project, vocab: Vocabulary, output: str | Path) -> i
                 _path(project, code),
             ]
         )
-    out.write(csv_text(COLUMNS, rows, delimiter="\t"))
-    Path(output).write_text(out.getvalue(), encoding="utf-8")
-    return len(rows)
+    return rows
+
+
+def sssom_text(project: Project, rows: list[list[str]]) -> str:
+    """An SSSOM TSV table of a project's codes: the YAML header, then ``rows`` (cells in COLUMNS
+    order). Code names come from another program, so no cell is written as a formula
+    (kg.sheets.cells); ``read_mapping`` reads them back as they were."""
+    return (
+        "#curie_map:\n"
+        + "".join(f"#  {p}: {iri}\n" for p, iri in CURIE_MAP.items())
+        + f"#mapping_set_id: {DATA}mapping/{slug(project.name)}\n"
+        + "#license: https://w3id.org/sssom/license/unspecified\n"
+        + f"#mapping_set_description: Codes of {project.file} mapped to the qikg vocabulary. "
+        "Suggestions are lexical: confirm or change each row, set mapping_justification to "
+        "semapv:ManualMappingCuration, and mark finding codes with finding = yes.\n"
+        + csv_text(COLUMNS, rows, delimiter="\t")
+    )
 
 
 #: Code sets whose members are findings (case-insensitive).

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from kg.errors import DataProblem
@@ -17,7 +18,10 @@ from kg.explorer import ui
 from kg.explorer.reports import show_report
 from kg.explorer.settings import MAX_UPLOAD_MB
 from kg.importer import ImportResult, import_path
-from kg.qda import QdaResult, import_qda
+from kg.namespaces import curie
+from kg.qda import QdaResult, import_qda, read_qda
+from kg.qda.mapping import COLUMNS, MATCHES, NO_TERM, sssom_text, template_rows
+from kg.qda.read import Project
 from kg.remove import remove_study
 from kg.sheets.template import write_template
 from kg.store import Store
@@ -97,16 +101,112 @@ def qda_import(
         )
 
 
+#: The mapping table's columns the researcher edits; the others are the code and the suggestion.
+EDITED = ("predicate_id", "object_id", "finding", "role", "mapping_justification")
+JUSTIFICATIONS = ["semapv:LexicalMatching", "semapv:ManualMappingCuration"]
+MANUAL = "semapv:ManualMappingCuration"
+
+
+def read_project(name: str, data: bytes) -> Project:
+    """The uploaded REFI-QDA project, read under the same safety rules as on the command line."""
+    with saved(name, data) as path:
+        return read_qda(path)
+
+
+def suggested_mapping(store: Store, name: str, data: bytes) -> list[list[str]]:
+    """The mapping table ``qikg mapping-template`` writes for the upload: one row per code."""
+    return template_rows(read_project(name, data), Vocabulary.from_store(store))
+
+
+def edited_rows(
+    suggested: list[list[str]], edited: pd.DataFrame, labels: dict[str, str]
+) -> list[list[str]]:
+    """The table's rows (cells in mapping.COLUMNS order) after the researcher's edits: a row
+    whose match changed is their own curation (its lexical confidence no longer applies), and
+    its object_label is the new concept's label (``labels``: CURIE or IRI -> label)."""
+    rows = []
+    for before, (_, after) in zip(suggested, edited.iterrows(), strict=True):
+        row = dict(zip(COLUMNS, before, strict=True))
+        cells = {c: after[c] for c in EDITED}
+        cells["finding"] = "yes" if cells["finding"] is True else ""
+        cells = {c: "" if v is None else str(v).strip() for c, v in cells.items()}
+        if any(cells[c] != row[c] for c in ("predicate_id", "object_id", "finding", "role")):
+            if cells["mapping_justification"] == row["mapping_justification"]:
+                cells["mapping_justification"] = MANUAL
+        if cells["object_id"] != row["object_id"]:
+            cells["object_label"] = labels.get(cells["object_id"], "")
+            cells["confidence"] = ""
+        row.update(cells)
+        rows.append([row[c] for c in COLUMNS])
+    return rows
+
+
+def concept_labels(store: Store) -> dict[str, str]:
+    """Every concept's label by its CURIE and its IRI (to name a concept typed into the table)."""
+    vocab = Vocabulary.from_store(store)
+    return {key: c.label for iri, c in vocab.concepts.items() for key in (iri, curie(iri))}
+
+
+def mapping_editor(name: str, data: bytes) -> bytes:
+    """The codes of the upload in an editable mapping table with the suggested matches filled
+    in; returns the SSSOM TSV it makes (the table ``qikg import-qda --mapping`` reads)."""
+    suggested = ui.cached(suggested_mapping, name, data)
+    frame = pd.DataFrame(suggested, columns=COLUMNS)
+    frame["finding"] = frame["finding"] == "yes"
+    st.markdown("**Map the codes to the vocabulary**")
+    st.caption(
+        "One row per code, with the closest vocabulary label as a suggestion. Confirm or change "
+        "each match (object_id: a concept such as qikg:Nurse or cfir:AvailableResources, or "
+        f"{NO_TERM} for none), tick the codes that are findings, and say whether a determinant "
+        "is a barrier. The table is the SSSOM mapping table of docs/qda-import.md."
+    )
+    edited = st.data_editor(
+        frame,
+        key=f"qda_mapping_{hashlib.sha256(data).hexdigest()[:16]}",
+        hide_index=True,
+        num_rows="fixed",
+        width="stretch",
+        disabled=[c for c in COLUMNS if c not in EDITED],
+        column_config={
+            "subject_id": st.column_config.TextColumn("code (subject_id)"),
+            "subject_label": st.column_config.TextColumn("code name"),
+            "predicate_id": st.column_config.SelectboxColumn(
+                options=sorted(curie(m) for m in MATCHES), required=True
+            ),
+            "object_id": st.column_config.TextColumn("concept (object_id)"),
+            "finding": st.column_config.CheckboxColumn("finding"),
+            "role": st.column_config.SelectboxColumn(options=["", "enabler", "barrier"]),
+            "mapping_justification": st.column_config.SelectboxColumn(options=JUSTIFICATIONS),
+            "comment": st.column_config.TextColumn("place in the code tree (comment)"),
+        },
+    )
+    rows = edited_rows(suggested, edited, ui.cached(concept_labels))
+    text = sssom_text(read_project(name, data), rows).encode()
+    st.session_state["qda_sssom"] = text  # what the import reads (and what the download holds)
+    st.download_button(
+        "Download the mapping table (SSSOM TSV)",
+        text,
+        file_name=f"{Path(name).stem}.sssom.tsv",
+        mime="text/tab-separated-values",
+        icon=":material/download:",
+    )
+    return text
+
+
 def qda_section(name: str, data: bytes) -> None:
-    """A REFI-QDA project or codebook: pick the study, add the mapping, see the re-anchoring."""
+    """A REFI-QDA project or codebook: pick the study, map its codes, see the re-anchoring."""
     studies = study_ids(ui.store())
     study = st.selectbox("Study the project belongs to", studies, key="qda_study")
-    table = st.file_uploader("SSSOM mapping table (optional)", type=["tsv"], key="qda_mapping")
-    mapping = table.getvalue() if table is not None else None
-    replace = st.checkbox("Replace the QDA data the study holds", key="qda_replace")
     if study is None:
         st.info("Import the study's row from a coding sheet first.", icon=":material/info:")
         return
+    mapping = mapping_editor(name, data)
+    table = st.file_uploader(
+        "Or use a mapping table file instead (SSSOM TSV, optional)", type=["tsv"], key="qda_mapping"
+    )
+    if table is not None:
+        mapping = table.getvalue()
+    replace = st.checkbox("Replace the QDA data the study holds", key="qda_replace")
     for dry_run in (True, False):
         try:
             result = qda_import(name, data, study, mapping, dry_run=dry_run, replace=replace)
@@ -120,6 +220,7 @@ def qda_section(name: str, data: bytes) -> None:
             if result.anchoring.total:
                 st.code(result.anchoring.to_text(), language=None)
             show_report(result.report)
+            st.caption(result.summary())
             if not st.button("Import", type="primary", icon=":material/database_upload:"):
                 return
     st.success(result.summary(), icon=":material/task_alt:")
