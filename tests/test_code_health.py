@@ -66,7 +66,7 @@ LAYERS: list[tuple[str, ...]] = [
         "kg.qda.to_rdf",
     ),
     ("kg.importer", "kg.build", "kg.qda", "kg.remove"),
-    ("kg.read", "kg.docs"),
+    ("kg.read", "kg.docs", "kg.release"),
     ("kg.synthesis",),
     ("kg.serve",),
     ("kg.cli", "kg.explorer", "kg.__main__"),

@@ -34,6 +34,7 @@ VERBS = {
     "query": "query",
     "reason": "reason",
     "related": "linking",
+    "release": "release",
     "remove": "remove",
     "restore": "history",
     "serve": "serve",

@@ -1,0 +1,329 @@
+"""The FAIR release (issue #20): the catalog that opens the ontology offline, the module headers,
+and ``qikg release`` as an ontology user meets it: every file parses, owlready2 loads the merged
+OWL without a network and HermiT finds it consistent, and the VoID + DCAT description lists every
+file with counts that match ``qikg stats``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import socket
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import owlready2
+import pyoxigraph as ox
+import pytest
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, VOID, XSD
+
+from kg import __version__
+from kg.errors import DataProblem
+from kg.namespaces import QIKG
+from kg.ontology import ONTOLOGY_IRI, load_merged_graph, ontology_files
+from kg.read.stats import stats
+from kg.release import (
+    LICENCE,
+    RELEASE_BASE,
+    SPDX,
+    catalog,
+    merged_ontology,
+    resolve_imports,
+)
+from kg.resources import ontology_dir
+from kg.store import open_store
+from tests.conftest import need
+
+owlready2.JAVA_EXE = "/usr/bin/java"
+
+ENTRY = ontology_dir() / "qikg.ttl"
+
+
+def imports_of_entry() -> list[URIRef]:
+    return sorted(Graph().parse(ENTRY, format="turtle").objects(ONTOLOGY_IRI, OWL.imports))
+
+
+# -- the catalog ---------------------------------------------------------------------------
+
+
+def test_the_catalog_maps_every_import_to_a_file_that_exists() -> None:
+    mapping = catalog()
+    imports = imports_of_entry()
+    assert len(imports) == 9
+    for iri in imports:
+        assert str(iri) in mapping, f"{iri} is not in ontology/catalog-v001.xml"
+        assert mapping[str(iri)].is_file(), mapping[str(iri)]
+        module = Graph().parse(mapping[str(iri)], format="turtle")
+        assert (iri, RDF.type, OWL.Ontology) in module, f"{mapping[str(iri)]} is not {iri}"
+
+
+def test_the_catalog_maps_each_version_iri_to_the_same_file() -> None:
+    mapping = catalog()
+    for path in ontology_files():
+        graph = Graph().parse(path, format="turtle")
+        ontology = next(graph.subjects(RDF.type, OWL.Ontology))
+        version = graph.value(ontology, OWL.versionIRI)
+        assert mapping[str(ontology)] == path.resolve()
+        assert mapping[str(version)] == path.resolve()
+
+
+def test_following_the_catalog_reads_every_module_and_nothing_else() -> None:
+    """rdflib following the imports through the catalog gets what the tools load from disk:
+    a module file nobody imports, or an import nobody maps, would show here."""
+    assert isomorphic(resolve_imports(), load_merged_graph())
+
+
+def test_an_import_the_catalog_lacks_is_refused_not_fetched(monkeypatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _no_network)
+    mapping = catalog()
+    del mapping["https://w3id.org/qikg/ontology/cfir"]
+    with pytest.raises(DataProblem, match="ontology/cfir is imported but the catalog maps it"):
+        resolve_imports(mapping=mapping)
+
+
+def _no_network(*args, **kwargs):
+    raise AssertionError("the release must not use the network")
+
+
+# -- module headers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ontology_files(), ids=lambda p: p.name)
+def test_every_module_header_is_fair(path: Path) -> None:
+    graph = Graph().parse(path, format="turtle")
+    (ontology,) = graph.subjects(RDF.type, OWL.Ontology)
+    module = "" if path.stem == "qikg" else f"/{path.stem}"
+    assert graph.value(ontology, OWL.versionIRI) == URIRef(f"{ONTOLOGY_IRI}/{__version__}{module}")
+    assert graph.value(ontology, OWL.versionInfo) == Literal(__version__)
+    assert graph.value(ontology, DCTERMS.license) == LICENCE
+    for prop in (DCTERMS.title, DCTERMS.description):
+        assert graph.value(ontology, prop).language == "en", prop
+    creators = list(graph.objects(ontology, DCTERMS.creator))
+    assert creators and all(not isinstance(c, Literal) for c in creators)
+    assert all(graph.value(c, FOAF.name) for c in creators), "a creator is an agent with a name"
+    created = graph.value(ontology, DCTERMS.created)
+    modified = graph.value(ontology, DCTERMS.modified)
+    assert created.datatype == XSD.date and modified.datatype == XSD.date
+    assert created.toPython() <= modified.toPython() <= dt.date.today()
+
+
+def test_the_release_refuses_headers_of_another_version() -> None:
+    with pytest.raises(DataProblem, match="says version 0.3.0, the release is 9.9.9"):
+        merged_ontology("9.9.9")
+
+
+# -- qikg release ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``qikg release -o DIR``, run once, offline."""
+    from tests.conftest import run_cli
+
+    out = tmp_path_factory.mktemp("release") / "dist"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", _no_network)
+        ran = run_cli("release", "-o", str(out))
+    assert ran.exit_code == 0, ran.err
+    assert f"wrote qikg {__version__}" in ran.err
+    return out
+
+
+@pytest.fixture(scope="module")
+def description(release: Path) -> Graph:
+    return Graph().parse(release / f"qikg-{__version__}.void.ttl", format="turtle")
+
+
+def written(release: Path) -> set[str]:
+    return {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
+
+
+def test_every_artifact_is_named_with_the_version(release: Path) -> None:
+    files = written(release)
+    v = __version__
+    expected = {
+        f"qikg-{v}.owl",
+        f"qikg-{v}.ttl",
+        f"qikg-{v}.jsonld",
+        f"qikg-context-{v}.jsonld",
+        f"qikg-shapes-{v}.ttl",
+        f"qikg-data-{v}.trig",
+        f"qikg-data-{v}.nq",
+        f"qikg-{v}.void.ttl",
+        f"qikg-docs-{v}/index.html",
+        f"qikg-docs-{v}/ontology.html",
+    }
+    assert expected <= files
+    assert all(v in name for name in files), sorted(files)
+
+
+def test_the_merged_owl_is_one_ontology_with_its_version_iri(release: Path) -> None:
+    rdfxml = Graph().parse(release / f"qikg-{__version__}.owl", format="xml")
+    turtle = Graph().parse(release / f"qikg-{__version__}.ttl", format="turtle")
+    assert isomorphic(rdfxml, turtle)
+    assert list(turtle.subjects(RDF.type, OWL.Ontology)) == [ONTOLOGY_IRI]
+    assert turtle.value(ONTOLOGY_IRI, OWL.versionIRI) == URIRef(f"{ONTOLOGY_IRI}/{__version__}")
+    assert turtle.value(ONTOLOGY_IRI, DCTERMS.license) == LICENCE
+    assert turtle.value(ONTOLOGY_IRI, DCTERMS.issued) is not None
+    assert not list(turtle.triples((None, OWL.imports, None)))
+    # every axiom and concept of every module is there (blank nodes aside)
+    sources = load_merged_graph()
+    modules = {s for s in sources.subjects(RDF.type, OWL.Ontology)}
+    missing = [
+        t
+        for t in sources
+        if t[0] not in modules and not any(isinstance(n, BNode) for n in t) and t not in turtle
+    ]
+    assert missing == []
+    assert (QIKG.Nurse, SKOS.inScheme, QIKG.ProfessionalGroupScheme) in turtle
+
+
+def test_owlready2_loads_the_merged_owl_offline_and_hermit_finds_it_consistent(
+    release: Path, monkeypatch
+) -> None:
+    need("java", "HermiT runs on Java")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("owlready2 tried to download an import")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(socket.socket, "connect", _no_network)
+    world = owlready2.World()
+    path = release / f"qikg-{__version__}.owl"
+    with path.open("rb") as fileobj:
+        onto = world.get_ontology(str(ONTOLOGY_IRI)).load(fileobj=fileobj)
+    assert onto.imported_ontologies == []
+    assert world[str(QIKG.Finding)] is not None
+    owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)  # raises if not
+    assert list(world.inconsistent_classes()) == []
+
+
+def test_the_jsonld_ontology_is_the_ontology(release: Path) -> None:
+    jsonld = Graph().parse(release / f"qikg-{__version__}.jsonld", format="json-ld")
+    turtle = Graph().parse(release / f"qikg-{__version__}.ttl", format="turtle")
+    assert isomorphic(jsonld, turtle)
+    assert len(list(jsonld.subjects(RDF.type, SKOS.ConceptScheme))) > 10
+
+
+def test_the_published_context_reads_qikg_data(release: Path) -> None:
+    context = json.loads((release / f"qikg-context-{__version__}.jsonld").read_text())
+    document = {
+        "@context": context["@context"],
+        "@id": "qikgd:x2025/finding/F1",
+        "@type": "Finding",
+        "reportedIn": "qikgd:x2025",
+        "concernsProfessionalGroup": "qikg:Nurse",
+        "dcterms:description": "Nurses led the PDSA cycles.",
+    }
+    graph = Graph().parse(data=json.dumps(document), format="json-ld")
+    finding = URIRef("https://w3id.org/qikg/data/x2025/finding/F1")
+    assert (finding, RDF.type, QIKG.Finding) in graph
+    assert (finding, QIKG.reportedIn, URIRef("https://w3id.org/qikg/data/x2025")) in graph
+    assert (finding, QIKG.concernsProfessionalGroup, QIKG.Nurse) in graph
+
+
+def test_shapes_and_data_parse_and_carry_their_licence(release: Path) -> None:
+    shapes_file = release / f"qikg-shapes-{__version__}.ttl"
+    assert "CC BY 4.0" in shapes_file.read_text().splitlines()[1]
+    shapes = Graph().parse(shapes_file, format="turtle")
+    assert len(list(shapes.subjects(RDF.type, URIRef("http://www.w3.org/ns/shacl#NodeShape"))))
+    trig = Dataset().parse(release / f"qikg-data-{__version__}.trig", format="trig")
+    nquads = Dataset().parse(release / f"qikg-data-{__version__}.nq", format="nquads")
+    assert len(trig) == len(nquads) > 1000
+    graphs = {str(g.identifier) for g in nquads.graphs()}
+    assert "https://w3id.org/qikg/graph/study/carstensen2024" in graphs
+
+
+class _Pages(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.links += [v for k, v in attrs if tag == "a" and k == "href" and v]
+
+
+def test_the_docs_index_links_pages_that_were_written(release: Path) -> None:
+    docs = release / f"qikg-docs-{__version__}"
+    parser = _Pages()
+    parser.feed((docs / "index.html").read_text(encoding="utf-8"))
+    local = [link for link in parser.links if link.endswith(".html")]
+    assert local and all((docs / link).is_file() for link in local), local
+
+
+def test_the_dcat_description_lists_every_file_written(release: Path, description: Graph) -> None:
+    base = f"{RELEASE_BASE}{__version__}/"
+    (dataset,) = description.subjects(RDF.type, DCAT.Dataset)
+    assert (dataset, RDF.type, VOID.Dataset) in description
+    assert description.value(dataset, DCTERMS.license) == LICENCE
+    listed = {f"qikg-{__version__}.void.ttl"}  # the description is the catalog record itself
+    assert (URIRef(base + next(iter(listed))), RDF.type, DCAT.Catalog) in description
+    distributions = list(description.objects(dataset, DCAT.distribution))
+    assert len(distributions) == 8
+    for dist in distributions:
+        assert description.value(dist, DCTERMS.license) == LICENCE
+        assert description.value(dist, DCAT.mediaType) is not None
+        urls = [str(u) for u in description.objects(dist, DCAT.downloadURL)]
+        assert urls and all(u.startswith(base) for u in urls)
+        listed |= {u[len(base) :] for u in urls}
+        size = description.value(dist, DCAT.byteSize)
+        if size is not None:  # a single file: its size and checksum are the file's
+            data = (release / urls[0][len(base) :]).read_bytes()
+            assert int(size) == len(data)
+            checksum = description.value(dist, SPDX.checksum)
+            assert str(description.value(checksum, SPDX.checksumValue)) == (
+                hashlib.sha256(data).hexdigest()
+            )
+    assert listed == written(release)
+
+
+def released_store(release: Path, folder: Path):
+    """A store holding exactly the release's N-Quads, graph by graph."""
+    graphs: dict[str, list[str]] = {}
+    for quad in ox.parse(
+        path=str(release / f"qikg-data-{__version__}.nq"), format=ox.RdfFormat.N_QUADS
+    ):
+        graphs.setdefault(quad.graph_name.value, []).append(str(quad.triple) + " .")
+    store = open_store(str(folder / "store"))
+    store.replace_graphs({g: "\n".join(lines) for g, lines in graphs.items()})
+    return store
+
+
+def test_the_void_counts_match_qikg_stats(release: Path, description: Graph, tmp_path) -> None:
+    """The counts are what ``qikg stats --json`` says of the released data (a store loaded from
+    the release's N-Quads: the bundled data may grow while the test runs)."""
+    (dataset,) = description.subjects(RDF.type, DCAT.Dataset)
+    with released_store(release, tmp_path) as store:
+        numbers = stats(store)
+    assert int(description.value(dataset, VOID.triples)) == numbers["triples"]
+    nquads = (release / f"qikg-data-{__version__}.nq").read_bytes()
+    assert nquads.count(b"\n") == numbers["triples"]
+    by_class = {
+        description.value(p, VOID["class"]): int(description.value(p, VOID.entities))
+        for p in description.objects(dataset, VOID.classPartition)
+    }
+    assert by_class == {
+        QIKG.Study: numbers["studies"],
+        QIKG.Finding: numbers["findings"],
+        QIKG.Quote: numbers["quotes"],
+        SKOS.Concept: numbers["concepts"],
+    }
+    assert int(description.value(dataset, VOID.entities)) > numbers["findings"]
+    subsets = {
+        str(description.value(s, URIRef("http://www.w3.org/ns/sparql-service-description#name"))):
+        int(description.value(s, VOID.triples))
+        for s in description.objects(dataset, VOID.subset)
+    }  # fmt: skip
+    assert sum(subsets.values()) == numbers["triples"]
+    assert description.value(dataset, VOID.sparqlEndpoint) is not None
+
+
+def test_release_into_an_unwritable_place_is_refused(cli, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    ran = cli("release", "-o", str(blocker / "dist"))
+    assert ran.exit_code == 2 and "cannot write the release" in ran.err
+    assert blocker.read_text() == "x"
