@@ -210,6 +210,15 @@ class RemoteStore(Store):
                 commit.maybe_changed = False
             raise self._fail(response, "an update")
 
+    def _requests(self, ops: list[str]) -> list[str]:
+        """Update operations grouped into requests: all in one (atomic on Oxigraph and servers
+        like it), or one per request on Virtuoso, which commits a request's operations one by
+        one anyway and times a request out as one transaction (SR171 "Transaction timed out"
+        when moving 10 graphs of 10,000 triples: about 5 s per MOVE of 10,000)."""
+        if not ops:
+            return []
+        return list(ops) if self._is_virtuoso() else [" ;\n".join(ops)]
+
     @property
     def descriptor_shown(self) -> str:
         """The store's URL fit for messages (no password)."""
@@ -396,12 +405,13 @@ class RemoteStore(Store):
                 f"MOVE SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)}"
                 for g, tmp in replace.items()
             ]
-            for g, tmp in add.items():
-                ops += [
-                    f"ADD SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)}",
-                    f"DROP SILENT GRAPH {iri_term(tmp)}",
-                ]
-            self._update(" ;\n".join(ops), commit)
+            ops += [
+                f"ADD SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)} ;\n"
+                f"DROP SILENT GRAPH {iri_term(tmp)}"
+                for g, tmp in add.items()
+            ]
+            for request in self._requests(ops):
+                self._update(request, commit)
         except BaseException:
             self._drop_staging([*replace.values(), *add.values()])
             raise
@@ -474,15 +484,15 @@ class RemoteStore(Store):
                 f"COPY SILENT GRAPH {iri_term(back[g].iri)} TO GRAPH {iri_term(tmp)}"
                 for g, tmp in staged.items()
             ]
-            if copies:
-                self._update(" ;\n".join(copies))
+            for request in self._requests(copies):
+                self._update(request)
             ops = [f"DROP SILENT GRAPH {iri_term(g)}" for g in back if g not in staged]
             ops += [
                 f"MOVE SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)}"
                 for g, tmp in staged.items()
             ]
-            if ops:
-                self._update(" ;\n".join(ops), commit)
+            for request in self._requests(ops):
+                self._update(request, commit)
         except BaseException:
             self._drop_staging(list(staged.values()))
             raise
