@@ -246,9 +246,15 @@ def write_release(
         "ontology and SKOS concept schemes (JSON-LD)",
         "ontology",
     )
+    published = {
+        **context,
+        "@id": f"{RELEASE_BASE}{version}/qikg-context-{version}.jsonld",
+        "dcterms:license": {"@id": str(LICENCE)},
+        "dcterms:description": f"The JSON-LD @context for qikg {version} data.",
+    }
     add(
         f"qikg-context-{version}.jsonld",
-        json.dumps(context, indent=2, ensure_ascii=False) + "\n",
+        json.dumps(published, indent=2, ensure_ascii=False) + "\n",
         "JSON-LD @context for qikg data",
         "context",
     )
@@ -258,10 +264,14 @@ def write_release(
             build(store)
             counts = stats(store)
             trig, nquads = store.dump("trig"), store.dump("nq")
-    add(f"qikg-data-{version}.trig", trig, "bundled data, named graphs kept (TriG)", "data")
-    add(f"qikg-data-{version}.nq", nquads, "bundled data, named graphs kept (N-Quads)", "data")
+    notice = _notice(version, "the bundled data")
+    data_title = "bundled data, named graphs kept"
+    add(f"qikg-data-{version}.trig", notice + trig, f"{data_title} (TriG)", "data")
+    add(f"qikg-data-{version}.nq", notice + nquads, f"{data_title} (N-Quads)", "data")
     docs = out / f"qikg-docs-{version}"
     pages = write_docs(docs)
+    for page in pages:
+        _add_footer(page, version)
     artifacts.append(
         Artifact(docs / "index.html", "ontology documentation (HTML)", "docs", sorted(pages))
     )
@@ -272,16 +282,33 @@ def write_release(
     return Release(out, version, artifacts, description, counts)
 
 
-def _shapes(version: str) -> str:
+def _notice(version: str, what: str) -> bytes:
+    """Comment lines (Turtle, TriG and N-Quads all allow them) naming a file's licence."""
+    return (
+        f"# qikg {version}: {what}.\n"
+        f"# Licence: CC BY 4.0 ({LICENCE}); quoted source text keeps its publisher's terms\n"
+        "# (each study's source_licence). Cite qikg as its CITATION.cff says.\n"
+    ).encode()
+
+
+def _shapes(version: str) -> bytes:
     """The SHACL shapes as one Turtle file, with a header that names its licence."""
     graph = Graph()
     for file in sorted(shapes_dir().glob("*.ttl")):
         graph.parse(file, format="turtle")
-    header = (
-        f"# qikg SHACL shapes, version {version}: what valid coded data looks like.\n"
-        f"# Licence: CC BY 4.0 ({LICENCE}); cite qikg as its CITATION.cff says.\n"
+    notice = _notice(version, "SHACL shapes, what valid coded data looks like")
+    return notice + graph.serialize(format="turtle", encoding="utf-8")
+
+
+def _add_footer(page: Path, version: str) -> None:
+    """A licence line at the end of a documentation page (pyLODE writes it on one page only)."""
+    text = page.read_text(encoding="utf-8")
+    end = text.rfind("</body>")
+    footer = (
+        f'<footer><p>qikg ontology {version}, <a href="{LICENCE}">CC BY 4.0</a>; '
+        "cite it as qikg's CITATION.cff says.</p></footer>"
     )
-    return header + graph.serialize(format="turtle")
+    page.write_text(text[:end] + footer + text[end:] if end >= 0 else text + footer, "utf-8")
 
 
 def _entity_counts(nquads: bytes) -> dict:

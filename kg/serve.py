@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -296,6 +298,11 @@ def create_app(
     @app.get("/query", include_in_schema=False)
     def sparql_get(request: Request) -> Response:
         params = request.query_params
+        if not params:  # the endpoint itself: its Service Description, or the page for browsers
+            endpoint = str(request.url).split("?", 1)[0]
+            described = describe_service(store, endpoint, request.headers.get("accept"))
+            if described is not None:
+                return described
         return answer(
             params.getlist("query"),
             "update" in params,
@@ -376,6 +383,69 @@ def _answer(
         return _text(str(exc), 503)
     headers = {TRUNCATED_HEADER: "true"} if result.truncated else {}
     return Response(body, 200, headers, media)
+
+
+#: The media types of a SPARQL 1.1 Service Description, and rdflib's format for each.
+DESCRIPTION_TYPES = {
+    "text/turtle": "turtle",
+    "application/rdf+xml": "xml",
+    "application/ld+json": "json-ld",
+}
+#: The W3C format IRIs (http://www.w3.org/ns/formats/) of the answers this endpoint gives.
+RESULT_FORMAT_IRIS = (
+    "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+    "Turtle", "N-Triples", "JSON-LD", "RDF_XML",
+)  # fmt: skip
+
+
+def describe_service(store: Store, endpoint: str, accept: str | None) -> Response | None:
+    """What a GET on the endpoint without a query answers (SPARQL 1.1 Service Description,
+    section 2): the description in RDF when the client prefers an RDF type, the query page when
+    it prefers HTML (a browser), else None (the caller says a query is missing)."""
+    for media in _preferences(accept or ""):
+        if media in ("text/html", "application/xhtml+xml"):
+            return HTMLResponse(PAGE)
+        if media in DESCRIPTION_TYPES:
+            try:
+                graphs = store.graph_names()
+            except StoreUnavailable as exc:
+                return _text(str(exc), 503)
+            body = _service_graph(endpoint, graphs).serialize(format=DESCRIPTION_TYPES[media])
+            return Response(body, 200, media_type=media)
+        if media == "*/*":
+            return None
+    return None
+
+
+def _service_graph(endpoint: str, graphs: Sequence[str]) -> Graph:
+    """The Service Description: the endpoint, SPARQL 1.1 Query only (read-only), the result
+    formats, and the default dataset (the union of qikg's graphs, which are also named)."""
+    from kg.release import LICENCE  # only here: it loads the ontology tools
+
+    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    formats = Namespace("http://www.w3.org/ns/formats/")
+    g = Graph()
+    g.bind("sd", sd)
+    g.bind("formats", formats)
+    service, dataset, default = URIRef(endpoint + "#service"), BNode(), BNode()
+    g.add((service, RDF.type, sd.Service))
+    g.add((service, sd.endpoint, URIRef(endpoint)))
+    g.add((service, sd.supportedLanguage, sd.SPARQL11Query))
+    g.add((service, sd.feature, sd.UnionDefaultGraph))
+    for name in RESULT_FORMAT_IRIS:
+        g.add((service, sd.resultFormat, formats[name]))
+    g.add((service, DCTERMS.title, Literal("qikg SPARQL endpoint (read-only)", lang="en")))
+    g.add((service, sd.defaultDataset, dataset))
+    g.add((dataset, RDF.type, sd.Dataset))
+    g.add((dataset, DCTERMS.license, LICENCE))
+    g.add((dataset, sd.defaultGraph, default))
+    g.add((default, RDF.type, sd.Graph))
+    for name in sorted(graphs):
+        named = BNode()
+        g.add((dataset, sd.namedGraph, named))
+        g.add((named, RDF.type, sd.NamedGraph))
+        g.add((named, sd.name, URIRef(name)))
+    return g
 
 
 #: The query page: plain HTML and a few lines of script, nothing fetched from elsewhere, so it

@@ -8,15 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
 import socket
 import urllib.request
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import owlready2
 import pyoxigraph as ox
 import pytest
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, VOID, XSD
 
@@ -36,6 +39,7 @@ from kg.release import (
 from kg.resources import ontology_dir
 from kg.store import open_store
 from tests.conftest import need
+from tests.servers import start_serve, stop_group
 
 owlready2.JAVA_EXE = "/usr/bin/java"
 
@@ -210,6 +214,7 @@ def test_the_jsonld_ontology_is_the_ontology(release: Path) -> None:
 
 def test_the_published_context_reads_qikg_data(release: Path) -> None:
     context = json.loads((release / f"qikg-context-{__version__}.jsonld").read_text())
+    assert context["dcterms:license"] == {"@id": str(LICENCE)}
     document = {
         "@context": context["@context"],
         "@id": "qikgd:x2025/finding/F1",
@@ -227,7 +232,8 @@ def test_the_published_context_reads_qikg_data(release: Path) -> None:
 
 def test_shapes_and_data_parse_and_carry_their_licence(release: Path) -> None:
     shapes_file = release / f"qikg-shapes-{__version__}.ttl"
-    assert "CC BY 4.0" in shapes_file.read_text().splitlines()[1]
+    for name in (shapes_file.name, f"qikg-data-{__version__}.trig", f"qikg-data-{__version__}.nq"):
+        assert "Licence: CC BY 4.0" in (release / name).read_text().splitlines()[1], name
     shapes = Graph().parse(shapes_file, format="turtle")
     assert len(list(shapes.subjects(RDF.type, URIRef("http://www.w3.org/ns/shacl#NodeShape"))))
     trig = Dataset().parse(release / f"qikg-data-{__version__}.trig", format="trig")
@@ -252,6 +258,8 @@ def test_the_docs_index_links_pages_that_were_written(release: Path) -> None:
     parser.feed((docs / "index.html").read_text(encoding="utf-8"))
     local = [link for link in parser.links if link.endswith(".html")]
     assert local and all((docs / link).is_file() for link in local), local
+    for page in docs.glob("*.html"):
+        assert str(LICENCE) in page.read_text(encoding="utf-8"), page.name
 
 
 def test_the_dcat_description_lists_every_file_written(release: Path, description: Graph) -> None:
@@ -299,8 +307,8 @@ def test_the_void_counts_match_qikg_stats(release: Path, description: Graph, tmp
     with released_store(release, tmp_path) as store:
         numbers = stats(store)
     assert int(description.value(dataset, VOID.triples)) == numbers["triples"]
-    nquads = (release / f"qikg-data-{__version__}.nq").read_bytes()
-    assert nquads.count(b"\n") == numbers["triples"]
+    lines = (release / f"qikg-data-{__version__}.nq").read_bytes().splitlines()
+    assert len([line for line in lines if not line.startswith(b"#")]) == numbers["triples"]
     by_class = {
         description.value(p, VOID["class"]): int(description.value(p, VOID.entities))
         for p in description.objects(dataset, VOID.classPartition)
@@ -327,3 +335,68 @@ def test_release_into_an_unwritable_place_is_refused(cli, tmp_path: Path) -> Non
     ran = cli("release", "-o", str(blocker / "dist"))
     assert ran.exit_code == 2 and "cannot write the release" in ran.err
     assert blocker.read_text() == "x"
+
+
+# -- qikg serve: the Service Description -------------------------------------------------------
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+@pytest.fixture(scope="module")
+def endpoint(built_store_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a real ``qikg serve`` on a copy of the bundled store."""
+    store = tmp_path_factory.mktemp("sd") / "store"
+    shutil.copytree(built_store_path, store)
+    base, proc = start_serve(str(store), tmp_path_factory.mktemp("logs"))
+    yield base
+    stop_group(proc)
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    "accept, fmt",
+    [
+        ("text/turtle", "turtle"),
+        ("application/rdf+xml", "xml"),
+        ("application/ld+json", "json-ld"),
+        ("application/ld+json;q=0.5, text/turtle", "turtle"),
+    ],
+)
+def test_a_get_on_the_endpoint_without_a_query_is_its_service_description(
+    endpoint: str, accept: str, fmt: str
+) -> None:
+    response = httpx.get(f"{endpoint}/sparql", headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(accept.split(",")[-1].strip())
+    g = Graph().parse(data=response.text, format=fmt)
+    sd = Namespace(SD)
+    (service,) = g.subjects(RDF.type, sd.Service)
+    assert g.value(service, sd.endpoint) == URIRef(f"{endpoint}/sparql")
+    assert g.value(service, sd.supportedLanguage) == sd.SPARQL11Query
+    formats = {str(f).rsplit("/", 1)[-1] for f in g.objects(service, sd.resultFormat)}
+    assert {"SPARQL_Results_JSON", "SPARQL_Results_XML", "Turtle", "JSON-LD"} <= formats
+    dataset = g.value(service, sd.defaultDataset)
+    assert g.value(dataset, DCTERMS.license) == LICENCE
+    assert g.value(dataset, sd.defaultGraph) is not None
+    names = {str(g.value(n, sd.name)) for n in g.objects(dataset, sd.namedGraph)}
+    assert "https://w3id.org/qikg/graph/study/carstensen2024" in names
+
+
+@pytest.mark.server
+def test_a_browser_gets_the_query_page_and_a_bare_client_hears_a_query_is_missing(
+    endpoint: str,
+) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    page = httpx.get(f"{endpoint}/sparql", headers={"Accept": browser})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<textarea" in page.text
+    for accept in ("*/*", "application/sparql-results+json"):
+        bare = httpx.get(f"{endpoint}/sparql", headers={"Accept": accept})
+        assert bare.status_code == 400 and "give exactly one query" in bare.text
+    # a query still wins over the description, whatever the Accept header says
+    construct = "CONSTRUCT { ?s a qikg:Study } WHERE { ?s a qikg:Study }"
+    studies = httpx.get(
+        f"{endpoint}/sparql", params={"query": construct}, headers={"Accept": "text/turtle"}
+    )
+    g = Graph().parse(data=studies.text, format="turtle")
+    assert len(g) > 10 and not list(g.subjects(RDF.type, Namespace(SD).Service))
