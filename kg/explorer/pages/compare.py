@@ -8,6 +8,7 @@ from kg.coding import DIMENSIONS
 from kg.explorer import ui
 from kg.namespaces import curie
 from kg.read.compare import Matrix, compare, findings_for
+from kg.read.findings import finding
 from kg.sheets.cells import csv_text
 
 #: The most studies (rows) and concepts (columns) drawn at once; the CSV has the whole matrix.
@@ -124,6 +125,27 @@ def remember_click(event: object, frame: pd.DataFrame) -> None:
         st.session_state["compare_concept"] = clicked[1]
 
 
+def cell_findings(refs: list[str], include_inferred: bool) -> None:
+    """The findings behind a cell, each with its statement and its verbatim quotes in place (as
+    a framework matrix opens its coded passages), and a link to its own page."""
+    for ref in refs:
+        detail = ui.cached(finding, ref, include_inferred=include_inferred)
+        with st.container(border=True):
+            ui.finding_link(ref)
+            if detail is None:
+                st.warning(f"The graph no longer has the finding {ref}.")
+                continue
+            st.markdown(ui.md(detail.statement) if detail.statement else "_(no statement)_")
+            if not detail.quotes:
+                st.caption("No verbatim quote is recorded for this finding.")
+            for quote in detail.quotes:
+                st.markdown("> " + ui.md(quote.text).replace("\n", "\n> "))
+                who = f"participant {quote.participant}" if quote.participant else ""
+                where = " · ".join(ui.md(p) for p in (quote.location, who) if p)
+                if where:
+                    st.caption(where)
+
+
 def main() -> None:
     """Draw the page."""
     ui.header(
@@ -191,7 +213,7 @@ def main() -> None:
         rows = ui.cached(findings_for, study, columns, concept)
         if not rows:
             ui.empty(f"{citations[study]} has no finding coded with {concepts[concept]}.")
-        ui.finding_list((f"{study}/{r['fid']}", r["statement"] or "", "") for r in rows)
+        cell_findings([f"{study}/{r['fid']}" for r in rows], inferred)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from kg.explorer import ui
+from kg.explorer.downloads import XLSX, findings_csv, findings_xlsx, study_downloads
 from kg.read.findings import (
     FACETS,
     FindingDetail,
@@ -66,6 +67,7 @@ def finding_page(detail: FindingDetail) -> None:
             f"Reported in **{ui.md(study.citation)}**, _{ui.md(study.title)}_. "
             f"{ui.md(study.journal)}{doi}"
         )
+        study_downloads(study.study_id)
     st.markdown("**Quotes**")
     if not detail.quotes:
         st.caption("No verbatim quote is recorded for this finding.")
@@ -105,6 +107,29 @@ def finding_page(detail: FindingDetail) -> None:
     )
 
 
+def download_findings(filters: FindingFilters, include_inferred: bool) -> None:
+    """The matching findings as a coding sheet (.xlsx, with their studies) and as one CSV
+    table; each file is written when its button is pressed (in the background)."""
+    handle = ui.store()
+    left, right = st.columns(2, width=520)
+    left.download_button(
+        "Download these findings (.xlsx)",
+        lambda: findings_xlsx(handle, filters, include_inferred),
+        file_name="qikg-findings.xlsx",
+        mime=XLSX,
+        icon=":material/download:",
+        key="findings_xlsx",
+    )
+    right.download_button(
+        "Download these findings (.csv)",
+        lambda: findings_csv(handle, filters, include_inferred),
+        file_name="qikg-findings.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="findings_csv",
+    )
+
+
 def results(filters: FindingFilters, include_inferred: bool) -> None:
     """The page of matching findings, each linking to its own page."""
     found = ui.cached(
@@ -115,6 +140,7 @@ def results(filters: FindingFilters, include_inferred: bool) -> None:
         ui.empty("No findings match these filters. Remove a filter or change the search words.")
         return
     st.markdown("**1** finding matches" if total == 1 else f"**{total}** findings match")
+    download_findings(filters, include_inferred)
     offset = ui.pager(total, key="findings_page")
     if offset:
         found = ui.cached(

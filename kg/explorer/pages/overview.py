@@ -8,6 +8,7 @@ import streamlit as st
 
 from kg.errors import QikgError
 from kg.explorer import ui
+from kg.explorer.downloads import study_downloads
 from kg.read.findings import facet_options, studies
 from kg.read.neighbourhood import KINDS
 from kg.read.stats import summary
@@ -109,6 +110,19 @@ def main() -> None:
                 "DOI": st.column_config.LinkColumn("DOI", display_text=r"https?://doi\.org/(.*)"),
             },
         )
+        citations = {s.study_id: f"{s.citation} ({s.study_id})" for s in all_studies}
+        chosen = st.selectbox(
+            "Export a study to its coding sheet",
+            list(citations),
+            format_func=citations.__getitem__,
+            index=None,
+            placeholder="Choose a study",
+            key="overview_export",
+            help="The study's studies and findings sheets, as `qikg export-sheet` writes them: "
+            "they import again.",
+        )
+        if chosen is not None:
+            study_downloads(chosen)
 
     st.subheader("Concepts by kind")
     kinds = numbers["concepts_by_kind"]
