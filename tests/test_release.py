@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 import socket
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, VOID, XSD
 
+import kg.namespaces
 from kg import __version__
 from kg.errors import DataProblem
 from kg.namespaces import QIKG
@@ -400,3 +403,146 @@ def test_a_browser_gets_the_query_page_and_a_bare_client_hears_a_query_is_missin
     )
     g = Graph().parse(data=studies.text, format="turtle")
     assert len(g) > 10 and not list(g.subjects(RDF.type, Namespace(SD).Service))
+
+
+# -- the w3id.org redirect rules -------------------------------------------------------------
+
+HTACCESS = Path(__file__).resolve().parent.parent / "w3id" / ".htaccess"
+W3ID = "https://w3id.org/qikg/"
+ACCEPTS = [
+    "text/html",
+    "*/*",
+    "application/rdf+xml",
+    "text/turtle",
+    "application/ld+json",
+    "application/trig",
+    "application/n-quads",
+]
+
+
+@dataclass
+class Rule:
+    conditions: list[tuple[str, re.Pattern, bool]]  # (variable, pattern, OR with the next)
+    pattern: re.Pattern
+    target: str
+    flags: str
+
+
+def read_rules(text: str) -> list[Rule]:
+    """The RewriteCond/RewriteRule lines of an .htaccess, as mod_rewrite groups them."""
+    rules: list[Rule] = []
+    pending: list[tuple[str, re.Pattern, bool]] = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if words[0] == "RewriteCond":
+            flags = words[3] if len(words) > 3 else ""
+            pending.append((words[1], re.compile(words[2], re.I), "OR" in flags))
+        elif words[0] == "RewriteRule":
+            flags = words[3] if len(words) > 3 else ""
+            rules.append(Rule(pending, re.compile(words[1]), words[2], flags))
+            pending = []
+    assert not pending, "a RewriteCond without its rule"
+    return rules
+
+
+def redirect(rules: list[Rule], path: str, accept: str) -> tuple[str, str]:
+    """Where mod_rewrite sends a request for w3id.org/qikg/{path}: (target URL, status)."""
+    env: dict[str, str] = {}
+    headers = {"%{HTTP_ACCEPT}": accept}
+    for rule in rules:
+        match = rule.pattern.search(path)
+        if match is None or not _conditions_hold(rule.conditions, headers):
+            continue
+        if rule.target == "-":
+            name, _, value = rule.flags.strip("[]").removeprefix("E=").partition(":")
+            env[name] = value
+            continue
+        status = re.search(r"R=(\d+)", rule.flags)
+        return _substitute(rule.target, match, env), status.group(1) if status else ""
+    raise AssertionError(f"no rule for {path} ({accept})")
+
+
+def _conditions_hold(conditions: list[tuple[str, re.Pattern, bool]], headers: dict) -> bool:
+    """mod_rewrite's logic: conditions are ANDed, except that [OR] joins one to the next."""
+    chains: list[list[bool]] = [[]]
+    for variable, pattern, or_next in conditions:
+        chains[-1].append(bool(pattern.search(headers[variable])))
+        if not or_next:
+            chains.append([])
+    return all(any(chain) for chain in chains if chain)
+
+
+def _substitute(target: str, match: re.Match, env: dict[str, str]) -> str:
+    target = re.sub(r"%\{ENV:(\w+)\}", lambda m: env[m.group(1)], target)
+    return re.sub(r"\$(\d)", lambda m: match.group(int(m.group(1))) or "", target)
+
+
+@pytest.fixture(scope="module")
+def rules() -> list[Rule]:
+    return read_rules(HTACCESS.read_text(encoding="utf-8"))
+
+
+def _release_file(release: Path, target: str, rules: list[Rule]) -> Path:
+    base = redirect(rules, "release/0.0.0/x", "*/*")[0].removesuffix("/0.0.0/x")
+    assert target.startswith(base + f"/{__version__}/"), target
+    return release / target[len(base) + len(__version__) + 2 :]
+
+
+def iris_to_resolve(release: Path) -> list[str]:
+    """Every kind of IRI qikg publishes: the ontology, its version and module IRIs, a term of
+    each namespace in kg.namespaces under w3id.org/qikg, the release and its files."""
+    iris = [str(ONTOLOGY_IRI), f"{ONTOLOGY_IRI}/{__version__}", f"{W3ID}context"]
+    for path in ontology_files():
+        graph = Graph().parse(path, format="turtle")
+        ontology = next(graph.subjects(RDF.type, OWL.Ontology))
+        iris += [str(ontology), str(graph.value(ontology, OWL.versionIRI))]
+    namespaces = [
+        str(value) for value in vars(kg.namespaces).values() if isinstance(value, Namespace)
+    ]
+    ours = [ns for ns in namespaces if ns.startswith(W3ID)]
+    assert len(ours) == 5, ours  # ontology#, cfir#, eric#, data/, graph/
+    iris += [ns + "Example" if ns.endswith("#") else ns + "example/1" for ns in ours]
+    iris.append(f"{W3ID}release/{__version__}")
+    iris += [f"{W3ID}release/{__version__}/{name}" for name in written(release)]
+    return iris
+
+
+def test_the_redirect_rules_send_every_qikg_iri_to_a_released_file(
+    release: Path, rules: list[Rule]
+) -> None:
+    iris = iris_to_resolve(release)
+    assert len(iris) > 40
+    for iri in iris:
+        path = iri[len(W3ID) :].split("#", 1)[0]
+        for accept in ACCEPTS:
+            target, status = redirect(rules, path, accept)
+            file = _release_file(release, target, rules)
+            assert file.is_file(), f"{iri} ({accept}) -> {target}: not in the release"
+            assert status in ("302", "303")
+
+
+@pytest.mark.parametrize(
+    "path, accept, name",
+    [
+        ("ontology", "application/rdf+xml", f"qikg-{__version__}.owl"),
+        ("ontology", "text/turtle", f"qikg-{__version__}.ttl"),
+        ("ontology", "application/ld+json", f"qikg-{__version__}.jsonld"),
+        ("ontology", "text/html,application/xhtml+xml", f"qikg-docs-{__version__}/index.html"),
+        ("ontology/outcomes", "text/turtle", f"qikg-{__version__}.ttl"),
+        (f"ontology/{__version__}", "application/rdf+xml", f"qikg-{__version__}.owl"),
+        (f"ontology/{__version__}/cfir", "*/*", f"qikg-docs-{__version__}/index.html"),
+        ("cfir", "text/html", f"qikg-docs-{__version__}/scheme-cfir-CFIR2.html"),
+        ("eric", "text/turtle", f"qikg-{__version__}.ttl"),
+        ("data/carstensen2024/finding/F1", "application/n-quads", f"qikg-data-{__version__}.nq"),
+        ("graph/study/carstensen2024", "application/trig", f"qikg-data-{__version__}.trig"),
+        (f"release/{__version__}", "text/turtle", f"qikg-{__version__}.void.ttl"),
+        ("context", "application/ld+json", f"qikg-context-{__version__}.jsonld"),
+    ],
+)
+def test_content_negotiation_picks_the_format_asked_for(
+    release: Path, rules: list[Rule], path: str, accept: str, name: str
+) -> None:
+    target, _ = redirect(rules, path, accept)
+    assert _release_file(release, target, rules) == release / name
