@@ -38,15 +38,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import kg.store.history as hist
 from kg.errors import BadInput, Conflict, StoreUnavailable
 from kg.namespaces import GRAPH, QIKG, STUDY_GRAPH_PREFIX
 from kg.sparql import iri_term, literal_term
-
-if TYPE_CHECKING:
-    from kg.store.remote import RemoteStore
 
 HISTORY_GRAPH = "urn:qikg:history"
 LOCK_GRAPH = "urn:qikg:lock"
@@ -63,6 +60,26 @@ EXACT_DIFF_TRIPLES = 50_000
 #: Commits read per history query (Virtuoso cuts answers at ResultSetMaxRows, 10,000).
 PAGE = 5_000
 log = logging.getLogger("qikg")
+
+
+class RemoteStore(Protocol):
+    """What this module needs of kg.store.remote.RemoteStore (named so without importing it,
+    which imports this module)."""
+
+    @property
+    def descriptor_shown(self) -> str: ...
+
+    def _select(self, sparql: str) -> list[dict[str, dict]]: ...
+
+    def _update(self, sparql: str, commit: Commit | None = None) -> None: ...
+
+    def _requests(self, ops: list[str]) -> list[str]: ...
+
+    def _all_sizes(self) -> dict[str, int]: ...
+
+    def graph_sizes(self) -> dict[str, int]: ...
+
+    def graph_names(self) -> list[str]: ...
 
 
 @dataclass
