@@ -112,8 +112,8 @@ def first_study() -> str | None:
     """The seed study, else the study with the most findings: what the page opens on."""
     found = ui.cached(studies)
     seed = [s.iri for s in found if s.study_id == SEED_STUDY]
-    most = sorted(found, key=lambda s: (-s.findings, s.study_id))
-    return (seed or [s.iri for s in most] or [None])[0]
+    most = [s.iri for s in sorted(found, key=lambda s: (-s.findings, s.study_id))]
+    return next(iter(seed or most), None)
 
 
 def main() -> None:
