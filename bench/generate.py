@@ -49,7 +49,7 @@ from kg.sheets.to_rdf import tables_to_batch  # noqa: E402
 from kg.sheets.write import write_tables  # noqa: E402
 from kg.vocabulary import COLUMN_KINDS, Vocabulary  # noqa: E402
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: coding-sheet contract 0.3 (design vocabulary, kind, direction)
 #: Where coders and QIC programmes are described once for all studies (docs/model.md).
 SHARED = str(GRAPH["shared"])
 ZIPF_EXPONENT = 1.1
@@ -86,13 +86,16 @@ COUNTRIES = [
     "New Zealand",
     "Switzerland",
 ]
+#: (design, the design in the authors' words)
 DESIGNS = [
-    "Qualitative interview study",
-    "Focus group study",
-    "Ethnographic study",
-    "Mixed-methods process evaluation",
-    "Qualitative case study",
+    ("primary qualitative", "Qualitative interview study"),
+    ("primary qualitative", "Focus group study"),
+    ("primary qualitative", "Ethnographic study"),
+    ("mixed methods", "Mixed-methods process evaluation"),
+    ("primary qualitative", "Qualitative case study"),
 ]
+FINDING_KINDS = ["empirical result", "participants' account", "authors' interpretation"]
+DIRECTIONS = ["improved", "improved", "mixed", "no change", "worsened", "intended", "not measured"]
 CLINICAL_AREAS = [
     "mental health",
     "primary care",
@@ -276,9 +279,11 @@ def concept_pools(vocab: Vocabulary, seed: int) -> dict[str, Pool]:
     }
     pools = {}
     for column, kinds in kinds_for.items():
-        if column == "confidence":
-            continue
-        iris = sorted(c.iri for c in vocab.concepts.values() if c.kinds & kinds)
+        # retired concepts, and barrier-named ones as enablers, would only earn warnings
+        left_out = vocab.retired.keys() | (vocab.barriers if column == "enablers" else set())
+        iris = sorted(
+            c.iri for c in vocab.concepts.values() if c.kinds & kinds and c.iri not in left_out
+        )
         random.Random(f"{seed}:pool:{column}").shuffle(iris)
         words = []
         for iri in iris:
@@ -304,7 +309,6 @@ CODES_PER_FINDING = {
     "outcomes": (0.4, 0.45, 0.15, 0.0),
     "concepts": (0.75, 0.2, 0.05, 0.0),
 }
-CONFIDENCE = ["high", "moderate", "moderate", "low", "low", "very low"]
 
 
 def study_id(i: int) -> str:
@@ -351,7 +355,8 @@ def study_tables(i: int, findings: int, seed: int, pools: dict[str, Pool], progr
         "doi": f"10.5555/qikg.synthetic.{i}",
         "journal": f"{rng.choice(JOURNALS)} {rng.randint(1, 40)}({rng.randint(1, 12)})",
         "country": rng.choice(COUNTRIES),
-        "design": rng.choice(DESIGNS),
+        "design": (design := rng.choice(DESIGNS))[0],
+        "design_note": design[1],
         "qic": f"Synthetic {PROGRAMME_WORDS[programme % len(PROGRAMME_WORDS)]} Collaborative {programme}",
         "clinical_area": area,
         "participants": f"{rng.randint(6, 60)} health professionals (synthetic)",
@@ -365,14 +370,13 @@ def study_tables(i: int, findings: int, seed: int, pools: dict[str, Pool], progr
             "finding_id": f"F{n}",
             "study_id": sid,
             "statement": _statement(rng),
+            "finding_kind": rng.choice(FINDING_KINDS),
             "theme": rng.choice(THEMES),
             "quote": _quote(rng),
             "quote_source": f"Results, p. {rng.randint(3, 14)}",
             "coder": coder if rng.random() < 0.9 else rng.choice(coders),
             "coded_on": f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
         }
-        if rng.random() < 0.6:
-            row["confidence"] = rng.choice(CONFIDENCE)
         coded = 0
         for column, probabilities in CODES_PER_FINDING.items():
             k = rng.choices(range(len(probabilities)), weights=probabilities)[0]
@@ -382,6 +386,8 @@ def study_tables(i: int, findings: int, seed: int, pools: dict[str, Pool], progr
                 row[column] = "; ".join(words)
         if not coded:  # the shapes require one code; researchers always give one
             row["professional_groups"] = pools["professional_groups"].draw(rng, 1)[0]
+        if row.get("outcomes"):  # an outcome is coded with what happened to it
+            row["outcome_direction"] = rng.choice(DIRECTIONS)
         rows.append(row)
     return {"studies": (STUDY_COLUMNS, [study]), "findings": (FINDING_COLUMNS, rows)}
 
