@@ -546,3 +546,50 @@ def test_content_negotiation_picks_the_format_asked_for(
 ) -> None:
     target, _ = redirect(rules, path, accept)
     assert _release_file(release, target, rules) == release / name
+
+
+# -- qikg export: provenance beside the data ---------------------------------------------------
+
+
+def test_export_writes_its_provenance_beside_the_data(cli, built_store_path, tmp_path) -> None:
+    out = tmp_path / "qikg.trig"
+    ran = cli("export", "--format", "trig", "-o", str(out), store=built_store_path)
+    assert ran.exit_code == 0, ran.err
+    about = tmp_path / "qikg.trig.provenance.ttl"
+    assert "provenance: qikg.trig.provenance.ttl" in ran.err
+    g = Graph().parse(about, format="turtle")
+    export = URIRef(out.as_uri())  # the relative IRI resolves to the data file beside it
+    prov = Namespace("http://www.w3.org/ns/prov#")
+    assert (export, RDF.type, prov.Entity) in g
+    assert g.value(export, DCTERMS.license) == LICENCE
+    assert g.value(export, DCTERMS.conformsTo) == URIRef(f"{ONTOLOGY_IRI}/{__version__}")
+    software = g.value(g.value(export, prov.wasGeneratedBy), prov.wasAssociatedWith)
+    assert g.value(software, OWL.versionInfo) == Literal(__version__)
+    with open_store(built_store_path) as store:
+        history = store.history().versions
+        numbers = stats(store)
+    source = g.value(export, prov.wasDerivedFrom)
+    assert g.value(source, OWL.versionInfo) == Literal(history[-1].number)
+    studies = list(g.objects(export, DCTERMS.references))
+    assert len(studies) == numbers["studies"]
+    seed = URIRef("https://w3id.org/qikg/data/carstensen2024")
+    assert g.value(seed, QIKG.doi) == URIRef("https://doi.org/10.1177/13558196241231169")
+    assert g.value(export, DCTERMS.created).datatype == XSD.dateTime
+
+
+def test_a_one_graph_export_names_its_graph_and_only_its_studies(
+    cli, built_store_path, tmp_path
+) -> None:
+    out = tmp_path / "seed.ttl"
+    ran = cli(
+        "export", "--graph", "study/carstensen2024", "--format", "ttl", "-o", str(out),
+        store=built_store_path,
+    )  # fmt: skip
+    assert ran.exit_code == 0, ran.err
+    g = Graph().parse(tmp_path / "seed.ttl.provenance.ttl", format="turtle")
+    export = URIRef(out.as_uri())
+    graph = "https://w3id.org/qikg/graph/study/carstensen2024"
+    assert g.value(export, DCTERMS.source) == URIRef(graph)
+    assert list(g.objects(export, DCTERMS.references)) == [
+        URIRef("https://w3id.org/qikg/data/carstensen2024")
+    ]

@@ -7,6 +7,7 @@ import click
 from kg.cli.common import Context, pass_context
 from kg.errors import BadInput
 from kg.namespaces import graph_iri
+from kg.release import export_provenance
 
 
 @click.command("export")
@@ -33,21 +34,27 @@ from kg.namespaces import graph_iri
 def command(ctx: Context, fmt: str, graph: str | None, output: Path | None) -> None:
     """Export the graph, or one named graph, as RDF.
 
-    Without --graph, trig and nq keep the named graphs; ttl, nt and jsonld merge them.
+    Without --graph, trig and nq keep the named graphs; ttl, nt and jsonld merge them. With -o,
+    FILE.provenance.ttl is written beside it: the versions of qikg, the ontology and the store
+    (qikg history), the date, the licence and the studies with their DOIs, for citing it.
 
     \b
     Example:
       qikg export --format trig -o qikg.trig
       qikg export --graph study/carstensen2024 --format ttl
     """
-    data = ctx.store().dump(fmt, graph_iri(graph) if graph else None)
+    store = ctx.store()
+    data = store.dump(fmt, graph_iri(graph) if graph else None)
     if output is None:
         click.echo(data.decode(), nl=False)
         return
+    about = output.with_name(output.name + ".provenance.ttl")
+    provenance = export_provenance(store, output.name, graph_iri(graph) if graph else None)
     try:
-        tmp = output.with_name(output.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(output)
+        for path, content in ((output, data), (about, provenance.encode())):
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_bytes(content)
+            tmp.replace(path)
     except OSError as exc:
         raise BadInput(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(f"wrote {len(data):,} bytes to {output}", err=True)
+    click.echo(f"wrote {len(data):,} bytes to {output} (provenance: {about.name})", err=True)
