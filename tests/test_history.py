@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kg.build import bundled_studies
 from kg.namespaces import INFERRED_GRAPH, study_graph
 from kg.store import open_store
 from tests.sheets import write_sheet
@@ -36,7 +37,8 @@ def test_history_records_build_import_remove_and_undo(cli, fresh_store_path, tmp
     assert cli("remove", "newstudy2025", store=fresh_store_path).exit_code == 0
     undone = cli("undo", store=fresh_store_path)
     assert undone.exit_code == 0, undone.err
-    assert "back at version 2" in undone.out and "studies 11 → 12" in undone.out
+    bundled = len(bundled_studies())
+    assert "back at version 2" in undone.out and f"studies {bundled} → {bundled + 1}" in undone.out
     found = versions(cli, fresh_store_path)
     assert [v["version"] for v in found] == [4, 3, 2, 1]  # newest first
     assert [v["verb"] for v in found] == ["undo", "remove", "import", "build"]
@@ -52,7 +54,7 @@ def test_history_records_build_import_remove_and_undo(cli, fresh_store_path, tmp
     }
     assert 0 < remove["removed"] <= imported["added"]  # its coder stays in the shared graph
     assert undo["restored"] == 2 and undo["state"] == imported["state"]
-    assert build["state"]["studies"] == 11 and imported["state"]["studies"] == 12
+    assert build["state"]["studies"] == bundled and imported["state"]["studies"] == bundled + 1
     assert all(v["time"].endswith("Z") and v["kept"] for v in found)
     text = cli("history", store=fresh_store_path)
     assert "undo (to 2)" in text.out and "sheet.xlsx (sha256" in text.out
