@@ -71,9 +71,5 @@ def many_studies(studies: int, per_study: int) -> tuple[list[dict[str, str]], li
     ids = [f"big{i:04d}" for i in range(studies)]
     return (
         [study(study_id=sid, doi=f"10.1234/qikg.{sid}") for sid in ids],
-        [
-            finding(study_id=sid, finding_id=f"F{j}")
-            for sid in ids
-            for j in range(per_study)
-        ],
+        [finding(study_id=sid, finding_id=f"F{j}") for sid in ids for j in range(per_study)],
     )

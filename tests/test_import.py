@@ -67,7 +67,8 @@ def test_every_concept_column_resolves_labels_curies_and_iris(fresh_store_path, 
         barriers="https://w3id.org/qikg/ontology#LackOfTime",
         outcomes="QI competence; adoption",
         concepts="synergy; project of professionalisation",
-        confidence="Moderate",
+        finding_kind="qikg:EmpiricalResult",
+        outcome_direction="https://w3id.org/qikg/ontology#OutcomeMixed",
     )
     with open_store(fresh_store_path) as store:
         result = import_path(store, write_sheet(tmp_path / "s.xlsx", findings=[row]))
@@ -80,8 +81,10 @@ def test_every_concept_column_resolves_labels_curies_and_iris(fresh_store_path, 
     assert ("concernsProfessionalGroup", "Nurse") in got
     assert ("hasEnabler", "AvailableResources") in got
     assert ("hasBarrier", "LackOfTime") in got
-    assert ("cerqualConfidence", "ModerateConfidence") in got
-    assert len(got) == 13
+    assert ("findingKind", "EmpiricalResult") in got
+    assert ("outcomeDirection", "OutcomeMixed") in got
+    assert len(got) == 14
+    assert not any(p == "cerqualConfidence" for p, _ in got)
 
 
 def test_extra_columns_are_kept_as_notes_and_round_trip(cli, fresh_store_path, tmp_path):
@@ -209,7 +212,22 @@ ERRORS = {
     ),
     "duplicate id": (finding(finding_id="F1"), 'finding id "F1" is used twice'),
     "bad date": (finding(finding_id="E6", coded_on="31/01/2025"), "column coded_on"),
-    "bad confidence": (finding(finding_id="E7", confidence="pretty sure"), "column confidence"),
+    "bad finding kind": (
+        finding(finding_id="E7", finding_kind="anecdote"),
+        '"anecdote" is not a finding kind',
+    ),
+    "bad outcome direction": (
+        finding(finding_id="E10", outcome_direction="pretty good"),
+        '"pretty good" is not an outcome direction',
+    ),
+    "outcome without a direction": (
+        finding(finding_id="E11", outcome_direction=""),
+        "coded with an outcome but not with what happened to it",
+    ),
+    "direction without an outcome": (
+        finding(finding_id="E12", outcomes="", outcome_direction="improved"),
+        'the outcome direction "improved" has no outcome to go with',
+    ),
     "not coded": (
         finding(
             finding_id="E8",
@@ -218,6 +236,7 @@ ERRORS = {
             qic_components="",
             barriers="",
             outcomes="",
+            outcome_direction="",
         ),
         "E8",
     ),
@@ -532,7 +551,7 @@ def test_one_run_names_every_problem_once_each_under_its_study_or_finding(
     by a second message about the same cell, study problems under their study."""
     rows = [
         finding(finding_id="F1", professional_groups="nurces"),
-        finding(finding_id="F2", confidence="very sure"),
+        finding(finding_id="F2", outcome_direction="very sure"),
         finding(finding_id="F3", coded_on="2026-13-45"),
         finding(finding_id="F1", coded_on="2025-02-30"),  # a duplicate row with its own error
         finding(finding_id="F4", study_id="nosuch2025"),
@@ -547,7 +566,7 @@ def test_one_run_names_every_problem_once_each_under_its_study_or_finding(
     assert where == sorted(
         [
             ("findings.csv row 2, column professional_groups", "newstudy2025", "newstudy2025/F1"),
-            ("findings.csv row 3, column confidence", "newstudy2025", "newstudy2025/F2"),
+            ("findings.csv row 3, column outcome_direction", "newstudy2025", "newstudy2025/F2"),
             ("findings.csv row 4, column coded_on", "newstudy2025", "newstudy2025/F3"),
             ("findings.csv row 5, column finding_id", "newstudy2025", "newstudy2025/F1"),
             ("findings.csv row 5, column coded_on", "newstudy2025", "newstudy2025/F1"),
@@ -559,7 +578,7 @@ def test_one_run_names_every_problem_once_each_under_its_study_or_finding(
     messages = " ".join(p["message"] for p in problems)
     assert "has no DOI" not in messages
     f2 = [p["message"] for p in problems if p.get("finding") == "newstudy2025/F2"]
-    assert f2 and not any("No GRADE-CERQual confidence yet" in m for m in f2)
+    assert f2 and not any("not with what happened to it" in m for m in f2)
     refused = cli("import", str(sheet), store=fresh_store_path)
     assert refused.exit_code == 1 and "8 violations" in refused.err + refused.out
     assert state(fresh_store_path) == before

@@ -14,6 +14,7 @@ from tests.sheets import finding, study, write_sheet
 
 GOOD_GROUPS = ["nurse", "physician", "doctor", "QI specialist", "pharmacist", "midwife"]
 BAD_WORDS = ["nurces", "astronaut", "", "qikg:NoSuchThing"]
+GOOD_DIRECTIONS = ["improved", "worsened", "no change", "not measured"]
 text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=0, max_size=60)
 
 
@@ -35,9 +36,18 @@ def sheets(draw: st.DrawFn) -> tuple[list[dict], list[dict], bool]:
         )
         ok &= group in GOOD_GROUPS or group == ""
         ok &= statement.startswith("Statement")
+        # an outcome needs a direction, and a direction needs an outcome (contract 0.3)
+        outcome = draw(st.sampled_from(["engagement", ""]))
+        direction = draw(st.sampled_from([*GOOD_DIRECTIONS, "sideways", ""]))
+        ok &= (direction in GOOD_DIRECTIONS) if outcome else direction == ""
         findings.append(
             finding(
-                finding_id=f"P{i}", professional_groups=group, statement=statement, quote=draw(text)
+                finding_id=f"P{i}",
+                professional_groups=group,
+                statement=statement,
+                quote=draw(text),
+                outcomes=outcome,
+                outcome_direction=direction,
             )
         )
     return studies, findings, ok
