@@ -28,6 +28,7 @@ from kg.store import Store
 _POSITION = re.compile(r"\bline (\d+), column (\d+)\b")
 #: Inside the editor's frame: the error underline, and Ace's completion popup wide enough to
 #: show a term's label beside it.
+_FONTS = 'ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace'
 _CSS = """
 .qikg-error { position: absolute; border-bottom: 2px solid #c53030;
               background: rgba(197, 48, 48, 0.15); }
@@ -72,20 +73,22 @@ def completions(terms: list[Term]) -> list[dict[str, Any]]:
     """Ace completion items: each prefix (``qikg:``), then each term as ``qikg:Nurse`` with its
     label beside it.
 
-    Ace replaces only the word before the cursor, and its words stop at a colon: after
-    ``qikg:Nur`` it replaces ``Nur``. So a term inserts its local name (``Nurse``) and is shown
-    and matched by its CURIE; typing ``qik`` first completes the prefix.
+    Ace replaces what was typed since its list opened, and the list opens on the second letter
+    of a word and stays open through the colon: after ``qikg:Nur`` it replaces ``qikg:Nur``, so a
+    term inserts its whole CURIE. (If the list was closed at the colon and opens on ``Nur``
+    alone, the prefix is doubled: a limit of static completions, docs/explorer.md.)
 
     >>> completions([Term("qikg:Nurse", "nurse")])[-1]
-    {'caption': 'qikg:Nurse', 'value': 'Nurse', 'meta': 'nurse', 'score': 100}
+    {'caption': 'qikg:Nurse', 'value': 'qikg:Nurse', 'meta': 'nurse', 'score': 100}
     """
     items: list[dict[str, Any]] = [
         {"caption": f"{p}:", "value": f"{p}:", "meta": "prefix", "score": 200} for p in PREFIXES
     ]
-    for term in terms:
-        local = term.curie.split(":", 1)[1]
-        if local:
-            items.append({"caption": term.curie, "value": local, "meta": term.label, "score": 100})
+    items += [
+        {"caption": t.curie, "value": t.curie, "meta": t.label, "score": 100}
+        for t in terms
+        if not t.curie.endswith(":")
+    ]
     return items
 
 
@@ -142,8 +145,25 @@ def sparql_editor(
         key=key,
         completions=items,
         response_mode=["debounce", "blur"],
-        options={"showLineNumbers": True, "wrap": True, "tabSize": 2},
-        props={"enableBasicAutocompletion": True, **error_props},
+        options={
+            "showLineNumbers": True,
+            "wrap": True,
+            "tabSize": 2,
+            "fontFamily": _FONTS,
+            "liveAutocompletionThreshold": 2,
+        },
+        # Ace's own "chrome" theme: the component's streamlit_* themes @import a web font from
+        # a CDN, and the explorer works offline (its browser tests refuse any outside request)
+        props={
+            "theme": "chrome",
+            "enableBasicAutocompletion": True,
+            # the component's default top margin scrolled the text a line away from its numbers
+            "scrollMargin": [0, 0, 0, 0],
+            **error_props,
+        },
+        # Enter always starts a new line (Tab or a click takes a completion): with live
+        # completion, Enter after "?o" or "LIMIT" would otherwise put a term in the query
+        keybindings={"completer": [{"name": "Return", "bindkey": ""}]},
         component_props={"globalCSS": _CSS},
     )
     return response if isinstance(response, dict) else {}

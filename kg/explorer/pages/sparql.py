@@ -24,7 +24,7 @@ from kg.namespaces import PREFIXES, curie
 from kg.read.labels import labels
 from kg.resources import queries_dir
 from kg.sheets.cells import csv_text
-from kg.sparql import QueryResult, declared_prefixes, iri_term, sparql_prefixes
+from kg.sparql import QueryResult, declared_prefixes, iri_term
 
 MAX_ROWS = 10_000
 MAX_SECONDS = 60
@@ -74,10 +74,11 @@ def with_prefixes(text: str) -> str:
     leading comment (read from its parse; a question that does not parse is shown as it is), so
     that a copied question also runs on another SPARQL server.
 
-    >>> print(with_prefixes("# Q?\\n" + sparql_prefixes() + "ASK {}"), end="")  # doctest: +ELLIPSIS
+    >>> print(with_prefixes("# Q?\\nPREFIX qikg: <urn:q#>\\nASK {}"), end="")  # doctest: +ELLIPSIS
     # Q?
-    PREFIX qikg: <https://w3id.org/qikg/ontology#>
+    PREFIX cfir: <https://w3id.org/qikg/cfir#>
     ...
+    PREFIX qikg: <urn:q#>
     ASK {}
     """
     try:
@@ -112,7 +113,7 @@ def load_question() -> None:
     the same question can be loaded again."""
     chosen = st.session_state.get("sparql_question")
     if chosen is not None:
-        put_text(with_prefixes(chosen.text))
+        put_text(chosen.text)
         st.session_state["sparql_question"] = None
 
 
@@ -220,8 +221,8 @@ def show_result(result: QueryResult, names: dict[str, str], cap: int) -> None:
 def run_query(text: str, cap: int, seconds: int, inferred: bool) -> None:
     """Run the text through the store (kg API: read-only, bounded) and keep the answer, or the
     error and where it is, for the page to show."""
-    st.session_state.pop("sparql_answer", None)
-    st.session_state.pop("sparql_error", None)
+    for key in ("sparql_answer", "sparql_error", "sparql_query_file"):
+        st.session_state.pop(key, None)
     if len(text) <= MAX_URL_QUERY:
         st.query_params["query"] = text
         st.session_state["sparql_url"] = text
@@ -233,6 +234,8 @@ def run_query(text: str, cap: int, seconds: int, inferred: bool) -> None:
         return
     iris = {t["value"] for row in result.bindings for t in row.values() if t["type"] == "uri"}
     st.session_state["sparql_answer"] = (result, labels(handle, iris), cap)
+    # parsed here only once the worker has run it, within its time limit
+    st.session_state["sparql_query_file"] = with_prefixes(text)
 
 
 def questions_picker() -> None:
@@ -276,23 +279,25 @@ def main() -> None:
         put_text(linked)
         run_now = True
     if "sparql_text" not in st.session_state:
-        st.session_state["sparql_text"] = st.session_state.get(
-            "sparql_saved", sparql_prefixes() + EXAMPLE
-        )
-    text = st.session_state["sparql_text"]
+        st.session_state["sparql_text"] = st.session_state.get("sparql_saved", EXAMPLE)
+    key = f"sparql_editor_{st.session_state.get('sparql_editor', 0)}"
+    # the editor's news is read before it is drawn, so it is drawn with the newest text
+    answer = st.session_state.get(key)
+    if (
+        isinstance(answer, dict)
+        and answer.get("id")
+        and answer["id"] != st.session_state.get("sparql_seen")
+    ):
+        st.session_state["sparql_seen"] = answer["id"]
+        st.session_state["sparql_text"] = st.session_state["sparql_saved"] = answer["text"]
+        run_now = run_now or answer.get("type") == "submit"
     error = st.session_state.get("sparql_error")
-    vocabulary = ui.cached(editor.vocabulary)
-    answer = editor.sparql_editor(
-        text,
-        key=f"sparql_editor_{st.session_state.get('sparql_editor', 0)}",
-        items=editor.completions(vocabulary),
+    editor.sparql_editor(
+        st.session_state["sparql_text"],
+        key=key,
+        items=editor.completions(ui.cached(editor.vocabulary)),
         error_props=editor.marks(error[0], error[1]) if error else {},
     )
-    seen = st.session_state.get("sparql_seen")
-    if answer.get("id") and answer["id"] != seen:  # something new from the editor
-        st.session_state["sparql_seen"] = answer["id"]
-        text = st.session_state["sparql_text"] = st.session_state["sparql_saved"] = answer["text"]
-        run_now = run_now or answer.get("type") == "submit"
     st.caption(
         "Ctrl+Space completes terms and prefixes (with their labels); Ctrl+Enter runs the query."
     )
@@ -322,6 +327,14 @@ def main() -> None:
         st.error(st.session_state["sparql_error"][0], icon=":material/error:")
     if "sparql_answer" in st.session_state:
         show_result(*st.session_state["sparql_answer"])
+        st.download_button(
+            "Download the query (.rq, every prefix declared)",
+            st.session_state.get("sparql_query_file", ""),
+            file_name="qikg-query.rq",
+            mime="application/sparql-query",
+            icon=":material/code:",
+            type="tertiary",
+        )
 
 
 if __name__ == "__main__":
