@@ -326,7 +326,9 @@ def writer(findings: list[ReviewFinding], review: str) -> None:
     key = hashlib.sha256(
         json.dumps([table, ui.store_version(handle)], sort_keys=True).encode()
     ).hexdigest()
-    if st.button("Check", icon=":material/rule:", help="A dry run: nothing is written."):
+    if st.button(
+        "Check", icon=":material/rule:", help="A dry run: nothing is written.", key=KEY + "check"
+    ):
         with st.spinner("Checking the review finding against the shapes and the graph…"):
             st.session_state[KEY + "checked"] = (key, check(handle, table, name, dry_run=True))
     checked = st.session_state.get(KEY + "checked")
