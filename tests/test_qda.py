@@ -423,6 +423,8 @@ def test_a_project_imports_codes_quotes_and_findings(study_store, tmp_path, cli)
         ("concernsProfessionalGroup", "Physician"),
         ("involvesQICComponent", "LearningSession"),
         ("relatesToOutcome", "Engagement"),
+        # the project says nothing of what happened to it (a warning says so)
+        ("outcomeDirection", "OutcomeDirectionNotStated"),
     }
     rows = select(
         study_store,
@@ -563,7 +565,8 @@ def test_a_second_import_needs_replace_and_then_replaces(study_store, tmp_path, 
     after_first = state(study_store)
     ran = cli(*args, store=study_store)
     assert ran.exit_code == 1
-    assert "already holds an imported QDA project or codebook; import with --replace" in ran.err
+    assert "already holds an imported QDA project or codebook; to replace it" in ran.err
+    assert "--replace" in ran.err
     assert state(study_store) == after_first
     ran = cli(*args, "--replace", store=study_store)
     assert ran.exit_code == 0, ran.err
@@ -989,3 +992,22 @@ def test_replacing_a_study_from_its_sheet_keeps_its_qda_project(study_store, tmp
     assert {tuple(r.values()) for r in select(study_store, qda)} == before
     exact = select(study_store, "SELECT ?q WHERE { ?s oa:exact ?q }")
     assert len(exact) >= 7  # the project's quotes and the sheet's one
+
+
+def test_an_outcome_finding_without_a_direction_is_stored_not_stated_with_a_warning(
+    study_store, tmp_path, cli
+):
+    """A QDA project cannot say what happened to an outcome unless a code is mapped to a
+    direction: the import says so, and stores the direction "not stated"."""
+    ran = cli(
+        "import-qda",
+        str(write_qdpx(tmp_path / "p.qdpx")),
+        "--study",
+        SID,
+        "--mapping",
+        str(write_mapping(tmp_path / "m.sssom.tsv")),
+        store=study_store,
+    )
+    assert ran.exit_code == 0, ran.err
+    assert "is coded with an outcome but nothing says what happened to it" in ran.err
+    assert 'stored with the outcome direction "not stated"' in ran.err

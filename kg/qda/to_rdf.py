@@ -23,7 +23,7 @@ import rdflib
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS, XSD
 
-from kg.coding import BY_COLUMN, DIMENSIONS
+from kg.coding import BY_COLUMN, DIMENSIONS, QUALIFIERS
 from kg.namespaces import DATA, OA, QIKG, finding_iri, study_iri
 from kg.qda.anchor import Anchor, SourceText, Unanchorable
 from kg.qda.mapping import CODING_MATCHES, FINDING_SETS, Mapping
@@ -430,6 +430,18 @@ class _Builder:
             g.add((f, PROV.wasDerivedFrom, self.derived_from))
         for prop, concept in coded:
             g.add((f, prop, concept))
+        direction = URIRef(BY_COLUMN["outcome_direction"].iri)
+        outcomes = {c for p, c in coded if p == URIRef(BY_COLUMN["outcomes"].iri)}
+        if outcomes and not g.value(f, direction):
+            g.add((f, direction, QIKG.OutcomeDirectionNotStated))
+            self._problem(
+                "warning",
+                f'the finding code "{code.name}" is coded with an outcome but nothing says what '
+                'happened to it: stored with the outcome direction "not stated"; map a code of '
+                "its selections to a direction (improved, worsened, no change, mixed, intended, "
+                "not measured) to say it",
+                where,
+            )
         spans = set()
         dates = []
         for s in support:
@@ -453,6 +465,9 @@ class _Builder:
     def _property(self, concept: str, role: str | None) -> URIRef:
         """The coding property for a concept, from its kind (and the row's role)."""
         kinds = self.vocab.kinds(concept)
+        for qualifier in QUALIFIERS:  # a code mapped to a finding kind or an outcome direction
+            if kinds & set(qualifier.kind_iris):
+                return URIRef(qualifier.iri)
         other = "enablers" if role == "barrier" else "barriers"  # a determinant's role decides
         for dimension in DIMENSIONS:  # in the sheet's order; "concepts" takes any concept: last
             if dimension.column not in (other, "concepts") and kinds & set(dimension.kind_iris):
