@@ -545,14 +545,9 @@ def test_export_sheet_to_a_workbook_refuses_to_drop_the_source_text(
     assert not out.exists()
 
 
-# --- known defects of kg/sheets (reported; each test says what should hold) ----------------------
+# --- defects found and fixed: each test says what holds ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg/sheets/to_rdf.py: a retired outcome label's warning names the direction the label "
-    "implied while _qualifiers stores the outcome_direction cell instead",
-)
 def test_a_retired_label_and_a_contrary_direction_are_never_stored_against_the_warning(
     cli, fresh_store_path, tmp_path
 ):
@@ -568,12 +563,6 @@ def test_a_retired_label_and_a_contrary_direction_are_never_stored_against_the_w
     assert stored == {QIKG.OutcomeWorsened} and 'direction "worsened"' in said[0], said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg/sheets/to_rdf.py: a findings-only sheet's sources/<study_id>.txt anchors the "
-    "quotes and links the findings to a source text that _source_text never stores (it runs only "
-    "for studies in the studies sheet)",
-)
 def test_a_source_text_for_a_study_already_stored_is_kept_or_refused(
     cli, fresh_store_path, tmp_path
 ):
@@ -590,11 +579,6 @@ def test_a_source_text_for_a_study_already_stored_is_kept_or_refused(
     assert set(g.objects(SOURCE, RDF.value)) == {Literal(TEXT)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kg/sheets/changes.py: study_changes compares the findings rows only, so a replacing "
-    "import that changes the source text (and every quote position) is previewed as no change",
-)
 def test_replacing_the_source_text_is_not_previewed_as_no_change(cli, fresh_store_path, tmp_path):
     assert cli("import", str(sourced_sheet(tmp_path / "a")), store=fresh_store_path).exit_code == 0
     changed = sourced_sheet(tmp_path / "b", text="A sentence the first text lacked. " + TEXT)

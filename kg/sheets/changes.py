@@ -12,6 +12,7 @@ from rdflib.namespace import RDF
 
 from kg.namespaces import OA, QIKG
 from kg.sheets.from_rdf import graph_tables
+from kg.sheets.to_rdf import source_iri
 from kg.vocabulary import Vocabulary
 
 
@@ -25,10 +26,17 @@ class StudyChanges:
     changed: dict[str, list[str]] = field(default_factory=dict)
     quotes_added: list[str] = field(default_factory=list)
     quotes_removed: list[str] = field(default_factory=list)
+    #: Whether the text the study was coded from (or where it came from, its licence) changes.
+    source_changed: bool = False
 
     def __bool__(self) -> bool:
         return bool(
-            self.added or self.removed or self.changed or self.quotes_added or self.quotes_removed
+            self.added
+            or self.removed
+            or self.changed
+            or self.quotes_added
+            or self.quotes_removed
+            or self.source_changed
         )
 
     def to_text(self) -> str:
@@ -47,6 +55,8 @@ class StudyChanges:
         for what, quotes in (("added", self.quotes_added), ("removed", self.quotes_removed)):
             if quotes:
                 parts.append(f"{_n(len(quotes), 'quote')} {what}")
+        if self.source_changed:
+            parts.append("its source text changed")
         return f"study {self.study}: " + ("; ".join(parts) if parts else "no change")
 
 
@@ -69,6 +79,10 @@ def study_changes(
     quotes_before, quotes_after = _quotes(before), _quotes(after)
     changes.quotes_added = sorted((quotes_after - quotes_before).elements())
     changes.quotes_removed = sorted((quotes_before - quotes_after).elements())
+    source = source_iri(study)
+    changes.source_changed = set(before.predicate_objects(source)) != set(
+        after.predicate_objects(source)
+    )
     return changes
 
 

@@ -101,6 +101,15 @@ def tables_to_batch(
     seen = (
         _add_findings(batch, findings, vocab, studies, in_sheet, known_studies) if findings else {}
     )
+    for sid in sorted(batch.sources.keys() - in_sheet.keys()):
+        add_problem(
+            batch,
+            f"sources/{sid}.txt is the source text of a study that is not in the studies sheet: "
+            "a source text comes with its study's row (to change a stored study's text, import "
+            "the study with its row and replace it)",
+            f"sources/{sid}.txt",
+            study=sid,
+        )
     reviews = tables.get("reviews")
     if reviews is not None and reviews.rows:
         add_reviews(batch, reviews, vocab, known_findings)
@@ -413,10 +422,12 @@ def _finding(
             if replaced is not None:
                 concept, direction = replaced
                 implied.update([direction] if direction else [])
+                # the direction cell, when filled, says the direction (_qualifiers checks them)
+                said = direction and not get("outcome_direction")
                 add_problem(
                     batch,
                     f'"{word.strip()}" is retired: read as "{vocab.label(concept)}"'
-                    + (f' with outcome direction "{vocab.label(direction)}"' if direction else "")
+                    + (f' with outcome direction "{vocab.label(direction)}"' if said else "")
                     + "; write it that way in the sheet",
                     table.where(row.number, column),
                     f"{sid}/{fid}",
@@ -538,6 +549,18 @@ def _qualifiers(
         return
     if words:
         concept = _concept(batch, table, row, where, f, words, direction.column, vocab)
+        if concept is not None and implied - {concept}:
+            said = ", ".join(f'"{vocab.label(d)}"' for d in sorted(implied))
+            add_problem(
+                batch,
+                f"a retired outcome label of this finding says {said}, but outcome_direction "
+                f'says "{words}": write the neutral outcome and the one direction the source '
+                "reports",
+                table.where(row.number, direction.column),
+                where,
+                about=(f, URIRef(direction.iri)),
+            )
+            return
     elif len(implied) == 1:
         concept = implied.pop()
     elif direction.column not in table.columns:
