@@ -423,11 +423,11 @@ def _finding(
                 concept, direction = replaced
                 implied.update([direction] if direction else [])
                 # the direction cell, when filled, says the direction (_qualifiers checks them)
-                said = direction and not get("outcome_direction")
+                said = "" if not direction or get("outcome_direction") else direction
                 add_problem(
                     batch,
                     f'"{word.strip()}" is retired: read as "{vocab.label(concept)}"'
-                    + (f' with outcome direction "{vocab.label(direction)}"' if said else "")
+                    + (f' with outcome direction "{vocab.label(said)}"' if said else "")
                     + "; write it that way in the sheet",
                     table.where(row.number, column),
                     f"{sid}/{fid}",
