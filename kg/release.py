@@ -485,7 +485,7 @@ def export_provenance(store: Store, data_file: str, graph: str | None = None) ->
     g.add((export, prov.wasDerivedFrom, source))
     g.add((source, RDF.type, prov.Entity))
     g.add((source, RDFS.label, Literal("the qikg store", lang="en")))
-    version = _history_version(store)
+    version = history_version(store)
     if version is not None:  # the version `qikg history` lists and `qikg restore` takes
         g.add((source, OWL.versionInfo, Literal(version)))
     if graph:
@@ -504,7 +504,7 @@ def export_provenance(store: Store, data_file: str, graph: str | None = None) ->
     return header + g.serialize(format="turtle")
 
 
-def _history_version(store: Store) -> int | None:
+def history_version(store: Store) -> int | None:
     """The store's latest history version (``qikg history``), or None where none is kept."""
     if not store.keeps_history:
         return None

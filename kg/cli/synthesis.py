@@ -11,6 +11,7 @@ import click
 from kg.cli.common import Context, pass_context
 from kg.errors import BadInput
 from kg.sheets.write import write_tables
+from kg.synthesis.crate import write_crate
 from kg.synthesis.model import REVIEW_COLUMNS
 from kg.synthesis.nanopub import nanopublications_trig
 from kg.synthesis.reviews import review_finding, review_findings
@@ -144,15 +145,40 @@ def nanopub_command(
 @click.command("export-reviews")
 @click.option("-o", "--output", type=_SHEET, required=True, help=".xlsx, .zip, or a folder name.")
 @click.option("--review", metavar="ID", help="Only the review findings of this review.")
+@click.option(
+    "--ro-crate",
+    "ro_crate",
+    is_flag=True,
+    help="Write the review as an RO-Crate into the new or empty folder -o (needs --review).",
+)
 @pass_context
-def export_reviews_command(ctx: Context, output: Path, review: str | None) -> None:
+def export_reviews_command(ctx: Context, output: Path, review: str | None, ro_crate: bool) -> None:
     """Write the review findings in the graph back to a reviews sheet (round-trips with
     `qikg import --replace`).
+
+    With --ro-crate, -o is a folder that receives the review as an RO-Crate 1.1, ready to
+    deposit (e.g. on Zenodo): the reviews sheet, the review's graph and the graph of every study
+    it cites (TriG), the SoQF (HTML, CSV, Word), and ro-crate-metadata.json naming each file's
+    size, SHA-256 and licence, the studies' DOIs and the graph, ontology and qikg versions.
 
     \b
     Example:
       qikg export-reviews --review bundled -o reviews.xlsx
+      qikg export-reviews --review bundled -o bundled-crate/ --ro-crate
     """
+    if ro_crate:
+        if not review:
+            raise BadInput("--ro-crate exports one review: name it with --review")
+        crate = write_crate(ctx.store(), review, output)
+        version = (
+            "" if crate.graph_version is None else f", qikg graph version {crate.graph_version}"
+        )
+        click.echo(
+            f"wrote the RO-Crate of review {review} to {output}: {len(crate.files)} files, "
+            f"{len(crate.studies)} cited studies{version}",
+            err=True,
+        )
+        return
     findings = review_findings(ctx.store(), review)
     rows = [f.row() for f in findings]
     extra = sorted({c for r in rows for c in r} - set(REVIEW_COLUMNS))
