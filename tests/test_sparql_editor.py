@@ -12,6 +12,7 @@ import re
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests import test_browser as shared
 from tests.test_browser import IDLE, shoot, visit
@@ -58,28 +59,23 @@ def type_at_end(page, text: str) -> None:
     focus_editor(page)
     page.keyboard.press("Control+End")
     page.keyboard.type(text, delay=20)
-    page.wait_for_timeout(400)  # the editor reports a pause in typing after 250 ms
 
 
-def synced(page) -> None:
-    """Wait until the page holds what the editor shows (the plain-text box mirrors it)."""
-    page.wait_for_function(
-        """() => {
-            const box = document.querySelector('.st-key-sparql_text textarea');
-            const frame = document.querySelector("iframe[title='code_editor.code_editor']");
-            const ace = frame && frame.contentWindow.ace;
-            const shown = ace && ace.edit(frame.contentDocument.getElementById('REACT_ACE_EDITOR'));
-            return box && shown && box.value === shown.getValue();
-        }""",
-        timeout=10_000,
-    )
+#: True once the page's address holds the query the editor shows (the page puts a query there as
+#: it runs it).
+RAN_WHAT_IS_SHOWN = """() => {
+    const frame = document.querySelector("iframe[title='code_editor.code_editor']");
+    const ace = frame && frame.contentWindow.ace;
+    const shown = ace && ace.edit(frame.contentDocument.getElementById('REACT_ACE_EDITOR'));
+    return shown && new URLSearchParams(location.search).get('query') === shown.getValue();
+}"""
 
 
 def run(page) -> str:
-    """Press Run and return the answer's count line (e.g. "2 rows in 3 ms")."""
-    synced(page)
+    """Press Run at once (no pause for the editor), wait until the page has run what the editor
+    shows, and return the answer's count line (e.g. "2 rows in 3 ms")."""
     page.get_by_role("button", name="Run query").click()
-    page.wait_for_timeout(300)
+    page.wait_for_function(RAN_WHAT_IS_SHOWN, timeout=30_000)
     page.wait_for_selector(IDLE, timeout=30_000)
     line = page.get_by_text(re.compile(r"^\d[\d,]* rows? in ")).first
     line.wait_for(timeout=30_000)
@@ -91,6 +87,8 @@ def test_a_loaded_question_keeps_every_edit_the_user_makes(page, explorer):
     page.locator(".st-key-sparql_question").click()
     page.get_by_role("option").filter(has_text="cq01").first.click()
     page.wait_for_selector(IDLE)
+    # the new editor replaces the old one: for a moment the page holds both
+    page.wait_for_function(f"document.querySelectorAll({EDITOR!r}).length === 1")
     editor(page).get_by_text("Which studies").wait_for(timeout=20_000)
     loaded = editor_text(page)
     assert loaded.count("PREFIX qikg:") == 1  # the question's own prefixes, not a second block
@@ -103,7 +101,6 @@ def test_a_loaded_question_keeps_every_edit_the_user_makes(page, explorer):
     page.keyboard.press("Control+End")
     page.keyboard.press("Backspace")
     page.keyboard.type("1 # one is enough", delay=20)
-    page.wait_for_timeout(400)
     assert run(page).startswith("1 row in")
     shown = editor_text(page)
     assert "LIMIT 1 # one is enough" in shown and "LIMIT 2" not in shown
@@ -133,9 +130,7 @@ def test_a_syntax_error_is_marked_at_its_line_and_column(page, explorer):
     focus_editor(page)
     page.keyboard.press("Control+A")
     page.keyboard.type("SELECT ?s WHERE { ?s ?p ?o }\nLIMIT ten", delay=20)
-    page.wait_for_timeout(400)
     assert editor_text(page).rstrip().endswith("LIMIT ten")
-    synced(page)
     page.get_by_role("button", name="Run query").click()
     alert = page.locator("[data-testid='stAlertContentError']")
     alert.wait_for(timeout=30_000)
@@ -161,3 +156,47 @@ def test_a_query_link_opens_with_its_query_and_its_answer(page, explorer):
     type_at_end(page, "\n# qikg:Nur")
     page.frame_locator(EDITOR).locator(".ace_autocomplete").wait_for(timeout=10_000)
     shoot(page, "sparql-editor")
+
+
+STUDY_LIMIT = "SELECT ?s WHERE { ?s a qikg:Study } ORDER BY ?s\nLIMIT 1"
+
+
+def expect_rows(page, n: int) -> str:
+    """Wait (up to 15 s) until the page shows ``n`` rows; return the count line it shows."""
+    try:
+        page.wait_for_function(
+            """n => [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')]
+                   .some(e => e.innerText.startsWith(n + (n === 1 ? ' row in' : ' rows in')))""",
+            arg=n,
+            timeout=15_000,
+        )
+    except PlaywrightTimeout:
+        pass
+    page.wait_for_timeout(600)  # a late second run would show here
+    page.wait_for_selector(IDLE, timeout=30_000)
+    line = page.get_by_text(re.compile(r"^\d[\d,]* rows? in "))
+    if not line.count():
+        alerts = page.locator("[data-testid='stAlertContentError']").all_inner_texts()
+        return f"no answer (errors: {alerts})"
+    return line.first.inner_text()
+
+
+@pytest.mark.parametrize("how", ["button", "keys"])
+def test_typing_then_running_at_once_runs_what_the_editor_shows(page, explorer, how):
+    visit(page, explorer, "sparql", "SPARQL")
+    editor(page).locator(".ace_keyword").first.wait_for(timeout=20_000)
+    focus_editor(page)
+    page.keyboard.press("Control+A")
+    page.keyboard.type(STUDY_LIMIT, delay=10)
+    for n in (2, 3, 4, 5, 1):
+        focus_editor(page)
+        page.keyboard.press("Control+End")
+        page.keyboard.press("Backspace")
+        page.keyboard.type(str(n))  # and run at once: no pause for the editor to report
+        if how == "button":
+            page.get_by_role("button", name="Run query").click()
+        else:
+            page.keyboard.press("Control+Enter")
+        shown = expect_rows(page, n)
+        assert shown.startswith(f"{n} row"), f"ran an older text after typing LIMIT {n}: {shown}"
+        assert editor_text(page).rstrip().endswith(f"LIMIT {n}"), editor_text(page)

@@ -1,15 +1,20 @@
 """The SPARQL editor of the explorer: streamlit-code-editor (Ace, through react-ace) in SPARQL mode,
 with the ontology's terms as completions and the last run's syntax error marked in place.
 
-Why this component, and what was measured, is in docs/explorer.md (SPARQL). Two rules keep the
-user's text safe, because Ace and Python each hold a copy of it:
+Why this component, and what was measured, is in docs/explorer.md (SPARQL). Ace and Python each
+hold a copy of the user's text; three rules keep the text the user sees the text that runs:
 
 - Python never sends the editor new text. The editor is only given text when it is created; to
   load other text (a competency question, a link, the plain-text box) the page gives the editor
   a new key, so a new editor starts from that text.
-- The editor's other arguments change only when the user runs a query (the error marks), never
-  while they type: react-ace writes its last debounced copy back into Ace when its arguments
-  change, which would drop the keystrokes of the last quarter of a second.
+- The component keeps its own copy current on every keystroke (react-ace's change debounce is
+  off). react-ace writes that copy back into Ace whenever the editor's arguments change (the
+  error marks, after a run); with the component's default quarter-second debounce, a run that
+  came sooner after typing put the older copy back and dropped the last keystrokes.
+- The editor tells Python its text only together with an event that needs it: Ctrl+Enter
+  (``submit``: the text and the wish to run travel in one message) and leaving the editor
+  (``blur``, which pressing the page's Run button causes). Reporting every pause in typing
+  as well made a rerun that could overtake, and cancel, the Run button's click.
 """
 
 from __future__ import annotations
@@ -134,8 +139,8 @@ def sparql_editor(
 ) -> dict[str, Any]:
     """Draw the editor; returns the component's last response (``id``, ``type``, ``text``).
 
-    The response changes when the user pauses typing (250 ms), leaves the editor, or presses
-    Ctrl+Enter (``type`` ``submit``). A new ``key`` starts a new editor from ``text``.
+    The response changes when the user leaves the editor (``type`` ``blur``) or presses
+    Ctrl+Enter (``submit``). A new ``key`` starts a new editor from ``text``.
     """
     response = code_editor(
         text,
@@ -144,7 +149,7 @@ def sparql_editor(
         height=[12, 30],
         key=key,
         completions=items,
-        response_mode=["debounce", "blur"],
+        response_mode=["blur"],
         options={
             "showLineNumbers": True,
             "wrap": True,
@@ -159,6 +164,8 @@ def sparql_editor(
             "enableBasicAutocompletion": True,
             # the component's default top margin scrolled the text a line away from its numbers
             "scrollMargin": [0, 0, 0, 0],
+            # the component's copy of the text follows every keystroke (module docstring)
+            "debounceChangePeriod": 0,
             **error_props,
         },
         # Enter always starts a new line (Tab or a click takes a completion): with live

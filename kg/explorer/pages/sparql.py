@@ -12,6 +12,7 @@ opening a link with ``?query=``, and editing the plain-text box.
 
 import csv
 import io
+import time
 from dataclasses import dataclass
 from itertools import takewhile
 
@@ -30,6 +31,11 @@ MAX_ROWS = 10_000
 MAX_SECONDS = 60
 #: Longest query put into the page's address (browsers and proxies cut long URLs).
 MAX_URL_QUERY = 6_000
+#: How long a press of the Run button waits for the editor's own report: pressing the button
+#: takes the focus from the editor, which then sends its text, and in the browser that message
+#: can land a few milliseconds after the click's. A report that comes within the wait starts the
+#: run over with the new text (Streamlit stops a run when a newer one is asked for).
+RUN_GRACE_S = 0.3
 NUMERIC = {
     f"http://www.w3.org/2001/XMLSchema#{t}"
     for t in (
@@ -106,6 +112,12 @@ def renew_editor() -> None:
     """Start a new editor from the current text (the only way the editor is given text)."""
     st.session_state["sparql_editor"] = st.session_state.get("sparql_editor", 0) + 1
     st.session_state["sparql_saved"] = st.session_state["sparql_text"]
+
+
+def ask_to_run() -> None:
+    """The Run button's callback: remember that a run was asked for. Callbacks run before the
+    script does, so the wish survives even if the editor's report interrupts this run."""
+    st.session_state["sparql_run_pending"] = True
 
 
 def load_question() -> None:
@@ -306,8 +318,12 @@ def main() -> None:
     seconds = int(middle.number_input("Time limit (s)", 1, MAX_SECONDS, 15, key="sparql_seconds"))
     with right:
         inferred = ui.inferred_toggle("sparql_inferred")
-    clicked = run_col.button(
-        "Run query", type="primary", icon=":material/play_arrow:", width="stretch"
+    run_col.button(
+        "Run query",
+        type="primary",
+        icon=":material/play_arrow:",
+        width="stretch",
+        on_click=ask_to_run,
     )
     st.caption(f"Each query stops after {seconds} s and returns at most {cap:,} rows.")
     with st.expander("Plain text (for screen readers, or to paste a whole query)"):
@@ -319,7 +335,12 @@ def main() -> None:
             help="Changes here replace the editor's text when you leave the box.",
         )
     st.html("<style>.st-key-sparql_text textarea { font-family: ui-monospace, monospace; }</style>")
-    if clicked or run_now:
+    if st.session_state.get("sparql_run_pending"):
+        time.sleep(RUN_GRACE_S)
+        st.empty()  # here a report from the editor that came meanwhile starts the run over
+        st.session_state.pop("sparql_run_pending", None)
+        run_now = True
+    if run_now:
         run_query(st.session_state["sparql_text"], cap, seconds, inferred)
         if st.session_state.get("sparql_error") != error:
             st.rerun()  # mark the new error (or clear the old one) in the editor
