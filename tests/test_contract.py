@@ -88,6 +88,7 @@ def test_the_contract_is_version_0_3_and_its_columns_are_the_ones_tested_here():
     assert set(FINDING_COLUMNS) - set(FINDING_COLUMNS_02) == new
     assert set(STUDY_COLUMNS) - set(STUDY_COLUMNS_02) == {
         "design_note",
+        "qic_id",
         "source_url",
         "source_licence",
     }

@@ -15,6 +15,7 @@ STUDY_COLUMNS = [
     "design",
     "design_note",
     "qic",
+    "qic_id",
     "clinical_area",
     "participants",
     "sample_size",

@@ -6,7 +6,7 @@ import rdflib
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS
 
 from kg.errors import BadInput
-from kg.namespaces import DOI, OA, QIKG, study_graph, study_iri
+from kg.namespaces import DATA, DOI, OA, QIKG, study_graph, study_iri
 from kg.sheets import FINDING_COLUMNS, STUDY_COLUMNS
 from kg.sheets.to_rdf import CODING_PROPERTIES, STUDY_TEXT, source_iri
 from kg.store import Store
@@ -14,6 +14,8 @@ from kg.studies import stored_study
 from kg.text import natural_key
 from kg.vocabulary import Vocabulary
 
+#: Where programme IRIs are minted: ``qikgd:programme/{qic_id}`` (kg.sheets.to_rdf).
+PROGRAMME = f"{DATA}programme/"
 TablesOut = dict[str, tuple[list[str], list[dict[str, str]]]]
 
 
@@ -47,6 +49,8 @@ def graph_tables(g: rdflib.Graph, study_id: str, vocab: Vocabulary) -> TablesOut
     study["source_licence"] = one(source_iri(study_id), DCTERMS.rights)
     programme = g.value(s, QIKG.evaluatesProgramme)
     study["qic"] = one(programme, RDFS.label) if programme is not None else ""
+    # the programme's key, so that a label corrected in the exported sheet keeps the IRI
+    study["qic_id"] = str(programme).removeprefix(PROGRAMME) if programme is not None else ""
     study_extra = _notes(g, s, study)
     extra: set[str] = set()
     findings = []

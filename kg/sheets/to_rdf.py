@@ -292,15 +292,45 @@ def _study(batch: Batch, table: Table, row: Row, sid: str, vocab: Vocabulary) ->
             )
         else:
             g.add((s, QIKG.doi, URIRef(doi)))
-    if row.get("qic"):
-        programme = DATA[f"programme/{slug(row.get('qic'))}"]
-        g.add((s, QIKG.evaluatesProgramme, programme))
-        batch.shared.add((programme, RDF.type, QIKG.QICProgramme))
-        batch.shared.add((programme, RDFS.label, Literal(row.get("qic"))))
+    if row.get("qic") or row.get("qic_id"):
+        _programme(batch, table, row, sid, g)
     for column, value in row.cells.items():
         if column not in STUDY_COLUMNS:
             g.add((s, SKOS.note, Literal(f"{column}: {value}")))
     _remember(batch, s, table, row.number, g.predicates(s, None))
+
+
+def _programme(batch: Batch, table: Table, row: Row, sid: str, g: rdflib.Graph) -> None:
+    """The QIC programme the study evaluates, shared by the studies that name it. Its IRI is
+    ``qikgd:programme/{qic_id}``, or without a qic_id the slug of its label, and a label never
+    changes it: correct a label and keep qic_id (an exported sheet carries it) and the IRI stays
+    (docs/model.md, "Identifiers")."""
+    label, key = row.get("qic"), row.get("qic_id")
+    if not label:
+        add_problem(
+            batch,
+            "qic_id is the key of the programme the qic column names: give its name in qic too",
+            table.where(row.number, "qic"),
+            study=sid,
+        )
+        return
+    if key and not check_id(batch, table, row.number, "qic_id", key):
+        return
+    programme = DATA[f"programme/{key or slug(label)}"]
+    named = {str(n) for n in batch.shared.objects(programme, RDFS.label)} - {label}
+    if named:
+        add_problem(
+            batch,
+            f'programme "{key or slug(label)}" is named "{sorted(named)[0]}" in another row and '
+            f'"{label}" here: a programme has one name (give each programme its own qic_id, or '
+            "write the name the same way in every row)",
+            table.where(row.number, "qic"),
+            study=sid,
+        )
+        return
+    g.add((study_iri(sid), QIKG.evaluatesProgramme, programme))
+    batch.shared.add((programme, RDF.type, QIKG.QICProgramme))
+    batch.shared.add((programme, RDFS.label, Literal(label)))
 
 
 def _design(batch: Batch, table: Table, row: Row, sid: str, vocab: Vocabulary) -> None:
