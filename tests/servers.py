@@ -24,6 +24,13 @@ from tests.conftest import REPO
 
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 VIRTUOSO_VAD = "/usr/share/virtuoso-opensource-7/vad"
+#: What docs/deploy.md tells users to grant the SPARQL endpoint's user: updates, and keeping
+#: qikg's graph group (kg.store.remote).
+VIRTUOSO_GRANTS = (
+    'GRANT SPARQL_UPDATE TO "SPARQL"; '
+    'GRANT EXECUTE ON DB.DBA.RDF_GRAPH_GROUP_CREATE TO "SPARQL"; '
+    'GRANT EXECUTE ON DB.DBA.RDF_GRAPH_GROUP_INS TO "SPARQL";'
+)
 
 
 @dataclass
@@ -35,6 +42,8 @@ class Server:
     proc: subprocess.Popen
     folder: Path
     log: Path
+    #: Virtuoso's SQL port (isql-vt), for bulk loads in tests; None for other servers.
+    sql_port: int | None = None
 
     def stop(self) -> None:
         """End the server's whole process group: politely, then for sure."""
@@ -150,7 +159,7 @@ def virtuoso_config(folder: Path, sql_port: int, http_port: int) -> Path:
 
 def start_virtuoso(folder: Path, binary: str, isql: str) -> Server:
     """A Virtuoso on free ports with its database in ``folder``; the anonymous SPARQL user may
-    update (``GRANT SPARQL_UPDATE TO "SPARQL"``, as docs/deploy.md tells users to do)."""
+    update and keep qikg's graph group (the grants docs/deploy.md tells users to give)."""
     folder.mkdir(parents=True, exist_ok=True)
     sql_port, http_port = free_port(), free_port()
     config = virtuoso_config(folder, sql_port, http_port)
@@ -167,17 +176,17 @@ def start_virtuoso(folder: Path, binary: str, isql: str) -> Server:
     try:
         wait_for_sparql(url, proc, log, timeout=120)
         grant = subprocess.run(
-            [isql, str(sql_port), "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+            [isql, str(sql_port), "dba", "dba", f"exec={VIRTUOSO_GRANTS}"],
             capture_output=True,
             text=True,
             timeout=60,
         )
         if grant.returncode != 0 or "Error" in grant.stdout + grant.stderr:
-            raise RuntimeError(f"cannot grant SPARQL_UPDATE: {grant.stdout}{grant.stderr}")
+            raise RuntimeError(f"cannot grant qikg's rights: {grant.stdout}{grant.stderr}")
     except BaseException:
         stop_group(proc)
         raise
-    return Server("virtuoso", url, proc, folder, log)
+    return Server("virtuoso", url, proc, folder, log, sql_port)
 
 
 def start_serve(store: str, folder: Path, *options: str) -> tuple[str, subprocess.Popen]:

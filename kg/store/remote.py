@@ -21,6 +21,15 @@ header), whose SPARQL compiler cannot take more than a few thousand triples per 
 refuses blank nodes there: each graph is uploaded to a staging graph with Virtuoso's Graph Store
 endpoint (``/sparql-graph-crud``), then one update request moves the staged graphs into place.
 
+A query names qikg's graphs through one graph that stands for all of them but the inferred
+graph (``_dataset``), never one IRI per study graph: on Virtuoso a graph group
+(``urn:qikg:group``, whose members qikg adds as it writes graphs), on every other server a graph
+holding the union of qikg's graphs (``urn:qikg:union``), kept equal to them by every write in the
+write's own request. A marker in ``urn:qikg:layout`` says the stand-in is complete; without it (a
+server written before, or by something other than qikg) the first query makes it, under the write
+lock. Only a server that lets qikg make neither (Virtuoso without the EXECUTE grants in
+docs/deploy.md) gets every graph named in every query, as before.
+
 Every write takes a lock on the server first and is recorded in a history kept there, with a
 snapshot of each graph it changes, so ``qikg history``, ``undo``, ``restore`` and ``remove`` work
 as on the embedded store, and ``replace_graphs(expect=...)`` refuses a write that another writer
@@ -30,6 +39,7 @@ overtook (kg.store.remote_history, docs/history.md).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -45,7 +55,7 @@ import pyoxigraph as ox
 import kg.store.history as hist
 import kg.store.remote_history as rh
 from kg.errors import BadInput, QueryTimeout, StoreUnavailable
-from kg.namespaces import GRAPH, PREFIXES
+from kg.namespaces import GRAPH, INFERRED_GRAPH, PREFIXES
 from kg.sparql import (
     RDF_FORMATS,
     AnswerCap,
@@ -53,6 +63,7 @@ from kg.sparql import (
     check_read_only,
     declared_prefixes,
     iri_term,
+    literal_term,
     row_size,
     syntax_error,
 )
@@ -70,6 +81,16 @@ UPLOAD_CHUNK = 50_000
 #: Used as the dataset when the store holds no qikg graph, so a query sees nothing rather than
 #: whatever the server's own default graph is (Virtuoso's is every graph it holds).
 NO_GRAPH = "urn:qikg:no-graph"
+#: Virtuoso: the graph group holding qikg's graphs but the inferred one (a query's default graph).
+GROUP = "urn:qikg:group"
+#: Other servers: the graph holding the union of qikg's graphs but the inferred one.
+UNION = "urn:qikg:union"
+#: Where the marker saying that the group or the union graph is complete is kept.
+LAYOUT_GRAPH = "urn:qikg:layout"
+COMPLETE = "urn:qikg:layout#complete"
+#: Graph IRIs per request when filling Virtuoso's graph group.
+GROUP_BATCH = 1_000
+log = logging.getLogger("qikg")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 T = TypeVar("T")
 
@@ -125,6 +146,10 @@ class RemoteStore(Store):
         self._virtuoso: bool | None = None
         self._checker: QueryPool | None = None
         self._lock = threading.Lock()
+        #: The graph standing for qikg's asserted graphs in queries ("" where the server lets
+        #: qikg make none: then every graph is named), found on first use.
+        self._stand_in: str | None = None
+        self._stand_in_lock = threading.Lock()
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -244,12 +269,11 @@ class RemoteStore(Store):
     ) -> QueryResult:
         form, declared = self._check(sparql, timeout)
         sent = _with_prefixes(sparql, declared)
-        graphs = self.graph_names()
-        default = visible_graphs(graphs, include_inferred) or [NO_GRAPH]
+        default, named = self._dataset(sparql, include_inferred)
         data: dict[str, str | list[str]] = {
             "query": sent,
             "default-graph-uri": default,
-            "named-graph-uri": graphs or [NO_GRAPH],
+            "named-graph-uri": named,
         }
         read_timeout = timeout
         if timeout is not None and self._is_virtuoso():
@@ -295,6 +319,140 @@ class RemoteStore(Store):
             elapsed=elapsed,
         )
 
+    def _dataset(self, sparql: str, include_inferred: bool) -> tuple[list[str], list[str]]:
+        """A query's default and named graphs. The default graph is the stand-in for qikg's
+        asserted graphs (a Virtuoso graph group, or the union graph), plus the inferred graph
+        when asked: two IRIs however many studies. qikg's graphs are listed one by one only as
+        the named graphs of a query that may use ``GRAPH`` (below), or where the server lets
+        qikg make no stand-in."""
+        stand_in = self._ready_stand_in()
+        if not stand_in:
+            graphs = self.graph_names()
+            return visible_graphs(graphs, include_inferred) or [NO_GRAPH], graphs or [NO_GRAPH]
+        default = [stand_in, *([str(INFERRED_GRAPH)] if include_inferred else [])]
+        # Named graphs matter only to a query that says GRAPH. Which queries may is decided
+        # conservatively from the text: the keyword in any case, anywhere (a literal, a name),
+        # or any backslash (SPARQL's \u escapes could spell it) means "may", and such a query
+        # gets every graph named, as before. A query that cannot say GRAPH gets no named graph,
+        # so no wrong guess can show it a graph that is not qikg's.
+        if "graph" in sparql.lower() or "\\" in sparql:
+            return default, self.graph_names() or [NO_GRAPH]
+        return default, [NO_GRAPH]
+
+    def _ready_stand_in(self) -> str:
+        """The stand-in graph, made complete on first use ("" where the server refuses)."""
+        if self._stand_in is not None:
+            return self._stand_in
+        with self._stand_in_lock:
+            if self._stand_in is None:
+                self._stand_in = self._make_stand_in()
+        return self._stand_in
+
+    def _make_stand_in(self) -> str:
+        stand_in = GROUP if self._is_virtuoso() else UNION
+        if self._complete(stand_in):
+            return stand_in
+        try:
+            lock = rh.ServerLock(self, "indexing qikg's graphs")
+            lock.take()
+        except StoreUnavailable as exc:
+            return self._no_stand_in(exc)
+        try:
+            if not self._complete(stand_in):
+                self._fill(stand_in)
+            return stand_in
+        except StoreUnavailable as exc:
+            return self._no_stand_in(exc)
+        finally:
+            lock.release()
+
+    def _fill(self, stand_in: str) -> None:
+        """Make the stand-in hold (or, for the group, name) every qikg graph but the inferred
+        one, then mark it complete."""
+        if stand_in == GROUP:
+            self._select(
+                f"SELECT (sql:RDF_GRAPH_GROUP_CREATE({literal_term(GROUP)}, 1) AS ?x) {{}}"
+            )
+            self._join_group(self.graph_names(), strict=True)
+        else:
+            self._update(
+                f"DROP SILENT GRAPH {iri_term(UNION)} ;\n"
+                f"INSERT {{ GRAPH {iri_term(UNION)} {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g "
+                f"{{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), {literal_term(str(GRAPH))}) "
+                f"&& ?g != {iri_term(str(INFERRED_GRAPH))}) }}"
+            )
+        self._update(
+            f"INSERT DATA {{ GRAPH {iri_term(LAYOUT_GRAPH)} {{ {iri_term(stand_in)} "
+            f"{iri_term(COMPLETE)} true }} }}"
+        )
+
+    def _no_stand_in(self, exc: StoreUnavailable) -> str:
+        """The server lets qikg make no stand-in (no grant, a read-only server): name every
+        graph in every query, as before, which fails past a few thousand studies on Virtuoso."""
+        log.warning(
+            "qikg: warning: the SPARQL server at %s does not let qikg keep %s (%s); every "
+            "query names each of qikg's graphs, which is slow or fails past a few thousand "
+            "studies (docs/deploy.md)",
+            self.descriptor_shown,
+            "a graph group" if self._is_virtuoso() else "its union graph",
+            exc,
+        )
+        return ""
+
+    def _complete(self, stand_in: str) -> bool:
+        rows = self._select(
+            f"SELECT ?x WHERE {{ GRAPH {iri_term(LAYOUT_GRAPH)} {{ {iri_term(stand_in)} "
+            f"{iri_term(COMPLETE)} ?x }} }}"
+        )
+        return bool(rows)
+
+    def _join_group(self, graphs: list[str], strict: bool = False) -> None:
+        """Virtuoso: make ``graphs`` (but the inferred graph) members of qikg's graph group,
+        before they are written (an empty member adds nothing). Where the server refuses, the
+        group is marked incomplete, so no reader trusts it (``strict``: raise instead)."""
+        mine = [g for g in dict.fromkeys(graphs) if g != str(INFERRED_GRAPH)]
+        try:
+            for start in range(0, len(mine), GROUP_BATCH):
+                values = " ".join(iri_term(g) for g in mine[start : start + GROUP_BATCH])
+                self._select(
+                    f"SELECT (COUNT(sql:RDF_GRAPH_GROUP_INS({literal_term(GROUP)}, STR(?g))) "
+                    f"AS ?n) WHERE {{ VALUES ?g {{ {values} }} }}"
+                )
+        except StoreUnavailable:
+            if strict:
+                raise
+            self._update(
+                f"DELETE WHERE {{ GRAPH {iri_term(LAYOUT_GRAPH)} {{ {iri_term(GROUP)} ?p ?o }} }}"
+            )
+            log.warning(
+                "qikg: warning: could not add graphs to qikg's graph group on %s; queries "
+                "will name each graph until the grants in docs/deploy.md are given",
+                self.descriptor_shown,
+            )
+
+    def _union_ops(self, graphs: list[str]) -> tuple[list[str], list[str]]:
+        """Servers but Virtuoso: the operations that keep the union graph equal to qikg's
+        graphs (but the inferred one) across a write of ``graphs``, to send in the write's own
+        request (so atomic with it): before, remove what only these graphs held; after, add
+        what they hold then."""
+        mine = [g for g in dict.fromkeys(graphs) if g != str(INFERRED_GRAPH)]
+        if not mine:
+            return [], []
+        values = " ".join(iri_term(g) for g in mine)
+        others = ", ".join(iri_term(g) for g in [*mine, str(INFERRED_GRAPH)])
+        union = iri_term(UNION)
+        before = (
+            f"DELETE {{ GRAPH {union} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
+            f"GRAPH ?t {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} "
+            f"FILTER(STRSTARTS(STR(?h), {literal_term(str(GRAPH))}) && ?h NOT IN "
+            f"({others})) }} }}"
+        )
+        after = (
+            f"INSERT {{ GRAPH {union} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
+            f"GRAPH ?t {{ ?s ?p ?o }} }}"
+        )
+        return [before], [after]
+
     def _answer(
         self, response: httpx.Response, parse: Callable[[str], T], timeout: float | None
     ) -> T:
@@ -330,16 +488,18 @@ class RemoteStore(Store):
             commit.diff = self._diff(sizes, touched, graphs, drop, extend)
             commit.touch(touched, sizes)
             if self._is_virtuoso():
+                self._join_group([*graphs, *extend])
                 self._replace_staged(graphs, drop, extend, commit)
                 return
-            parts = [f"DROP SILENT GRAPH {iri_term(g)}" for g in (*drop, *graphs)]
+            before, after = self._union_ops(touched)
+            parts = [*before, *(f"DROP SILENT GRAPH {iri_term(g)}" for g in (*drop, *graphs))]
             loads = [*graphs.items(), *extend.items()]
             parts += [
                 f"INSERT DATA {{ GRAPH {iri_term(g)} {{\n{nt}\n}} }}"
                 for g, nt in loads
                 if nt.strip()
             ]
-            self._update(" ;\n".join(parts), commit)
+            self._update(" ;\n".join([*parts, *after]), commit)
 
     def _diff(
         self,
@@ -475,8 +635,10 @@ class RemoteStore(Store):
                 for g, s in back.items()
             ]
             if ops:
-                self._update(" ;\n".join(ops), commit)
+                before, after = self._union_ops(list(back))
+                self._update(" ;\n".join([*before, *ops, *after]), commit)
             return
+        self._join_group([g for g, s in back.items() if s.existed])
         token = uuid.uuid4().hex
         staged = {g: self._staging(token, n) for n, g in enumerate(back) if back[g].existed}
         try:
