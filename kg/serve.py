@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
@@ -36,6 +37,7 @@ from kg.errors import (
     StoreUnavailable,
     TooLarge,
 )
+from kg.namespaces import PREFIXES
 from kg.sparql import MAX_QUERY_CHARS
 from kg.store import Store
 
@@ -85,6 +87,16 @@ GRAPH_FORMATS = {
     "rdfxml": "xml",
 }  # fmt: skip
 READ_ONLY = "qikg serve is a read-only SPARQL endpoint"
+#: The query page's own files (kg/static/, package data): the Ace editor, served by the endpoint
+#: itself so the page loads nothing from other hosts. Only these names are served.
+STATIC = Path(__file__).parent / "static"
+STATIC_FILES = {
+    "ace/ace.js": "text/javascript",
+    "ace/mode-sparql.js": "text/javascript",
+    "ace/ext-language_tools.js": "text/javascript",
+    "ace/theme-chrome.js": "text/javascript",
+    "ace/LICENSE": "text/plain",
+}
 #: The query form that stands for each kind of answer, for content negotiation.
 FORM_OF = {"select": "select", "ask": "ask", "graph": "construct"}
 
@@ -286,6 +298,13 @@ def create_app(
     def page() -> str:
         return PAGE
 
+    @app.get("/static/{name:path}")
+    def static(name: str) -> Response:
+        if name not in STATIC_FILES:
+            return _text(f"no such file: {name}", 404)
+        body = (STATIC / name).read_bytes()
+        return Response(body, 200, {"Cache-Control": "max-age=86400"}, STATIC_FILES[name])
+
     @app.get("/health")
     def health() -> JSONResponse:
         try:
@@ -448,9 +467,11 @@ def _service_graph(endpoint: str, graphs: Sequence[str]) -> Graph:
     return g
 
 
-#: The query page: plain HTML and a few lines of script, nothing fetched from elsewhere, so it
-#: works offline. It posts to ``sparql`` relative to itself, so it also works behind a proxy path.
-PAGE = """<!doctype html>
+#: The query page: HTML, the Ace editor served by the endpoint itself (``static/``) and a few
+#: lines of script; nothing is fetched from elsewhere, so it works offline. It posts to
+#: ``sparql`` relative to itself, so it also works behind a proxy path. Answers are shown as text
+#: (``textContent``), never evaluated. Without script the plain form still posts the query.
+_PAGE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -458,6 +479,8 @@ PAGE = """<!doctype html>
 <style>
   body { font: 15px/1.4 system-ui, sans-serif; margin: 1.5rem auto; max-width: 70rem; padding: 0 1rem; }
   textarea { width: 100%; height: 14rem; font: 13px/1.4 ui-monospace, monospace; }
+  #editor { height: 16rem; border: 1px solid #ccc; font: 13px/1.4 ui-monospace, monospace; }
+  .qikg-error { position: absolute; border-bottom: 2px solid #c53030; background: rgba(197, 48, 48, .15); }
   table { border-collapse: collapse; margin-top: 1rem; }
   th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: left; vertical-align: top; }
   th { background: #f3f3f3; }
@@ -469,31 +492,66 @@ PAGE = """<!doctype html>
 <body>
 <h1>qikg SPARQL endpoint</h1>
 <p>Read-only SPARQL 1.1 over qikg's graph: send queries to <code>sparql</code> (GET
-<code>?query=</code> or POST). The prefixes <code>qikg: cfir: eric: qikgd: isco: skos: prov: oa:
-dcterms: foaf: owl: rdf: rdfs: xsd: sh:</code> are predeclared.
-Each query has a time limit and a row cap. <a href="health">health</a></p>
-<form id="form">
+<code>?query=</code> or POST). The prefixes <code>__PREFIX_NAMES__</code> are predeclared.
+Each query has a time limit and a row cap. Ctrl+Space completes prefixes; Ctrl+Enter runs.
+<a href="health">health</a></p>
+<form id="form" method="post" action="sparql">
+<div id="editor" hidden></div>
 <textarea id="query" name="query" spellcheck="false">SELECT ?study ?year ?title WHERE {
   ?s a qikg:Study ; dcterms:identifier ?study ; dcterms:title ?title .
   OPTIONAL { ?s qikg:publicationYear ?year }
 } ORDER BY ?year</textarea>
-<p><label>Answer as
-<select id="accept">
-  <option value="application/sparql-results+json">table (SELECT, ASK)</option>
+<p><button type="submit">Run</button>
+<label>Download as
+<select id="format">
   <option value="text/csv">CSV</option>
   <option value="text/tab-separated-values">TSV</option>
+  <option value="application/sparql-results+json">JSON</option>
   <option value="application/sparql-results+xml">SPARQL XML</option>
   <option value="text/turtle">Turtle (CONSTRUCT, DESCRIBE)</option>
-  <option value="application/n-triples">N-Triples</option>
-  <option value="application/ld+json">JSON-LD</option>
+  <option value="application/n-triples">N-Triples (CONSTRUCT, DESCRIBE)</option>
+  <option value="application/ld+json">JSON-LD (CONSTRUCT, DESCRIBE)</option>
 </select></label>
-<button type="submit">Run</button><span id="status"></span></p>
+<button type="button" id="download">Download</button><span id="status"></span></p>
 </form>
 <div id="out"></div>
+<script src="static/ace/ace.js"></script>
+<script src="static/ace/ext-language_tools.js"></script>
+<script src="static/ace/mode-sparql.js"></script>
+<script src="static/ace/theme-chrome.js"></script>
 <script>
 const form = document.getElementById("form");
 const out = document.getElementById("out");
 const status = document.getElementById("status");
+const box = document.getElementById("query");
+const prefixes = "__PREFIX_NAMES__".split(" ");
+const EXTENSIONS = {"text/csv": "csv", "text/tab-separated-values": "tsv",
+  "application/sparql-results+json": "json", "application/sparql-results+xml": "xml",
+  "text/turtle": "ttl", "application/n-triples": "nt", "application/ld+json": "jsonld"};
+let editor = null;
+
+if (window.ace) {
+  // the query in the address (#query=...) wins over the example, so a link reproduces a query
+  const linked = new URLSearchParams(location.hash.slice(1)).get("query");
+  if (linked) box.value = linked;
+  ace.config.set("basePath", "static/ace");
+  const holder = document.getElementById("editor");
+  holder.hidden = false;
+  box.hidden = true;
+  editor = ace.edit(holder, {mode: "ace/mode/sparql", theme: "ace/theme/chrome", value: box.value,
+    useWorker: false, wrap: true, tabSize: 2, enableBasicAutocompletion: true,
+    enableLiveAutocompletion: true, liveAutocompletionThreshold: 2, enableSnippets: false});
+  editor.clearSelection();
+  editor.completers = [{getCompletions: (ed, session, pos, prefix, callback) => callback(null,
+    prefixes.map(p => ({caption: p, value: p, meta: "prefix", score: 200})))}];
+  // Enter always starts a new line (Tab or a click takes a completion), as in the explorer
+  ace.require("ace/autocomplete").Autocomplete.for(editor).keyboardHandler.bindKey("Return", null);
+  editor.session.on("change", () => { box.value = editor.getValue(); });
+  editor.commands.addCommand({name: "run", bindKey: {win: "Ctrl-Enter", mac: "Command-Enter"},
+    exec: () => form.requestSubmit()});
+}
+
+function queryText() { return editor ? editor.getValue() : box.value; }
 
 function cell(term) {
   const td = document.createElement("td");
@@ -510,26 +568,45 @@ function table(json) {
   return t;
 }
 
+let marker = null;
+function mark(message) {
+  if (!editor) return;
+  if (marker !== null) { editor.session.removeMarker(marker); marker = null; }
+  editor.session.clearAnnotations();
+  const where = /\\bline (\\d+), column (\\d+)\\b/.exec(message || "");
+  if (!where) return;
+  const row = Math.max(0, Math.min(+where[1] - 1, editor.session.getLength() - 1));
+  const column = Math.max(0, +where[2] - 1);
+  editor.session.setAnnotations([{row: row, column: column, type: "error", text: message}]);
+  const Range = ace.require("ace/range").Range;
+  marker = editor.session.addMarker(new Range(row, column, row, column + 1), "qikg-error", "text");
+}
+
+async function ask(accept) {
+  return fetch("sparql", {
+    method: "POST",
+    headers: {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
+    body: new URLSearchParams({query: queryText()}),
+  });
+}
+
+function fail(text) {
+  const p = document.createElement("p"); p.className = "error"; p.textContent = text; out.appendChild(p);
+}
+
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   out.textContent = "";
   status.textContent = "running…";
   const started = performance.now();
+  history.replaceState(null, "", "#" + new URLSearchParams({query: queryText()}));
   try {
-    let accept = document.getElementById("accept").value;
-    const response = await fetch("sparql", {
-      method: "POST",
-      headers: {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
-      body: new URLSearchParams({query: document.getElementById("query").value}),
-    });
+    const response = await ask("application/sparql-results+json, text/turtle;q=0.9");
     const text = await response.text();
     const type = response.headers.get("Content-Type") || "";
     const ms = Math.round(performance.now() - started);
-    if (!response.ok) {
-      status.textContent = "HTTP " + response.status + " (" + ms + " ms)";
-      const p = document.createElement("p"); p.className = "error"; p.textContent = text; out.appendChild(p);
-      return;
-    }
+    mark(response.ok ? "" : text);
+    if (!response.ok) { status.textContent = "HTTP " + response.status + " (" + ms + " ms)"; fail(text); return; }
     const truncated = response.headers.get("X-Qikg-Truncated") === "true";
     if (type.startsWith("application/sparql-results+json")) {
       const json = JSON.parse(text);
@@ -542,10 +619,22 @@ form.addEventListener("submit", async (event) => {
     }
   } catch (error) {
     status.textContent = "";
-    const p = document.createElement("p"); p.className = "error"; p.textContent = String(error); out.appendChild(p);
+    fail(String(error));
   }
+});
+
+document.getElementById("download").addEventListener("click", async () => {
+  const accept = document.getElementById("format").value;
+  const response = await ask(accept);
+  if (!response.ok) { out.textContent = ""; fail(await response.text()); return; }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = "qikg-results." + EXTENSIONS[accept];
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 });
 </script>
 </body>
 </html>
 """
+PAGE = _PAGE.replace("__PREFIX_NAMES__", " ".join(f"{p}:" for p in PREFIXES))
