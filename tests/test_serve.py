@@ -20,12 +20,15 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, TSV, TURTLE, XML, SPARQLWrapper
 
+from kg.build import bundled_studies
 from tests.conftest import need
 from tests.servers import oxigraph_binary, start_oxigraph, start_serve, stop_group
 
 pytestmark = pytest.mark.server
 
 STUDIES = "SELECT ?id WHERE { ?s a qikg:Study ; dcterms:identifier ?id }"
+#: How many studies the bundled store holds.
+N_STUDIES = len(bundled_studies())
 STUDY_TYPES = "CONSTRUCT { ?s a qikg:Study } WHERE { ?s a qikg:Study }"
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -82,7 +85,7 @@ def test_sparqlwrapper_select(endpoint: str, fmt: str, method: str) -> None:
     else:
         rows = list(csv.reader(io.StringIO(answer.decode()), delimiter="," if fmt == CSV else "\t"))
         ids = [row[0].strip('"') for row in rows[1:]]
-    assert len(ids) == 11 and "carstensen2024" in ids
+    assert len(ids) == N_STUDIES and "carstensen2024" in ids
 
 
 @pytest.mark.parametrize("fmt", [TURTLE, JSONLD])
@@ -96,7 +99,7 @@ def test_sparqlwrapper_construct(endpoint: str, fmt: str) -> None:
         if isinstance(answer, rdflib.Graph)
         else rdflib.Graph().parse(data=answer, format="turtle")
     )
-    assert len(graph) == 11
+    assert len(graph) == N_STUDIES
 
 
 def test_sparqlwrapper_ask(endpoint: str) -> None:
@@ -109,7 +112,7 @@ def test_sparqlwrapper_ask(endpoint: str) -> None:
 def test_rdflib_sparqlstore(endpoint: str) -> None:
     graph = rdflib.Graph(store=SPARQLStore(f"{endpoint}/sparql"))
     rows = list(graph.query("SELECT ?id WHERE { ?s a qikg:Study ; dcterms:identifier ?id }"))
-    assert len(rows) == 11 and rdflib.Literal("carstensen2024") in {row[0] for row in rows}
+    assert len(rows) == N_STUDIES and rdflib.Literal("carstensen2024") in {row[0] for row in rows}
 
 
 # -- the protocol with plain HTTP -------------------------------------------------------------
@@ -159,7 +162,7 @@ def test_select_negotiation(endpoint: str, how: str, accept: str | None, media: 
     response = _ask(endpoint, how, STUDIES, accept)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == media
-    assert len(_ids(response)) == 11
+    assert len(_ids(response)) == N_STUDIES
     assert "x-qikg-truncated" not in response.headers
 
 
@@ -184,7 +187,7 @@ def test_construct_negotiation(
     response = _ask(endpoint, how, STUDY_TYPES, accept)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].split(";")[0] == media
-    assert len(list(ox.parse(response.content, format=fmt))) == 11
+    assert len(list(ox.parse(response.content, format=fmt))) == N_STUDIES
 
 
 @pytest.mark.parametrize(
@@ -266,7 +269,7 @@ def test_slow_query_times_out_while_others_answer(endpoint: str) -> None:
     quick = _ask(endpoint, "get", STUDIES)
     quick_seconds = time.monotonic() - start
     thread.join(30)
-    assert quick.status_code == 200 and len(_ids(quick)) == 11
+    assert quick.status_code == 200 and len(_ids(quick)) == N_STUDIES
     assert quick_seconds < 1.5, "a normal query waited for the slow one"
     assert slow["response"].status_code == 504
     assert "time limit" in slow["response"].text
