@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.namespace import DCTERMS, RDF
+from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS
 
 from kg.errors import REPLACE_IT, BadInput
 from kg.meta import stale_flag
@@ -23,7 +23,7 @@ from kg.sheets.changes import StudyChanges, study_changes
 from kg.sheets.read import read_sources, read_tables, split_tables
 from kg.sheets.rows import Batch
 from kg.sheets.to_rdf import tables_to_batch
-from kg.sparql import iri_terms
+from kg.sparql import iri_term, iri_terms
 from kg.store import Store, on_current_version
 from kg.store.history import change
 from kg.studies import qda_subjects, stored_study, study_ids
@@ -293,15 +293,53 @@ def commit_batches(
         raise Violations(f"nothing was imported: {report.summary()}", report)
     if dry_run:
         return result
+    renamed = _renamed_shared(store, shared)
+    if renamed is not None:  # a corrected name replaces the old one: the shared graph is rewritten
+        graphs[str(SHARED_GRAPH)] = renamed.serialize(format="nt")
+        shared = rdflib.Graph()
     written = list(graphs)
     graphs[str(META_GRAPH)] = stale_flag()
+    extended = [] if renamed is not None else [str(SHARED_GRAPH)]
     # One version of the store's history, with the inferences keep_current adds after it.
-    with change("import"), keep_current(store, written, extended=[str(SHARED_GRAPH)]):
+    with change("import"), keep_current(store, written, extended=extended):
         store.replace_graphs(
             graphs, extend={str(SHARED_GRAPH): shared.serialize(format="nt")}, expect=expect
         )
     result.committed = True
     return result
+
+
+#: The one name a shared description (a programme, a coder) has: a sheet's name replaces it.
+NAMES = (RDFS.label, FOAF.name)
+
+
+def _renamed_shared(store: Store, shared: rdflib.Graph) -> rdflib.Graph | None:
+    """The whole shared graph as it should be when ``shared`` renames a programme or coder the
+    store already names otherwise (their old name goes); None when it renames nothing, and the
+    descriptions are only added."""
+    named = {(s, p) for s, p, _ in shared if p in NAMES}
+    if not named:
+        return None
+    graph = iri_term(SHARED_GRAPH)
+    values = iri_terms(sorted({str(s) for s, _ in named}))
+    stored = store.query(
+        f"""SELECT ?s ?p ?o WHERE {{ GRAPH {graph} {{ VALUES ?s {{ {values} }}
+            ?s ?p ?o FILTER(?p IN (rdfs:label, foaf:name)) }} }}""",
+        include_inferred=False,
+    ).values()
+    stale = [
+        r
+        for r in stored
+        if (rdflib.URIRef(r["s"] or ""), rdflib.URIRef(r["p"] or "")) in named
+        and (rdflib.URIRef(r["s"] or ""), rdflib.URIRef(r["p"] or ""), rdflib.Literal(r["o"] or ""))
+        not in shared
+    ]
+    if not stale:
+        return None
+    whole = rdflib.Graph().parse(data=store.dump("nt", str(SHARED_GRAPH)).decode(), format="nt")
+    for s, p in named:
+        whole.remove((s, p, None))
+    return whole + shared
 
 
 def _refuse(batch: Batch, message: str) -> None:

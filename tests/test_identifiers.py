@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
-
 from kg.store import open_store
 from tests.sheets import finding, study, write_sheet
 
@@ -46,11 +44,6 @@ def test_a_corrected_label_with_qic_id_keeps_the_programme_iri(
     assert "Learning Collaborative" in {label for _, label in _programmes(fresh_store_path)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="imports only ever add to the shared graph (kg/importer.py), so the programme keeps "
-    "its old label beside the corrected one; replacing a shared description needs the importer",
-)
 def test_a_corrected_label_replaces_the_old_one(cli, fresh_store_path: str, tmp_path: Path) -> None:
     first = write_sheet(tmp_path / "first", [study(qic="Learnig Collaborative", qic_id="lc1")])
     assert _import(cli, fresh_store_path, first).exit_code == 0
