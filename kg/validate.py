@@ -3,15 +3,23 @@
 A violation refuses an import; warnings and infos are reported and let it pass. Each problem
 names the finding (``study_id/finding_id``) or study it concerns, so a researcher can find the
 row to fix; an importer adds the exact cell through ``locate``.
+
+pyshacl is the reference engine. A faster one (pyshacl-turbo, ``pip install qikg[fast]``) runs
+instead only in versions whose reports tests/test_validate_engines.py found identical to
+pyshacl's on every shape and test sheet; the setting ``QIKG_SHACL_ENGINE`` (``auto``, the default,
+``pyshacl`` or ``pyshacl-turbo``) chooses, and any error of the fast engine falls back to pyshacl.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import logging
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
+from importlib import metadata
 from pathlib import Path
 
 import pyshacl
@@ -19,7 +27,7 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
-from kg.errors import DataProblem
+from kg.errors import BadInput, DataProblem
 from kg.namespaces import DATA, OA, QIKG, SH, curie
 from kg.resources import shapes_dir
 from kg.text import natural_key
@@ -33,6 +41,18 @@ _STUDY_IRI = re.compile(re.escape(str(DATA)) + r"([^/]+)$")
 #: How a quote, its target and its selector hang below their finding (child -> parent).
 _PARENT_LINKS = (QIKG.supportedBy, OA.hasTarget, OA.hasSelector)
 _SHORT = 60
+
+#: Runs the shapes over a graph and returns the sh:ValidationReport graph, as pyshacl does.
+Engine = Callable[[rdflib.Graph], rdflib.Graph]
+#: The setting that chooses the engine: ``auto`` (default), ``pyshacl`` or ``pyshacl-turbo``.
+ENGINE_SETTING = "QIKG_SHACL_ENGINE"
+REFERENCE = "pyshacl"
+FAST = "pyshacl-turbo"
+#: Versions of the fast engine whose reports were identical to pyshacl's on every shape and test
+#: sheet (tests/test_validate_engines.py); ``auto`` uses no other. Add a version after that test
+#: passes with it installed.
+IDENTICAL_VERSIONS = {FAST: ("0.6.5",)}
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -177,8 +197,7 @@ def load_shapes() -> rdflib.Graph:
     >>> (None, SH.targetClass, QIKG.Finding) in load_shapes()
     True
     """
-    files = tuple((str(p), p.stat().st_mtime_ns) for p in sorted(shapes_dir().glob("*.ttl")))
-    triples, prefixes = _parsed_shapes(files)
+    triples, prefixes = _parsed_shapes(_shapes_version())
     graph = rdflib.Graph()
     graph.addN((s, p, o, graph) for s, p, o in triples)
     for prefix, ns in prefixes:
@@ -199,6 +218,7 @@ def validate(
     data: rdflib.Graph,
     context: rdflib.Graph | None = None,
     locate: Callable[[Problem], str | None] | None = None,
+    engine: str | Engine | None = None,
 ) -> Report:
     """Validate ``data`` against the shapes; report only problems of nodes that ``data`` describes.
 
@@ -207,12 +227,13 @@ def validate(
     ``rdfs:subClassOf`` axioms. Only context triples about nodes the data points to (and does not
     describe itself) are used, so the cost grows with the data, not with the context; problems of
     nodes the data does not describe are left out. ``locate`` fills each problem's ``source``.
+    ``engine`` overrides the ``QIKG_SHACL_ENGINE`` setting (see ``shacl_results``).
 
     >>> g = rdflib.Graph()
     >>> _ = g.add((DATA["s1"], RDF.type, QIKG.Study))
     >>> report = validate(g)
     >>> report.summary()
-    '4 violations, 2 warnings in 0 findings'
+    '4 violations, 3 warnings in 0 findings'
     >>> sorted({p.study for p in report.problems})
     ['s1']
     """
@@ -221,12 +242,7 @@ def validate(
     if not described:
         return Report([], findings)
     graph = _union(data, context, described)
-    # No ``focus_nodes=``: pyshacl 0.40.1 then also drops the value nodes that sh:or/sh:node
-    # check when they are not in the list, so an enabler that is an outcome would pass. The
-    # graph holds only the data and what it points to, so its targets scale with the data.
-    _, results, _ = pyshacl.validate(
-        graph, shacl_graph=load_shapes(), inference="none", allow_warnings=True, allow_infos=True
-    )
+    results = shacl_results(graph, engine)
     owners = _Owners(graph)
     problems: dict[tuple, Problem] = {}
     for result in list(results.objects(None, SH.result)):
@@ -242,6 +258,92 @@ def validate(
     if locate is not None:
         found = [replace(p, source=locate(p)) for p in found]
     return Report(found, findings, results.serialize(format="nt"))
+
+
+def shacl_results(graph: rdflib.Graph, engine: str | Engine | None = None) -> rdflib.Graph:
+    """The SHACL report graph of ``graph``: pyshacl's, or the fast engine's where it is the same.
+
+    ``engine`` is an engine name, a function (to compare a candidate), or None for the setting;
+    an error of any engine but pyshacl is logged and pyshacl's report returned instead.
+
+    >>> g = rdflib.Graph()
+    >>> _ = g.add((DATA["s1"], RDF.type, QIKG.Study))
+    >>> [c.toPython() for c in shacl_results(g, "pyshacl").objects(None, SH.conforms)]
+    [False]
+    """
+    run = _engine(engine) if engine is None or isinstance(engine, str) else engine
+    if run is _pyshacl:
+        return _pyshacl(graph)
+    try:
+        return run(graph)
+    except Exception as exc:  # the fast engine is an optimisation: pyshacl decides on any error
+        name = getattr(run, "__name__", repr(run)).strip("_").replace("_", "-")
+        _log.warning("SHACL engine %s failed (%r); validating with pyshacl", name, exc)
+        return _pyshacl(graph)
+
+
+def engine_name(engine: str | None = None) -> str:
+    """The engine a validation uses: ``engine`` or the ``QIKG_SHACL_ENGINE`` setting, with
+    ``auto`` (the default) meaning the fast engine when it is installed in a version known to
+    give pyshacl's reports, else pyshacl.
+
+    >>> engine_name("pyshacl")
+    'pyshacl'
+    """
+    wanted = (engine or os.environ.get(ENGINE_SETTING) or "auto").strip().lower()
+    if wanted == REFERENCE:
+        return REFERENCE
+    if wanted == FAST:
+        return FAST if _installed(FAST) else REFERENCE
+    if wanted != "auto":
+        raise BadInput(f"{ENGINE_SETTING}={wanted!r}: use auto, {REFERENCE} or {FAST}")
+    return FAST if _installed(FAST) in IDENTICAL_VERSIONS[FAST] else REFERENCE
+
+
+def _installed(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _engine(engine: str | None) -> Engine:
+    return ENGINES[engine_name(engine)]
+
+
+def _pyshacl(graph: rdflib.Graph) -> rdflib.Graph:
+    # No ``focus_nodes=``: pyshacl 0.40.1 then also drops the value nodes that sh:or/sh:node
+    # check when they are not in the list, so an enabler that is an outcome would pass. The
+    # graph holds only the data and what it points to, so its targets scale with the data.
+    _, results, _ = pyshacl.validate(
+        graph, shacl_graph=load_shapes(), inference="none", allow_warnings=True, allow_infos=True
+    )
+    return results
+
+
+def _pyshacl_turbo(graph: rdflib.Graph) -> rdflib.Graph:
+    """pyshacl-turbo (Rust) with pyshacl's arguments; the same report graph, about 10x faster."""
+    _, results, _ = _turbo_shapes(_shapes_version()).validate(
+        graph, inference="none", allow_warnings=True, allow_infos=True
+    )
+    return results
+
+
+@functools.lru_cache(maxsize=2)
+def _turbo_shapes(version: tuple[tuple[str, int], ...]):
+    """The shapes compiled by pyshacl-turbo once per version of the files (it leaves them as
+    they are, unlike pyshacl)."""
+    import pyshacl_turbo  # optional: only when chosen
+
+    return pyshacl_turbo.compile_shapes(load_shapes())
+
+
+#: The engines qikg can run, by name; a candidate is compared by passing its function as ``engine``.
+ENGINES: dict[str, Engine] = {REFERENCE: _pyshacl, FAST: _pyshacl_turbo}
+
+
+def _shapes_version() -> tuple[tuple[str, int], ...]:
+    return tuple((str(p), p.stat().st_mtime_ns) for p in sorted(shapes_dir().glob("*.ttl")))
 
 
 def _union(data: rdflib.Graph, context: rdflib.Graph | None, described: set) -> rdflib.Graph:
@@ -412,4 +514,14 @@ def _report_graph(results: str, problems: list[Problem], conforms: bool) -> rdfl
     return graph
 
 
-__all__ = ["Problem", "Report", "Violations", "load_shapes", "validate"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "Problem",
+    "Report",
+    "Violations",
+    "engine_name",
+    "load_shapes",
+    "shacl_results",
+    "validate",
+]

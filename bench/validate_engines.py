@@ -1,0 +1,219 @@
+"""SHACL engines side by side: time per finding and ratio to pyshacl, and whether reports match.
+
+    .venv/bin/python bench/validate_engines.py                 # 1,000 and 10,000 findings
+    .venv/bin/python bench/validate_engines.py --findings 1000 --repeats 1
+
+Each size is a coding sheet of valid synthetic studies (tests/sheets.py ``many_studies``, 25
+findings per study) read as ``qikg import`` reads it: a few whole studies at a time
+(``kg.importer.FINDINGS_PER_BATCH`` findings), each batch validated with the rdf:type triples of
+the concepts it points to. Every engine validates the same batches in the same run, in turns, so
+the ratios hold on a busy machine; times are medians of ``--repeats`` runs and include what an
+engine needs besides validating (serialising the data for the engines that take text).
+
+A candidate is one entry of ``CANDIDATES``: a function from the data graph to an
+sh:ValidationReport graph (tests/test_validate_engines.py compares them all with pyshacl).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+import rdflib
+from rdflib.namespace import RDF
+from rdflib.util import from_n3
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
+
+from kg.importer import FINDINGS_PER_BATCH  # noqa: E402
+from kg.namespaces import QIKG, SH  # noqa: E402
+from kg.validate import ENGINES, Engine, load_shapes, validate  # noqa: E402
+
+
+@functools.cache
+def _shapes_turtle() -> str:
+    return load_shapes().serialize(format="turtle")
+
+
+def _shacl(graph: rdflib.Graph) -> rdflib.Graph:
+    """``shacl`` (SHACL_Engine, Rust): its own report graph, read back as N-Triples."""
+    compiled = _shacl_compiled()
+    report = compiled.validate_text(graph.serialize(format="nt"), format="ntriples")
+    return rdflib.Graph().parse(data=report.serialize("ntriples"), format="nt")
+
+
+@functools.cache
+def _shacl_compiled():
+    import shacl
+
+    return shacl.Shapes.from_turtle(_shapes_turtle())
+
+
+def _shacl_rust(graph: rdflib.Graph) -> rdflib.Graph:
+    """``shacl-rust``: a dict of results (terms in N-Triples syntax) made into a report graph."""
+    import shacl_rust
+
+    found = shacl_rust.validate(graph.serialize(format="nt"), _shapes_turtle(), data_format="nt")
+    report = rdflib.Graph()
+    node = rdflib.BNode()
+    report.add((node, RDF.type, SH.ValidationReport))
+    report.add((node, SH.conforms, rdflib.Literal(bool(found["conforms"]))))
+    keys = {
+        "focusNode": SH.focusNode,
+        "resultPath": SH.resultPath,
+        "value": SH.value,
+        "severity": SH.resultSeverity,
+        "sourceConstraintComponent": SH.sourceConstraintComponent,
+        "sourceShape": SH.sourceShape,
+    }
+    for item in found["results"]:
+        result = rdflib.BNode()
+        report.add((node, SH.result, result))
+        report.add((result, RDF.type, SH.ValidationResult))
+        for key, prop in keys.items():
+            if item.get(key) is not None:
+                report.add((result, prop, from_n3(item[key])))
+        for message in item.get("messages", []):
+            report.add((result, SH.resultMessage, rdflib.Literal(message)))
+    return report
+
+
+def _pyrudof(graph: rdflib.Graph) -> rdflib.Graph:
+    """``pyrudof`` (rudof, Rust): its report serialised as N-Triples."""
+    import pyrudof
+
+    rudof = pyrudof.Rudof(pyrudof.RudofConfig())
+    rudof.read_data(graph.serialize(format="nt"), format=pyrudof.RDFFormat.NTriples)
+    rudof.read_shacl(_shapes_turtle(), format=pyrudof.ShaclFormat.Turtle)
+    rudof.validate_shacl()
+    text = rudof.serialize_shacl_validation_results(
+        format=pyrudof.ResultShaclValidationFormat.NTriples
+    )
+    return rdflib.Graph().parse(data=text, format="nt")
+
+
+#: name -> (distribution to install, function): the engines measured and compared.
+CANDIDATES: dict[str, tuple[str, Engine]] = {
+    "pyshacl": ("pyshacl", ENGINES["pyshacl"]),
+    "pyshacl-turbo": ("pyshacl-turbo", ENGINES["pyshacl-turbo"]),
+    "pyrudof": ("pyrudof", _pyrudof),
+    "shacl-rust": ("shacl-rust", _shacl_rust),
+    "shacl": ("shacl", _shacl),
+}
+
+
+def installed(name: str) -> str | None:
+    """The installed version of a candidate's distribution, or None."""
+    try:
+        return metadata.version(CANDIDATES[name][0])
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def batches(findings: int, per_study: int = 25) -> list[tuple[rdflib.Graph, rdflib.Graph]]:
+    """(data, context) of each batch a sheet of ``findings`` valid findings is checked in."""
+    from generate import ontology_vocabulary
+    from sheets import many_studies, write_sheet
+
+    from kg.sheets.read import read_sources, read_tables, split_tables
+    from kg.sheets.to_rdf import tables_to_batch
+
+    vocab = ontology_vocabulary()
+    studies, rows = many_studies(max(1, findings // per_study), per_study)
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_sheet(Path(tmp) / "sheet", studies, rows)
+        tables, sources = read_tables(path), read_sources(path)
+        for part in split_tables(tables, FINDINGS_PER_BATCH):
+            batch = tables_to_batch(part, vocab, lambda _: False, sources=sources)
+            data = batch.data()
+            pointed = {str(o) for o in data.objects() if isinstance(o, rdflib.URIRef)}
+            out.append((data, vocab.type_triples(pointed)))
+    return out
+
+
+def measure(
+    parts: list[tuple[rdflib.Graph, rdflib.Graph]], engines: list[str], repeats: int
+) -> dict[str, dict]:
+    """Median seconds per engine over ``repeats`` turns, and whether its reports equal pyshacl's."""
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    reports: dict[str, list] = {}
+    errors: dict[str, str] = {}
+    for _ in range(repeats):
+        for name in engines:
+            if name in errors:
+                continue
+            run: Callable = CANDIDATES[name][1]
+            t0 = time.perf_counter()
+            try:
+                found = [validate(data, context, engine=run) for data, context in parts]
+            except Exception as exc:  # a candidate that fails is a result, not a crash
+                errors[name] = f"{type(exc).__name__}: {exc}"[:200]
+                continue
+            times[name].append(time.perf_counter() - t0)
+            reports[name] = [(r.to_json(), r.conforms) for r in found]
+    reference = reports.get("pyshacl")
+    return {
+        name: {
+            "s": statistics.median(times[name]) if times[name] else None,
+            "same": reports.get(name) == reference if name in reports else None,
+            "error": errors.get(name),
+        }
+        for name in engines
+    }
+
+
+def machine() -> str:
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    return (
+        f"{platform.processor() or platform.machine()}, {_cpus()} cores, Python "
+        f"{platform.python_version()}, load {load}; "
+        + ", ".join(f"{n} {installed(n)}" for n in CANDIDATES if installed(n))
+    )
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--findings", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--engines", nargs="+", default=list(CANDIDATES))
+    args = parser.parse_args(argv)
+    engines = [e for e in args.engines if installed(e)]
+    missing = sorted(set(args.engines) - set(engines))
+    print(machine())
+    if missing:
+        print("not installed:", ", ".join(missing))
+    print("| findings | engine | ms per finding | ratio to pyshacl | same report |")
+    print("| ---: | --- | ---: | ---: | --- |")
+    for n in args.findings:
+        parts = batches(n)
+        count = sum(len(set(d.subjects(RDF.type, QIKG.Finding))) for d, _ in parts)
+        result = measure(parts, engines, args.repeats)
+        base = result.get("pyshacl", {}).get("s")
+        for name, r in result.items():
+            if r["s"] is None:
+                print(f"| {count:,} | {name} | error | | {r['error']} |")
+                continue
+            ratio = f"{r['s'] / base:.2f}x" if base else ""
+            same = "yes" if r["same"] else "**no**"
+            print(f"| {count:,} | {name} | {r['s'] * 1000 / count:.2f} | {ratio} | {same} |")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
