@@ -45,10 +45,42 @@ def _shapes_turtle() -> str:
 
 
 def _shacl(graph: rdflib.Graph) -> rdflib.Graph:
-    """``shacl`` (SHACL_Engine, Rust): its own report graph, read back as N-Triples."""
+    """``shacl`` (SHACL_Engine, Rust): its own report graph, read back as N-Triples. Blank nodes
+    go in as skolem IRIs and come back as the same blank nodes (text would relabel them)."""
     compiled = _shacl_compiled()
-    report = compiled.validate_text(graph.serialize(format="nt"), format="ntriples")
-    return rdflib.Graph().parse(data=report.serialize("ntriples"), format="nt")
+    text = _skolem(graph).serialize(format="nt")
+    report = compiled.validate_text(text, format="ntriples")
+    return _unskolem(rdflib.Graph().parse(data=report.serialize("ntriples"), format="nt"))
+
+
+_SKOLEM = "urn:qikg:bench:bnode:"
+
+
+def _skolem(graph: rdflib.Graph) -> rdflib.Graph:
+    if not any(isinstance(t, rdflib.BNode) for triple in graph for t in triple):
+        return graph
+    out = rdflib.Graph()
+    out.addN(
+        tuple(rdflib.URIRef(_SKOLEM + t) if isinstance(t, rdflib.BNode) else t for t in triple)
+        + (out,)
+        for triple in graph
+    )
+    return out
+
+
+def _unskolem(report: rdflib.Graph) -> rdflib.Graph:
+    out = rdflib.Graph()
+    out.addN(
+        tuple(
+            rdflib.BNode(t[len(_SKOLEM) :])
+            if isinstance(t, rdflib.URIRef) and t.startswith(_SKOLEM)
+            else t
+            for t in triple
+        )
+        + (out,)
+        for triple in report
+    )
+    return out
 
 
 @functools.cache
