@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"| {count:,} | {name} | error | | {r['error']} |")
                 continue
             ratio = f"{r['s'] / base:.2f}x" if base else ""
-            same = "yes" if r["same"] else "**no**"
+            same = "(no pyshacl run)" if base is None else "yes" if r["same"] else "**no**"
             print(f"| {count:,} | {name} | {r['s'] * 1000 / count:.2f} | {ratio} | {same} |")
         sys.stdout.flush()
 
