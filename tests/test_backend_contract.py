@@ -17,8 +17,9 @@ changes on purpose, regenerate them with one command and review the diff before 
     .venv/bin/python -m tests.test_backend_contract
 
 A backend known to answer a question wrongly is excused in KNOWN_WRONG, by backend and query
-file, as a strict expected failure: if it starts answering right, the test fails until the
-excuse is removed. Measured on Virtuoso 7.2.5: cq05 and cq16 (docs/deploy.md).
+file, as an expected failure (not strict: on one machine Virtuoso answered cq05 rightly in one
+run of the file and wrongly in the next). Measured on Virtuoso 7.2.5: cq04, cq05, cq16 and cq19, each a
+`skos:broader*` path to a bound concept joined with other patterns (docs/deploy.md).
 
 Other checks compare a backend with the embedded store built alike (the explorer's readers, each
 finding, every facet), and the last section tests what only a remote store does.
@@ -71,6 +72,14 @@ KNOWN_WRONG = {
     ("virtuoso", "cq05-cfir-inner-setting"): (
         "Virtuoso 7.2.5 answers no rows instead of 4: `skos:broadMatch?` then "
         "`skos:broader* cfir:InnerSetting` joined with other patterns (docs/deploy.md)"
+    ),
+    ("virtuoso", "cq04-enablers-for-group"): (
+        "Virtuoso 7.2.5 answers no rows instead of 1: `?g skos:broader* ?asked` with ?asked bound "
+        "by VALUES, joined with other patterns (seen when the bundle grew to 38 studies)"
+    ),
+    ("virtuoso", "cq19-patient-outcome-effects"): (
+        "Virtuoso 7.2.5 answers no rows instead of 7: `?o skos:broader* qikg:PatientOutcome` "
+        "joined with other patterns (the same fault as cq05 and cq16)"
     ),
     ("virtuoso", "cq16-health-professionals"): (
         "Virtuoso 7.2.5 counts 1 finding in 1 study (carstensen2024) instead of 10 in 4: "
@@ -222,13 +231,14 @@ def regenerate(folder: Path = ANSWERS) -> list[Path]:
 
 
 def _cases() -> Iterator[pytest.param]:
-    """Every (backend, competency question), the known wrong ones as strict expected failures."""
+    """Every (backend, competency question), the known wrong ones as expected failures."""
     for name in BACKENDS:
         for path in QUERIES:
             marks = [] if name == "embedded" else [pytest.mark.server]
             why = KNOWN_WRONG.get((name, path.stem))
             if why:
-                marks.append(pytest.mark.xfail(strict=True, raises=AssertionError, reason=why))
+                # not strict: Virtuoso answers these right on some runs and wrongly on others
+                marks.append(pytest.mark.xfail(strict=False, raises=AssertionError, reason=why))
             yield pytest.param(name, path, marks=marks, id=f"{name}-{path.stem}")
 
 
@@ -270,7 +280,9 @@ def test_queries_without_competency_files(backend: Store, built_store: Store) ->
         "SELECT ?f ?statement WHERE { ?f a qikg:Finding ; qikg:statement ?statement }",
         "SELECT ?c ?label WHERE { ?c a skos:Concept ; skos:prefLabel ?label FILTER(lang(?label) = 'en') }",
         "SELECT ?x ?year WHERE { ?x qikg:publicationYear ?year FILTER(?year >= 2020) }",
-        "SELECT ?kind (COUNT(?f) AS ?n) WHERE { ?f qikg:hasEnabler|qikg:hasBarrier ?kind } GROUP BY ?kind",
+        # DISTINCT: a finding with the same concept as enabler and barrier is one row on Oxigraph
+        # (paths as sets) and two on Virtuoso (an alternative path as a union, as the spec reads)
+        "SELECT ?kind (COUNT(DISTINCT ?f) AS ?n) WHERE { ?f qikg:hasEnabler|qikg:hasBarrier ?kind } GROUP BY ?kind",
     ):
         assert _rows(backend, sparql) == _rows(built_store, sparql), sparql
     ask = "ASK { ?f a qikg:Finding ; qikg:reportedIn ?s }"
@@ -366,10 +378,23 @@ def _graphs(trig: bytes) -> dict[str, rdflib.Graph]:
         by_graph.setdefault(quad.graph_name.value, []).append(quad.triple)
     return {
         name: rdflib.Graph().parse(
-            data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt"
+            data=ox.serialize([_integer(t) for t in triples], format=ox.RdfFormat.N_TRIPLES),
+            format="nt",
         )
         for name, triples in by_graph.items()
     }
+
+
+#: Virtuoso stores the Web Annotation positions' xsd:nonNegativeInteger as xsd:integer (the
+#: same number): compared as xsd:integer on every backend.
+NON_NEGATIVE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")
+
+
+def _integer(triple: ox.Triple) -> ox.Triple:
+    o = triple.object
+    if isinstance(o, ox.Literal) and o.datatype == NON_NEGATIVE:
+        o = ox.Literal(o.value, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+    return ox.Triple(triple.subject, triple.predicate, o)
 
 
 def test_dump_round_trips(backend: Store, built_store: Store) -> None:

@@ -11,6 +11,7 @@ no query may carry more than a handful of graph IRIs.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -25,7 +26,7 @@ from kg.read.findings import finding
 from kg.resources import queries_dir
 from kg.store import Store, open_store
 from kg.store.history import change
-from kg.store.remote import RemoteStore
+from kg.store.remote import GROUP_SETTING, RemoteStore
 from tests.conftest import REPO, need
 from tests.servers import Server, oxigraph_binary, start_oxigraph, start_virtuoso
 
@@ -104,6 +105,8 @@ def server(
         binary = need("virtuoso-t", "Virtuoso, a SPARQL server qikg supports (virtuoso-opensource)")
         isql = need("isql-vt", "Virtuoso's SQL client (virtuoso-opensource)")
         started = start_virtuoso(folder / "db", binary, isql)
+        os.environ[GROUP_SETTING] = "1"  # the graph group is opt-in on Virtuoso
+        request.addfinalizer(lambda: os.environ.pop(GROUP_SETTING, None))
         shutil.copy(data, started.folder / "scale.nq")
         load = subprocess.run(
             [isql, str(started.sql_port), "dba", "dba"]
