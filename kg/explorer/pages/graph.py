@@ -163,7 +163,10 @@ def main() -> None:
             dot = to_dot(
                 hood, node_url(depth, cap), edge_labels=len(hood.edges) <= EDGE_LABELS_UP_TO
             )
-            st.graphviz_chart(dot, width="content")
+            # a container keyed by what the picture shows: Streamlit (1.67) otherwise keeps the
+            # old picture when only the chart's content changes
+            with st.container(key=f"graph_view_{abs(hash(dot))}"):
+                st.graphviz_chart(dot, width="content")
             st.html(legend(hood))
         others = {n.iri: f"{n.label} · {n.kind}" for n in hood.nodes[1:]}
         if others:
