@@ -238,7 +238,13 @@ def _cases() -> Iterator[pytest.param]:
             why = KNOWN_WRONG.get((name, path.stem))
             if why:
                 # not strict: Virtuoso answers these right on some runs and wrongly on others
-                marks.append(pytest.mark.xfail(strict=False, raises=AssertionError, reason=why))
+                # or refuses them: Virtuoso's cost estimator has refused cq19 ("estimated
+                # execution time 1052 (sec) exceeds the limit") on a loaded machine
+                marks.append(
+                    pytest.mark.xfail(
+                        strict=False, raises=(AssertionError, StoreUnavailable), reason=why
+                    )
+                )
             yield pytest.param(name, path, marks=marks, id=f"{name}-{path.stem}")
 
 

@@ -225,9 +225,9 @@ def test_graph_view_draws_and_recentres_on_a_click(page, explorer):
 def test_sparql_query_shows_rows(page, explorer):
     visit(page, explorer, "sparql", "SPARQL")
     page.get_by_role("button", name="Run query").click()
-    page.get_by_text("rows in").wait_for(timeout=30_000)
-    page.wait_for_selector(IDLE)
-    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    page.get_by_text("rows in").wait_for(timeout=60_000)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
     shoot(page, "sparql")
 
 
