@@ -344,7 +344,7 @@ class EmbeddedStore(Store):
         between, and the new generation sends readers to the restored database."""
         with self._writer() as writer:
             found = hist.versions(self.root)
-            target = _target(found, version)
+            target = hist.target_version(found, version)
             checkpoint = hist.checkpoint_dir(self.root, target.token)
             if not checkpoint.exists():
                 kept = [v.number for v in found if v.kept]
@@ -445,21 +445,6 @@ def _statements(dropped: tuple[str, ...], loads: list[tuple[str, str]]) -> str:
     drops = [f"DROP SILENT GRAPH {iri_term(g)}" for g in dropped]
     inserts = [f"INSERT DATA {{ GRAPH {iri_term(g)} {{\n{nt}\n}} }}" for g, nt in loads]
     return " ;\n".join(drops + inserts)
-
-
-def _target(found: list[hist.Version], version: int | None) -> hist.Version:
-    """The version an undo (``version`` None: the one before the latest) or a restore goes to."""
-    if version is None:
-        if len(found) < 2:
-            raise BadInput("nothing to undo: the store's history holds no earlier version")
-        return found[-2]
-    target = next((v for v in found if v.number == version), None)
-    if target is None:
-        known = f"1 to {len(found)}" if found else "none yet"
-        raise BadInput(f"no version {version} in the store's history (versions: {known})")
-    if target is found[-1]:
-        raise BadInput(f"the store is already at version {version}; nothing was changed")
-    return target
 
 
 def _all_sizes(database: ox.Store) -> dict[str, int]:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.errors import BadInput
 from kg.namespaces import GRAPH, QIKG, STUDY_GRAPH_PREFIX
 from kg.sparql import iri_term, literal_term
 
@@ -373,3 +374,18 @@ def _files(base: Path | None) -> Iterator[Path]:
             path = Path(dirpath) / name
             if not path.is_symlink():
                 yield path
+
+
+def target_version(found: list[Version], version: int | None) -> Version:
+    """The version an undo (``version`` None: the one before the latest) or a restore goes to."""
+    if version is None:
+        if len(found) < 2:
+            raise BadInput("nothing to undo: the store's history holds no earlier version")
+        return found[-2]
+    target = next((v for v in found if v.number == version), None)
+    if target is None:
+        known = f"1 to {len(found)}" if found else "none yet"
+        raise BadInput(f"no version {version} in the store's history (versions: {known})")
+    if target is found[-1]:
+        raise BadInput(f"the store is already at version {version}; nothing was changed")
+    return target

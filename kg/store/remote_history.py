@@ -551,7 +551,7 @@ def plan(lines: list[dict], version: int | None) -> tuple[hist.Version, dict[str
     content then (the first later version's that touched it)."""
     folded = fold(lines)
     found = folded.versions
-    target = _target(found, version)
+    target = hist.target_version(found, version)
     if not target.kept:
         kept = [v.number for v in found if v.kept]
         raise BadInput(
@@ -564,18 +564,3 @@ def plan(lines: list[dict], version: int | None) -> tuple[hist.Version, dict[str
             for s in line.get("snapshots", []):
                 back.setdefault(s["graph"], Snapshot(**s))
     return target, back
-
-
-def _target(found: list[hist.Version], version: int | None) -> hist.Version:
-    """The version an undo (``version`` None: the one before the latest) or a restore goes to."""
-    if version is None:
-        if len(found) < 2:
-            raise BadInput("nothing to undo: the store's history holds no earlier version")
-        return found[-2]
-    target = next((v for v in found if v.number == version), None)
-    if target is None:
-        known = f"1 to {len(found)}" if found else "none yet"
-        raise BadInput(f"no version {version} in the store's history (versions: {known})")
-    if target is found[-1]:
-        raise BadInput(f"the store is already at version {version}; nothing was changed")
-    return target
