@@ -16,11 +16,13 @@ class Context:
         self._store: Store | None = None
         #: Query workers of an embedded store (``qikg serve --workers``).
         self.workers = 2
+        #: Whether an embedded store answers from memory: for ``qikg serve``, which runs long.
+        self.in_memory = False
 
     def store(self, build_if_empty: bool = True) -> Store:
         """The store, built from the bundled ontology and studies if it is still empty."""
         if self._store is None:
-            self._store = open_store(self.descriptor, self.workers)
+            self._store = open_store(self.descriptor, self.workers, self.in_memory)
             if build_if_empty and self._store.is_empty():
                 from kg.build import build
 

@@ -108,7 +108,7 @@ def command(
             "workers; keep it below --workers",
             err=True,
         )
-    ctx.workers = workers
+    ctx.workers, ctx.in_memory = workers, True
     store = ctx.store()
     hosts = [*LOOPBACK_NAMES, *allow_hosts, *([] if _unspecified(host) else [host])]
     app = create_app(

@@ -15,9 +15,11 @@ def default_location() -> str:
     return os.environ.get("QIKG_STORE") or str(Path(platformdirs.user_data_dir("qikg")) / "store")
 
 
-def open_store(descriptor: str | None = None, workers: int = 2) -> Store:
+def open_store(descriptor: str | None = None, workers: int = 2, in_memory: bool = False) -> Store:
     """Open the store a descriptor names: an ``http(s)://`` SPARQL endpoint or a folder path;
-    ``workers`` is how many queries with a time limit an embedded store runs at once.
+    ``workers`` is how many queries with a time limit an embedded store runs at once, and
+    ``in_memory`` whether it answers from a copy in memory (for long-running readers; an embedded
+    store only, and only if ``QIKG_READ_IN_MEMORY`` allows, kg.store.memory).
 
     >>> import tempfile
     >>> type(open_store(tempfile.mkdtemp())).__name__
@@ -29,8 +31,9 @@ def open_store(descriptor: str | None = None, workers: int = 2) -> Store:
 
         return RemoteStore(where)
     from kg.store.embedded import EmbeddedStore
+    from kg.store.memory import enabled
 
-    return EmbeddedStore(where, pool_size=workers)
+    return EmbeddedStore(where, pool_size=workers, in_memory=in_memory and enabled())
 
 
 __all__ = ["Store", "default_location", "on_current_version", "open_store"]

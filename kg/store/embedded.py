@@ -25,6 +25,7 @@ from kg.errors import BadInput, Conflict, StoreUnavailable
 from kg.namespaces import INFERRED_GRAPH, PREFIXES
 from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, iri_term, syntax_error
 from kg.store.base import Store
+from kg.store.memory import MemoryView
 from kg.store.pool import QueryPool
 from kg.store.worker import (
     DATABASE,
@@ -47,7 +48,8 @@ EXACT_DIFF_TRIPLES = 200_000
 
 
 class EmbeddedStore(Store):
-    """An on-disk Oxigraph store.
+    """An on-disk Oxigraph store; ``in_memory`` for a long-running reader that answers from a
+    copy in memory, kept current (kg.store.memory), in this process and in its query workers.
 
     >>> import tempfile
     >>> store = EmbeddedStore(tempfile.mkdtemp())
@@ -58,14 +60,17 @@ class EmbeddedStore(Store):
     [{'n': '1'}]
     """
 
-    def __init__(self, path: str | os.PathLike[str], pool_size: int = 2) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], pool_size: int = 2, in_memory: bool = False
+    ) -> None:
         self.root = Path(path).expanduser().resolve()
         self.descriptor = str(self.root)
         self._pool_size = pool_size
         self._pool: QueryPool | None = None
+        self.in_memory = in_memory
         if not database_dir(self.root).exists():
             self._create()
-        self._view = ReadView(self.root)
+        self._view = MemoryView(self.root) if in_memory else ReadView(self.root)
         self._asserted = ReadView(self.root, without=True)
 
     def _create(self) -> None:
@@ -253,7 +258,7 @@ class EmbeddedStore(Store):
                 raise syntax_error(exc) from None
         else:
             if self._pool is None:
-                self._pool = QueryPool(self.root, self._pool_size)
+                self._pool = QueryPool(self.root, self._pool_size, in_memory=self.in_memory)
             request = {
                 "query": sparql,
                 "limit": limit,

@@ -44,6 +44,9 @@ KEEP_ENV = "QIKG_KEEP_VERSIONS"
 DEFAULT_KEEP = 20
 FOLDER = "history"
 LOG = "history.jsonl"
+#: A commit's line names the graphs it touched, up to this many (readers that hold the store in
+#: memory reload just those, kg.store.memory); a build of more is reloaded whole.
+GRAPHS_LISTED = 1_000
 REVIEW_GRAPH_PREFIX = str(GRAPH) + "review/"
 
 _CHANGE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("qikg_change", default=None)
@@ -268,12 +271,32 @@ def record(
         "exact": exact,
         "state": counted,
     }
+    if len(touched) <= GRAPHS_LISTED:
+        line["graphs"] = touched
     if "file" in described:
         line["file"] = described["file"]
     if restored is not None:
         line["restored"] = restored
     _append(root, line)
     prune(root, read_lines(root))
+
+
+def changed_graphs(root: Path, since: str, until: str) -> set[str] | None:
+    """The graphs the commits after commit ``since`` up to commit ``until`` touched, from their
+    history lines; None when the history cannot tell (a commit without a line or without its
+    graphs listed, an undo or restore, or ``until`` not after ``since``)."""
+    if since == until:
+        return set()
+    lines = read_lines(root)
+    tokens = [line["token"] for line in lines]
+    if since not in tokens or until not in tokens or tokens.index(until) < tokens.index(since):
+        return None
+    graphs: set[str] = set()
+    for line in lines[tokens.index(since) + 1 : tokens.index(until) + 1]:
+        if "graphs" not in line or "restored" in line:
+            return None
+        graphs.update(line["graphs"])
+    return graphs
 
 
 def _now() -> str:

@@ -40,11 +40,12 @@ def memory_mb() -> int:
 
 
 class _Worker:
-    def __init__(self, root: Path | None, memory: int) -> None:
+    def __init__(self, root: Path | None, memory: int, in_memory: bool = False) -> None:
         self.memory = memory
         self.errors = tempfile.TemporaryFile()
+        where = [str(root or "-"), str(memory), *(["memory"] if in_memory else [])]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kg.store.worker", str(root or "-"), str(memory)],
+            [sys.executable, "-m", "kg.store.worker", *where],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
@@ -109,9 +110,16 @@ class QueryPool:
     that only check queries), safe to share between threads. A refused query raises the
     refusal (ReadOnly, BadInput, TooLarge) as the check in the worker made it."""
 
-    def __init__(self, root: Path | None, size: int = 2, memory: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None,
+        size: int = 2,
+        memory: int | None = None,
+        in_memory: bool = False,
+    ) -> None:
         self.root = root
         self.memory = memory_mb() if memory is None else memory
+        self.in_memory = in_memory
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         for _ in range(size):
             self._idle.put(None)  # started on first use
@@ -126,15 +134,26 @@ class QueryPool:
             ) from None
         try:
             if worker is None or not worker.alive():
-                worker = _Worker(self.root, self.memory)
-            answer = worker.ask(request, timeout)
-        except BaseException:
+                worker = self._start()
+            return worker.ask(request, timeout)
+        finally:
             if worker is not None and not worker.alive():
                 worker = None
-            raise
-        finally:
-            self._idle.put(worker)
-        return answer
+            if worker is None and self.in_memory:
+                # A stopped worker's copy takes a while to load: start it now, not on next use.
+                threading.Thread(target=self._replace, daemon=True).start()
+            else:
+                self._idle.put(worker)
+
+    def _start(self) -> _Worker:
+        return _Worker(self.root, self.memory, self.in_memory)
+
+    def _replace(self) -> None:
+        """Start a worker in place of one that was stopped, and make it the next idle one."""
+        try:
+            self._idle.put(self._start())
+        except BaseException:
+            self._idle.put(None)  # started again on use, where the failure reaches a caller
 
     def close(self) -> None:
         while not self._idle.empty():

@@ -1,12 +1,13 @@
 """A query worker process: answers queries on a read-only view of an embedded store.
 
-Run as ``python -m kg.store.worker STORE_DIR [MEMORY_MB]``; it reads one JSON request per line on
+Run as ``python -m kg.store.worker STORE_DIR [MEMORY_MB [memory]]``; it reads one JSON request per line on
 stdin and writes one JSON answer per line on stdout. Every query is checked here first
 (``kg.sparql.check_read_only``): parsing untrusted text takes time (pyparsing reads a few KB of
 hostile text a second), so it happens where the time limit can stop it, off the server's own
 interpreter. With ``-`` for STORE_DIR a worker only checks (for a remote store). A worker can be killed at any moment (that is
 how a query past its time limit is stopped) without harming the store. It may open no socket and
-use at most MEMORY_MB of memory (see ``confine``). Kept free of heavy imports so it starts fast.
+use at most MEMORY_MB of memory (see ``confine``) beyond, with ``memory``, the copy of the store it
+holds in memory (kg.store.memory). Kept free of heavy imports so it starts fast.
 """
 
 from __future__ import annotations
@@ -73,16 +74,21 @@ class ReadView:
             try:
                 return action(self.get())
             except (OSError, RuntimeError) as exc:
-                if attempt == 7 or not _moved_by_writer(exc):
+                if attempt == 7 or not moved_by_writer(exc):
                     raise
                 self._store = None
                 time.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")
 
 
-def _moved_by_writer(exc: Exception) -> bool:
+def moved_by_writer(exc: Exception) -> bool:
     text = str(exc)
     return "No such file" in text or "Corruption" in text
+
+
+def writer_running(root: Path) -> bool:
+    """Whether a live process holds the store for writing (its ``writer`` file)."""
+    return (root / "writer").exists() and not _dead_writer(root)
 
 
 def store_version(root: Path) -> str:
@@ -201,6 +207,17 @@ def confine(memory_mb: int) -> bool:
     return True
 
 
+def data_mb() -> int:
+    """This process's data segment in MB (what ``RLIMIT_DATA`` caps), from /proc."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 #: Python's recursion limit in a worker: the SPARQL parser recurses per nesting level and per
 #: triple pattern of a group, so the default 1,000 refused a group of 100 patterns. At 8,000 a
 #: group may hold 600 patterns and nest 300 deep, and 10,000 nested groups, OPTIONALs or UNIONs
@@ -237,10 +254,17 @@ def answer(views: dict[bool, ReadView] | None, request: dict) -> dict:
 
 def main() -> None:
     where, memory_mb = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    offline = confine(memory_mb)
-    sys.setrecursionlimit(RECURSION_LIMIT)
+    in_memory = sys.argv[3:4] == ["memory"]
     root = Path(where)
     views = None if where == "-" else {w: ReadView(root, w) for w in (False, True)}
+    if views is not None and in_memory:
+        from kg.store.memory import MemoryView
+
+        views[False] = MemoryView(root)
+        views[False].get()  # loaded before the caps: the copy is the worker's own data
+        memory_mb += 2 * data_mb() if memory_mb else 0  # room to load a new copy beside it
+    offline = confine(memory_mb)
+    sys.setrecursionlimit(RECURSION_LIMIT)
     sys.stdout.write(json.dumps({"ready": True, "offline": offline}) + "\n")
     sys.stdout.flush()
     for line in sys.stdin:

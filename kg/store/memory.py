@@ -1,0 +1,122 @@
+"""Reads from memory: the embedded store's database copied into memory and kept current.
+
+Long-running readers (the explorer's pages, ``qikg serve``'s query workers) answer from an
+in-memory Oxigraph store, several times faster than reading the RocksDB database on disk
+(docs/benchmarks.md). One-shot commands stay on disk: loading takes longer than their query.
+
+The copy follows every commit. The history (kg.store.history) names the graphs each commit
+touched; only those are read again, from a read-only handle opened while no writer holds the
+store, and applied in one transaction, so a query sees the store as it was before a commit or
+after it, never between. What the history cannot account for (an undo or restore, a build of
+many graphs, a writer that died) reloads the whole copy, while queries go on answering from the
+old one. ``QIKG_READ_IN_MEMORY=0`` turns memory reads off.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pyoxigraph as ox
+
+from kg.store.history import changed_graphs
+from kg.store.worker import (
+    ReadView,
+    commit_token,
+    database_dir,
+    moved_by_writer,
+    read_generation,
+    store_version,
+    writer_running,
+)
+
+T = TypeVar("T")
+SETTING = "QIKG_READ_IN_MEMORY"
+
+
+def enabled() -> bool:
+    """Whether long-running readers hold the store in memory (``QIKG_READ_IN_MEMORY``, on unless
+    ``0``, ``no`` or ``off``)."""
+    return os.environ.get(SETTING, "1").strip().lower() not in ("0", "no", "off", "false")
+
+
+class MemoryView(ReadView):
+    """The store's data in memory, brought up to the latest commit before each read."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self._token = ""
+        self._lock = threading.Lock()
+
+    def get(self) -> ox.Store:
+        version = store_version(self.root)
+        if self._store is not None and version == self._version:
+            return self._store
+        # One thread brings the copy up to date; the others read the copy they have meanwhile.
+        if self._lock.acquire(blocking=self._store is None):
+            try:
+                self._follow(version)
+            finally:
+                self._lock.release()
+        assert self._store is not None  # loaded by this thread or the one holding the lock
+        return self._store
+
+    def read(self, action: Callable[[ox.Store], T]) -> T:
+        return action(self.get())
+
+    def _follow(self, version: str) -> None:
+        """Apply the commits since the copy was made, or load the whole store; a database
+        folder a bulk write moved away meanwhile is read again."""
+        for attempt in range(8):
+            try:
+                self._catch_up(version)
+                return
+            except (OSError, RuntimeError) as exc:
+                if attempt == 7 or not moved_by_writer(exc):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def _catch_up(self, version: str) -> None:
+        if self._store is not None and version == self._version:
+            return  # another thread did it while this one waited
+        # The database may hold a commit its generation does not name yet (a writer between its
+        # flush and its switch), and the history names a commit's graphs only once it is
+        # recorded: so graphs are read again only while no writer runs, checked after reading.
+        graphs = None
+        if self._store is not None and " dead " not in version:
+            if writer_running(self.root):
+                return  # read the last commit until the write ends
+            generation = read_generation(self.root)
+            graphs = changed_graphs(self.root, self._token, commit_token(generation))
+        if graphs is None:  # a whole commit, whatever a writer does meanwhile
+            generation = read_generation(self.root)
+            disk = ox.Store.read_only(str(database_dir(self.root, generation)))
+            fresh = ox.Store()
+            fresh.bulk_extend(disk.quads_for_pattern(None, None, None))
+            self._store, self._token, self._version = fresh, commit_token(generation), version
+            return
+        disk = ox.Store.read_only(str(database_dir(self.root, generation)))
+        update = _replacement(disk, graphs)
+        if writer_running(self.root) or read_generation(self.root) != generation:
+            return  # a writer came in while this was read: the next read tries again
+        assert self._store is not None
+        if update:
+            self._store.update(update)
+        self._token, self._version = commit_token(generation), version
+
+
+def _replacement(disk: ox.Store, graphs: set[str]) -> str:
+    """One SPARQL update that makes each of ``graphs`` in memory what it is on disk."""
+    statements = []
+    for graph in sorted(graphs):
+        name = ox.NamedNode(graph)
+        triples = [q.triple for q in disk.quads_for_pattern(None, None, None, name)]
+        statements.append(f"DROP SILENT GRAPH <{graph}>")
+        if triples:
+            text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+            statements.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}\n}} }}")
+    return " ;\n".join(statements)
