@@ -198,9 +198,10 @@ def task_queries(
 ) -> None:
     """Time each query on one engine; emit ``LOADED`` then ``START``/``FIRST``/``DONE`` per query.
 
-    Engines: ``qikg`` (EmbeddedStore.query, in-process: the API the explorer and kg functions
+    Engines: ``qikg`` (EmbeddedStore.query, in-process, on disk: the API the CLI and kg functions
     call), ``qikg-timeout`` (EmbeddedStore.query with ``timeout=``: the worker-pool path the CLI
-    and server use), ``pyoxigraph`` (an in-memory pyoxigraph.Store loaded with the same quads,
+    uses), ``qikg-memory`` and ``qikg-memory-timeout`` (the same with the store in memory, as the
+    explorer's pages and ``qikg serve``'s workers read it; loading is part of ``LOADED``), ``pyoxigraph`` (an in-memory pyoxigraph.Store loaded with the same quads,
     ``use_default_graph_as_union=True``: the floor), ``pyoxigraph-disk`` (the store's own
     on-disk database opened read-only, union default graph), ``rdflib`` (a plain in-memory
     rdflib.Graph of the same triples; each query is stopped at ``limit`` seconds with SIGALRM).
@@ -208,11 +209,12 @@ def task_queries(
     from kg.namespaces import PREFIXES
 
     t0 = time.perf_counter()
-    if engine in ("qikg", "qikg-timeout"):
+    if engine.startswith("qikg"):
         from kg.store import open_store
 
-        handle = open_store(store)
-        timeout = 600.0 if engine == "qikg-timeout" else None
+        handle = open_store(store, in_memory=engine.startswith("qikg-memory"))
+        handle.query("ASK {}", timeout=600.0 if engine.endswith("timeout") else None)
+        timeout = 600.0 if engine.endswith("timeout") else None
 
         def runner(text: str):
             def run(collect: bool):

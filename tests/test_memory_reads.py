@@ -37,6 +37,14 @@ def write_elsewhere(root: Path, code: str) -> None:
     )
 
 
+def wait_for_copy(store: EmbeddedStore) -> None:
+    """Wait until the copy in memory is loaded (reads go to disk meanwhile)."""
+    deadline = time.monotonic() + 30
+    while store._view._copy is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store._view._copy is not None
+
+
 def count(store: EmbeddedStore, **kwargs: float) -> int:
     return int(store.query(COUNT, **kwargs).values()[0]["n"])
 
@@ -46,6 +54,7 @@ def reader(tmp_path: Path):
     root = tmp_path / "store"
     EmbeddedStore(root).replace_graphs({G + "a": triples(3, "a"), G + "b": triples(2, "b")})
     store = EmbeddedStore(root, in_memory=True)
+    wait_for_copy(store)
     yield root, store
     store.close()
 
@@ -53,13 +62,13 @@ def reader(tmp_path: Path):
 def test_a_reader_in_memory_sees_each_commit_of_another_process_by_reloading_its_graphs(reader):
     root, store = reader
     assert count(store) == 5
-    copy = store._view.get()
+    copy = store._view._copy
     write_elsewhere(
         root,
         f"EmbeddedStore(__import__('sys').argv[1]).replace_graphs({{'{G}a': '''{triples(7, 'a')}'''}})",
     )
     assert count(store) == 9
-    assert store._view.get() is copy  # brought up to date in place, not loaded again
+    assert store._view._copy is copy  # brought up to date in place, not loaded again
     write_elsewhere(
         root, f"EmbeddedStore(__import__('sys').argv[1]).replace_graphs({{}}, drop=('{G}b',))"
     )
@@ -74,10 +83,10 @@ def test_after_an_undo_the_reader_loads_the_store_again_and_answers_as_before(re
         f"EmbeddedStore(__import__('sys').argv[1]).replace_graphs({{'{G}c': '<urn:c> <urn:p> <urn:o> .'}})",
     )
     assert count(store) == 6
-    copy = store._view.get()
+    copy = store._view._copy
     write_elsewhere(root, "EmbeddedStore(__import__('sys').argv[1]).undo()")
     assert count(store) == 5
-    assert store._view.get() is not copy
+    assert store._view._copy is not copy
     assert G + "c" not in store.graph_names()
 
 
@@ -135,6 +144,7 @@ def test_no_read_sees_half_of_a_commit(tmp_path: Path):
     root = tmp_path / "store"
     EmbeddedStore(root).replace_graphs({G + "a": triples(1, "a"), G + "b": triples(1, "b")})
     store = EmbeddedStore(root, in_memory=True)
+    wait_for_copy(store)
     query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
     seen: set[tuple[int, int]] = set()
     stop = threading.Event()

@@ -70,7 +70,10 @@ class EmbeddedStore(Store):
         self.in_memory = in_memory
         if not database_dir(self.root).exists():
             self._create()
-        self._view = MemoryView(self.root) if in_memory else ReadView(self.root)
+        self._view = ReadView(self.root)
+        if in_memory:
+            self._view = copy = MemoryView(self.root)
+            copy.load_in_background()
         self._asserted = ReadView(self.root, without=True)
 
     def _create(self) -> None:

@@ -17,9 +17,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import pyoxigraph as ox
 
@@ -34,7 +32,6 @@ from kg.store.worker import (
     writer_running,
 )
 
-T = TypeVar("T")
 SETTING = "QIKG_READ_IN_MEMORY"
 
 
@@ -45,28 +42,32 @@ def enabled() -> bool:
 
 
 class MemoryView(ReadView):
-    """The store's data in memory, brought up to the latest commit before each read."""
+    """The store's data in memory, brought up to the latest commit before each read. Until the
+    first copy is loaded (``load_in_background``), reads go to the database on disk."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
+        self._copy: ox.Store | None = None
+        self._copy_version = ""
         self._token = ""
         self._lock = threading.Lock()
 
+    def load_in_background(self) -> None:
+        """Start loading the copy; reads meanwhile answer from disk, at disk speed."""
+        threading.Thread(target=self.get, daemon=True, name="qikg-memory-load").start()
+
     def get(self) -> ox.Store:
         version = store_version(self.root)
-        if self._store is not None and version == self._version:
-            return self._store
-        # One thread brings the copy up to date; the others read the copy they have meanwhile.
-        if self._lock.acquire(blocking=self._store is None):
+        if self._copy is not None and version == self._copy_version:
+            return self._copy
+        # One thread brings the copy up to date; the others read the copy as it was meanwhile
+        # (a whole earlier commit), or the disk if there is no copy yet.
+        if self._lock.acquire(blocking=False):
             try:
                 self._follow(version)
             finally:
                 self._lock.release()
-        assert self._store is not None  # loaded by this thread or the one holding the lock
-        return self._store
-
-    def read(self, action: Callable[[ox.Store], T]) -> T:
-        return action(self.get())
+        return super().get() if self._copy is None else self._copy
 
     def _follow(self, version: str) -> None:
         """Apply the commits since the copy was made, or load the whole store; a database
@@ -81,13 +82,13 @@ class MemoryView(ReadView):
                 time.sleep(0.05 * (attempt + 1))
 
     def _catch_up(self, version: str) -> None:
-        if self._store is not None and version == self._version:
+        if self._copy is not None and version == self._copy_version:
             return  # another thread did it while this one waited
         # The database may hold a commit its generation does not name yet (a writer between its
         # flush and its switch), and the history names a commit's graphs only once it is
         # recorded: so graphs are read again only while no writer runs, checked after reading.
         graphs = None
-        if self._store is not None and " dead " not in version:
+        if self._copy is not None and " dead " not in version:
             if writer_running(self.root):
                 return  # read the last commit until the write ends
             generation = read_generation(self.root)
@@ -97,16 +98,16 @@ class MemoryView(ReadView):
             disk = ox.Store.read_only(str(database_dir(self.root, generation)))
             fresh = ox.Store()
             fresh.bulk_extend(disk.quads_for_pattern(None, None, None))
-            self._store, self._token, self._version = fresh, commit_token(generation), version
+            self._copy, self._token, self._copy_version = fresh, commit_token(generation), version
             return
         disk = ox.Store.read_only(str(database_dir(self.root, generation)))
         update = _replacement(disk, graphs)
         if writer_running(self.root) or read_generation(self.root) != generation:
             return  # a writer came in while this was read: the next read tries again
-        assert self._store is not None
+        assert self._copy is not None
         if update:
-            self._store.update(update)
-        self._token, self._version = commit_token(generation), version
+            self._copy.update(update)
+        self._token, self._copy_version = commit_token(generation), version
 
 
 def _replacement(disk: ox.Store, graphs: set[str]) -> str:
