@@ -144,6 +144,25 @@ def merged_ontology(version: str = __version__, issued: dt.date | None = None) -
     return merged
 
 
+def prior_version(ontology: Graph) -> str | None:
+    """The version of the ontology's ``owl:priorVersion`` (``ontology/qikg.ttl`` states it), or
+    None for a first release: the release that came before this one.
+
+    >>> prior_version(merged_ontology())
+    '0.2.0'
+    """
+    prior = ontology.value(ONTOLOGY_IRI, OWL.priorVersion)
+    if prior is None:
+        return None
+    version = str(prior).removeprefix(f"{ONTOLOGY_IRI}/")
+    if version == str(prior) or "/" in version:
+        raise DataProblem(
+            f"ontology/qikg.ttl's owl:priorVersion {prior} is not a version IRI "
+            f"{ONTOLOGY_IRI}/VERSION (docs/release.md)"
+        )
+    return version
+
+
 def release_date() -> dt.date:
     """Today, or the date ``SOURCE_DATE_EPOCH`` names (reproducible builds)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -278,7 +297,7 @@ def write_release(
     )
     counts.update(_entity_counts(nquads))
     description = out / f"qikg-{version}.void.ttl"
-    graph = describe(artifacts, out, version, issued, counts, endpoint)
+    graph = describe(artifacts, out, version, issued, counts, endpoint, prior_version(ontology))
     description.write_text(graph.serialize(format="turtle"), encoding="utf-8")
     return Release(out, version, artifacts, description, counts)
 
@@ -341,10 +360,12 @@ def describe(
     issued: dt.date,
     counts: dict,
     endpoint: str = DEFAULT_ENDPOINT,
+    previous: str | None = None,
 ) -> Graph:
     """The VoID + DCAT description of a release: a ``dcat:Catalog`` (the description file) with
     one ``dcat:Dataset`` and a ``dcat:Distribution`` per artifact (download URL, media type,
-    size, SHA-256, licence), the counts of ``qikg stats`` and VoID's own counts."""
+    size, SHA-256, licence), the counts of ``qikg stats`` and VoID's own counts; the release of
+    version ``previous`` as its ``dcat:previousVersion`` (DCAT 3)."""
     base = f"{RELEASE_BASE}{version}/"
     g = Graph()
     for prefix, ns in (("dcat", DCAT), ("void", VOID), ("spdx", SPDX), ("sd", SD)):
@@ -383,6 +404,8 @@ def describe(
     g.add((dataset, DCTERMS.issued, date))
     g.add((dataset, DCTERMS.modified, date))
     g.add((dataset, DCAT3.version, Literal(version)))
+    if previous is not None:  # the ontology's owl:priorVersion, as DCAT 3 says it of a dataset
+        g.add((dataset, DCAT3.previousVersion, URIRef(f"{RELEASE_BASE}{previous}")))
     g.add((dataset, OWL.versionInfo, Literal(version)))
     g.add((dataset, DCTERMS.conformsTo, URIRef(f"{ONTOLOGY_IRI}/{version}")))
     g.add((dataset, DCAT.landingPage, URIRef(f"{base}qikg-docs-{version}/index.html")))

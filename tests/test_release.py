@@ -32,11 +32,13 @@ from kg.namespaces import QIKG
 from kg.ontology import ONTOLOGY_IRI, load_merged_graph, ontology_files
 from kg.read.stats import stats
 from kg.release import (
+    DCAT3,
     LICENCE,
     RELEASE_BASE,
     SPDX,
     catalog,
     merged_ontology,
+    prior_version,
     resolve_imports,
 )
 from kg.resources import ontology_dir
@@ -117,6 +119,42 @@ def test_every_module_header_is_fair(path: Path) -> None:
     assert created.toPython() <= modified.toPython() <= dt.date.today()
 
 
+CHANGELOG = Path(__file__).resolve().parent.parent / "CHANGELOG.md"
+#: A module a later release added, and that release: its first version has no prior version.
+#: Every module of today was in qikg 0.2.0 (and 0.1.0).
+ADDED_IN: dict[str, str] = {}
+
+
+def releases() -> list[str]:
+    """qikg's releases, oldest first, as CHANGELOG.md's headings name them."""
+    found = re.findall(r"^## (\d+\.\d+\.\d+)\b", CHANGELOG.read_text(encoding="utf-8"), re.M)
+    return sorted(set(found), key=lambda v: tuple(int(n) for n in v.split(".")))
+
+
+def test_the_changelog_names_the_releases() -> None:
+    assert releases()[:3] == ["0.1.0", "0.2.0", "0.3.0"]
+
+
+@pytest.mark.parametrize("path", ontology_files(), ids=lambda p: p.name)
+def test_every_version_but_the_first_names_the_one_before(path: Path) -> None:
+    """owl:priorVersion: the module's version IRI in the release before this one (the same
+    pattern as its version IRI), unless this is the first release that had the module."""
+    graph = Graph().parse(path, format="turtle")
+    (ontology,) = graph.subjects(RDF.type, OWL.Ontology)
+    module = "" if path.stem == "qikg" else f"/{path.stem}"
+    version = str(graph.value(ontology, OWL.versionInfo))
+    history = releases()
+    assert version in history, f"{version} has no heading in CHANGELOG.md"
+    first = ADDED_IN.get(path.stem, history[0])
+    earlier = history[history.index(first) : history.index(version)]
+    priors = list(graph.objects(ontology, OWL.priorVersion))
+    if not earlier:
+        assert priors == [], f"{path.name}: {version} is its first version"
+        return
+    assert priors == [URIRef(f"{ONTOLOGY_IRI}/{earlier[-1]}{module}")], path.name
+    assert graph.value(ontology, OWL.versionIRI) == URIRef(f"{ONTOLOGY_IRI}/{version}{module}")
+
+
 def test_the_release_refuses_headers_of_another_version() -> None:
     with pytest.raises(DataProblem, match="says version 0.3.0, the release is 9.9.9"):
         merged_ontology("9.9.9")
@@ -175,6 +213,7 @@ def test_the_merged_owl_is_one_ontology_with_its_version_iri(release: Path) -> N
     assert turtle.value(ONTOLOGY_IRI, OWL.versionIRI) == URIRef(f"{ONTOLOGY_IRI}/{__version__}")
     assert turtle.value(ONTOLOGY_IRI, DCTERMS.license) == LICENCE
     assert turtle.value(ONTOLOGY_IRI, DCTERMS.issued) is not None
+    assert turtle.value(ONTOLOGY_IRI, OWL.priorVersion) == URIRef(f"{ONTOLOGY_IRI}/{previous()}")
     assert not list(turtle.triples((None, OWL.imports, None)))
     # every axiom and concept of every module is there (blank nodes aside)
     sources = load_merged_graph()
@@ -289,6 +328,21 @@ def test_the_dcat_description_lists_every_file_written(release: Path, descriptio
                 hashlib.sha256(data).hexdigest()
             )
     assert listed == written(release)
+
+
+def previous() -> str:
+    """The release before this one, as CHANGELOG.md lists them."""
+    history = releases()
+    return history[history.index(__version__) - 1]
+
+
+def test_the_dcat_description_names_the_previous_release(description: Graph) -> None:
+    """DCAT 3's dcat:previousVersion: the release the ontology's owl:priorVersion names."""
+    (dataset,) = description.subjects(RDF.type, DCAT.Dataset)
+    assert list(description.objects(dataset, DCAT3.previousVersion)) == [
+        URIRef(f"{RELEASE_BASE}{previous()}")
+    ]
+    assert prior_version(merged_ontology()) == previous()
 
 
 def released_store(release: Path, folder: Path):

@@ -9,7 +9,7 @@ Qualitative Findings in three formats. The metadata names each file with its for
 SHA-256 and licence; the root dataset cites every study by its DOI and says what it is based on:
 the store's history version (``qikg history``; ``qikg restore`` takes it), the ontology version
 and the qikg version that wrote it. The JSON is written with the standard library: the crate is
-small and flat, and RO-Crate's rules are checked by tests/test_ro_crate.py.
+small and flat; tests/test_ro_crate.py checks it with roc-validator's RO-Crate 1.1 profile.
 """
 
 from __future__ import annotations
@@ -40,9 +40,18 @@ from kg.text import slug
 
 METADATA = "ro-crate-metadata.json"
 RO_CRATE = "https://w3id.org/ro/crate/1.1"
-#: RO-Crate 1.1's context, then the one term this crate uses that schema.org added after the
-#: context was made (RO-Crate's way to extend it: a local definition after the context).
-CONTEXT = [f"{RO_CRATE}/context", {"sha256": "http://schema.org/sha256"}]
+#: RO-Crate 1.1's context, then the terms this crate uses that schema.org added after that
+#: context was made (it is schema.org 10.0): RO-Crate's way to extend it is a local definition
+#: after the context. Without it a JSON-LD processor drops the key silently (roc-validator's
+#: ro-crate-1.1 profile refuses the crate; tests/test_ro_crate.py runs it).
+CONTEXT = [
+    f"{RO_CRATE}/context",
+    {
+        "copyrightNotice": "http://schema.org/copyrightNotice",
+        "creditText": "http://schema.org/creditText",
+        "sha256": "http://schema.org/sha256",
+    },
+]
 LICENCE_NOTE = (
     "Coded data, review findings and their assessments: CC BY 4.0. Verbatim quotes and source "
     "texts are not relicensed: they keep their publishers' terms, which each study's source "
