@@ -120,9 +120,13 @@ class QueryPool:
         self.root = root
         self.memory = memory_mb() if memory is None else memory
         self.in_memory = in_memory
+        self._closed = False
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         for _ in range(size):
-            self._idle.put(None)  # started on first use
+            if in_memory:  # each loads its copy of the store: all start now, side by side
+                threading.Thread(target=self._replace, daemon=True).start()
+            else:
+                self._idle.put(None)  # started on first use
 
     def run(self, request: dict, timeout: float) -> dict:
         """Run one query request within ``timeout`` seconds (waiting for a worker counts too)."""
@@ -149,13 +153,19 @@ class QueryPool:
         return _Worker(self.root, self.memory, self.in_memory)
 
     def _replace(self) -> None:
-        """Start a worker in place of one that was stopped, and make it the next idle one."""
+        """Start a worker (at first, or in place of one that was stopped) and make it idle."""
         try:
-            self._idle.put(self._start())
+            worker = self._start()
         except BaseException:
             self._idle.put(None)  # started again on use, where the failure reaches a caller
+            return
+        if self._closed:
+            worker.kill()
+        else:
+            self._idle.put(worker)
 
     def close(self) -> None:
+        self._closed = True
         while not self._idle.empty():
             worker = self._idle.get_nowait()
             if worker is not None and worker.alive():

@@ -1,0 +1,112 @@
+"""What reading from memory costs and how fast the copy follows a write, on a built store.
+
+    .venv/bin/python bench/memory_reads.py STORE SHEET [--json OUT]
+
+STORE is a built store (bench/run.py --keep-stores leaves one per size), SHEET a coding sheet of
+one study to import (bench/generate.py writes them). Measured in this one run, medians of 3:
+the time to load the copy and the memory it takes (this process, and one query worker); how
+long after a ``qikg import`` of SHEET in another process a reader in memory answers with the new
+study (incremental); the same after ``qikg undo`` (a whole reload); and the process tree's memory
+(the explorer's pages and its one SPARQL worker hold one copy each). The store is copied first:
+STORE itself is not changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kg.store.embedded import EmbeddedStore  # noqa: E402
+from kg.store.memory import MemoryView  # noqa: E402
+
+COUNT_STUDIES = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a qikg:Study }"
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of one process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def studies(store: EmbeddedStore, **kwargs: float) -> int:
+    return int(store.query(COUNT_STUDIES, **kwargs).values()[0]["n"])
+
+
+def qikg(store: Path, *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "kg", "--store", str(store), *args],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+
+
+def until_seen(store: EmbeddedStore, expected: int, **kwargs: float) -> float:
+    """Seconds until a read answers with ``expected`` studies."""
+    start = time.perf_counter()
+    while studies(store, **kwargs) != expected:
+        time.sleep(0.01)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("store", type=Path)
+    parser.add_argument("sheet", type=Path)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="qikg-memory-"))
+    store = work / "store"
+    shutil.copytree(args.store, store)
+    out: dict = {"loads": [], "follow_import": [], "follow_undo": []}
+    try:
+        for _ in range(3):
+            start = time.perf_counter()
+            view = MemoryView(store)
+            view.get()
+            out["loads"].append(time.perf_counter() - start)
+            del view
+        reader = EmbeddedStore(store, pool_size=1, in_memory=True)
+        view = reader._view
+        assert isinstance(view, MemoryView)
+        while view._copy is None:
+            time.sleep(0.1)
+        before = studies(reader, timeout=600)
+        out["rss_reader_mb"] = rss_mb(os.getpid())
+        assert reader._pool is not None
+        workers = [w for w in list(reader._pool._idle.queue) if w is not None]
+        out["rss_worker_mb"] = rss_mb(workers[0].proc.pid) if workers else None
+        for _ in range(3):
+            qikg(store, "import", str(args.sheet))
+            out["follow_import"].append(until_seen(reader, before + 1))
+            out.setdefault("follow_import_worker", []).append(
+                until_seen(reader, before + 1, timeout=600)
+            )
+            qikg(store, "undo")
+            out["follow_undo"].append(until_seen(reader, before))
+            until_seen(reader, before, timeout=600)
+        out["rss_tree_mb"] = out["rss_reader_mb"] + (out["rss_worker_mb"] or 0)
+        reader.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    medians = {k: statistics.median(v) for k, v in out.items() if isinstance(v, list)}
+    print(json.dumps({"medians": medians, **out}, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps({"medians": medians, **out}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
