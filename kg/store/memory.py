@@ -33,6 +33,9 @@ from kg.store.worker import (
 )
 
 SETTING = "QIKG_READ_IN_MEMORY"
+#: Bytes of memory a copy takes per byte of the database on disk (measured at 100k findings:
+#: about 2; docs/benchmarks.md), with room to spare: what a query worker's memory cap allows for.
+COPY_PER_DISK_BYTE = 3
 
 
 def enabled() -> bool:

@@ -7,7 +7,7 @@ hostile text a second), so it happens where the time limit can stop it, off the 
 interpreter. With ``-`` for STORE_DIR a worker only checks (for a remote store). A worker can be killed at any moment (that is
 how a query past its time limit is stopped) without harming the store. It may open no socket and
 use at most MEMORY_MB of memory (see ``confine``) beyond, with ``memory``, the copy of the store it
-holds in memory (kg.store.memory). Kept free of heavy imports so it starts fast.
+holds in memory (kg.store.memory; it answers from disk until the copy is loaded). Kept free of heavy imports so it starts fast.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from kg.errors import QikgError
-from kg.sparql import AnswerCap, check_read_only, declared_prefixes, row_size
+from kg.sparql import AnswerCap, check_read_only, declared_prefixes, names_graphs, row_size
 
 try:  # Linux only, and it needs libseccomp (Debian: libseccomp2, present on every install)
     import pyseccomp as seccomp
@@ -207,15 +207,9 @@ def confine(memory_mb: int) -> bool:
     return True
 
 
-def data_mb() -> int:
-    """This process's data segment in MB (what ``RLIMIT_DATA`` caps), from /proc."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmData:"):
-                return int(line.split()[1]) // 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+def folder_mb(folder: Path) -> int:
+    """The size of the files in a folder, in MB."""
+    return sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) // 2**20
 
 
 #: Python's recursion limit in a worker: the SPARQL parser recurses per nesting level and per
@@ -232,7 +226,11 @@ def answer(views: dict[bool, ReadView] | None, request: dict) -> dict:
     try:
         form = check_read_only(request["query"])
         if views is None or request.get("check_only"):
-            return {"form": form, "prefixes": declared_prefixes(request["query"])}
+            return {
+                "form": form,
+                "prefixes": declared_prefixes(request["query"]),
+                "graphs": names_graphs(request["query"]),
+            }
         return views[bool(request.get("without"))].read(
             lambda store: run_query(
                 store,
@@ -258,11 +256,12 @@ def main() -> None:
     root = Path(where)
     views = None if where == "-" else {w: ReadView(root, w) for w in (False, True)}
     if views is not None and in_memory:
-        from kg.store.memory import MemoryView
+        from kg.store.memory import COPY_PER_DISK_BYTE, MemoryView
 
-        views[False] = MemoryView(root)
-        views[False].get()  # loaded before the caps: the copy is the worker's own data
-        memory_mb += 2 * data_mb() if memory_mb else 0  # room to load a new copy beside it
+        views[False] = copy = MemoryView(root)
+        copy.load_in_background()  # answering from disk until it is loaded
+        if memory_mb:  # room for the copy, and for loading a new one beside it
+            memory_mb += 2 * COPY_PER_DISK_BYTE * folder_mb(database_dir(root))
     offline = confine(memory_mb)
     sys.setrecursionlimit(RECURSION_LIMIT)
     sys.stdout.write(json.dumps({"ready": True, "offline": offline}) + "\n")
