@@ -7,8 +7,9 @@ one study to import (bench/generate.py writes them). Measured in this one run, m
 the time to load the copy and the memory it takes (this process, and one query worker); how
 long after a ``qikg import`` of SHEET in another process a reader in memory answers with the new
 study (incremental); the same after ``qikg undo`` (a whole reload); and the process tree's memory
-(the explorer's pages and its one SPARQL worker hold one copy each). The store is copied first:
-STORE itself is not changed.
+(the explorer's pages and its one SPARQL worker hold one copy each); and ``qikg serve`` with 8
+clients sending cq01, in turns with ``QIKG_READ_IN_MEMORY`` off and on (bench/run.py's serve
+step). The store is copied first: STORE itself is not changed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from kg.store.embedded import EmbeddedStore  # noqa: E402
 from kg.store.memory import MemoryView  # noqa: E402
@@ -62,11 +63,31 @@ def until_seen(store: EmbeddedStore, expected: int, **kwargs: float) -> float:
     return time.perf_counter() - start
 
 
+def serve_side_by_side(store: Path, rounds: int) -> dict[str, list[dict]]:
+    """bench/run.py's serve measurement, in turns with memory reads off and on."""
+    import run
+
+    run.BUDGET = run.Budget(None)
+    settings = run.parse_args([])
+    query = {
+        "name": "cq01-studies",
+        "text": (ROOT / "ontology/queries/cq01-studies.rq").read_text(),
+    }
+    out: dict[str, list[dict]] = {"disk": [], "memory": []}
+    log = Path(tempfile.mkdtemp(prefix="qikg-serve-")) / "log.txt"
+    for _ in range(rounds):
+        for setting, value in (("disk", "0"), ("memory", "1")):
+            os.environ["QIKG_READ_IN_MEMORY"] = value
+            out[setting].append(run.measure_serve(store, [query], log, settings))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("store", type=Path)
     parser.add_argument("sheet", type=Path)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--serve-rounds", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="qikg-memory-"))
     store = work / "store"
@@ -102,7 +123,11 @@ def main() -> None:
         reader.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    out["serve"] = serve_side_by_side(args.store, args.serve_rounds)
     medians = {k: statistics.median(v) for k, v in out.items() if isinstance(v, list)}
+    for setting, runs in out["serve"].items():
+        rates = [r["throughput_rps"] for r in runs if r.get("throughput_rps")]
+        medians[f"serve_rps_{setting}"] = statistics.median(rates) if rates else None
     print(json.dumps({"medians": medians, **out}, indent=1))
     if args.json:
         args.json.write_text(json.dumps({"medians": medians, **out}, indent=1))
