@@ -84,9 +84,25 @@ def declared_prefixes(text: str) -> tuple[str, ...]:
     return _checked(text)[1]
 
 
+def names_graphs(text: str) -> bool:
+    """Whether a query reads named graphs: its parse holds a ``GRAPH`` pattern or a ``FROM
+    NAMED`` clause at any depth (a sub-query, EXISTS, OPTIONAL, MINUS, UNION), however the
+    keyword is written (``\\u0047RAPH`` too: the parser reads escapes first). Read from the
+    same parse as check_read_only; a ``graph`` in a literal, an IRI or a name is no pattern.
+
+    >>> names_graphs("SELECT * WHERE { FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }")
+    True
+    >>> names_graphs("SELECT ?graph WHERE { ?graph <urn:graph> 'GRAPH ?g {}' }")
+    False
+    """
+    check_read_only(text)
+    return _checked(text)[2]
+
+
 @lru_cache(maxsize=64)  # the endpoint checks a query, then its store again; the explorer repeats
-def _checked(text: str) -> tuple[str, tuple[str, ...]]:
-    """The query's form and the prefixes it declares, once it is known to only read."""
+def _checked(text: str) -> tuple[str, tuple[str, ...], bool]:
+    """The query's form, the prefixes it declares and whether it reads named graphs, once it
+    is known to only read."""
     try:
         tree = _parse(parseQuery, text)
     except ParseException as exc:
@@ -95,7 +111,10 @@ def _checked(text: str) -> tuple[str, tuple[str, ...]]:
     prologue, query = tree[0], tree[1]
     own = {d.prefix or "": str(d.iri) for d in _nodes(prologue) if d.name == "PrefixDecl"}
     declared = {**PREFIXES, **own}
+    graphs = False
     for node in _nodes(query):
+        if node.name == "GraphGraphPattern" or (node.name == "DatasetClause" and "named" in node):
+            graphs = True
         if node.name == "ServiceGraphPattern":
             raise ReadOnly("SERVICE (federated query to another endpoint) is not allowed here")
         if node.name == "Function":
@@ -105,7 +124,7 @@ def _checked(text: str) -> tuple[str, tuple[str, ...]]:
                     f"the function <{iri}> is not allowed here: queries may call SPARQL's "
                     "built-in functions and the XSD casts (xsd:integer(...)) only"
                 )
-    return _FORMS[query.name], tuple(sorted(own))
+    return _FORMS[query.name], tuple(sorted(own)), graphs
 
 
 def _parse(parser: Callable[[str], Any], text: str) -> Any:

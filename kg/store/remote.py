@@ -64,6 +64,7 @@ from kg.sparql import (
     declared_prefixes,
     iri_term,
     literal_term,
+    names_graphs,
     row_size,
     syntax_error,
 )
@@ -270,9 +271,9 @@ class RemoteStore(Store):
         include_inferred: bool = True,
         max_bytes: int | None = None,
     ) -> QueryResult:
-        form, declared = self._check(sparql, timeout)
+        form, declared, reads_named = self._check(sparql, timeout)
         sent = _with_prefixes(sparql, declared)
-        default, named = self._dataset(sparql, include_inferred)
+        default, named = self._dataset(reads_named, include_inferred)
         data: dict[str, str | list[str]] = {
             "query": sent,
             "default-graph-uri": default,
@@ -322,23 +323,24 @@ class RemoteStore(Store):
             elapsed=elapsed,
         )
 
-    def _dataset(self, sparql: str, include_inferred: bool) -> tuple[list[str], list[str]]:
+    def _dataset(self, reads_named: bool, include_inferred: bool) -> tuple[list[str], list[str]]:
         """A query's default and named graphs. The default graph is the stand-in for qikg's
         asserted graphs (a Virtuoso graph group, or the union graph), plus the inferred graph
         when asked: two IRIs however many studies. qikg's graphs are listed one by one only as
-        the named graphs of a query that may use ``GRAPH`` (below), or where the server lets
-        qikg make no stand-in."""
+        the named graphs of a query that reads named graphs (``reads_named``, below), or where
+        the server lets qikg make no stand-in."""
         stand_in = self._ready_stand_in()
         if not stand_in:
             graphs = self.graph_names()
             return visible_graphs(graphs, include_inferred) or [NO_GRAPH], graphs or [NO_GRAPH]
         default = [stand_in, *([str(INFERRED_GRAPH)] if include_inferred else [])]
-        # Named graphs matter only to a query that says GRAPH. Which queries may is decided
-        # conservatively from the text: the keyword in any case, anywhere (a literal, a name),
-        # or any backslash (SPARQL's \u escapes could spell it) means "may", and such a query
-        # gets every graph named, as before. A query that cannot say GRAPH gets no named graph,
-        # so no wrong guess can show it a graph that is not qikg's.
-        if "graph" in sparql.lower() or "\\" in sparql:
+        # Named graphs matter only to a query with a GRAPH pattern (or a FROM NAMED clause,
+        # which the named graphs sent here replace). Which queries have one is read from the
+        # query's parse (kg.sparql.names_graphs, the same parse that found it read-only), so a
+        # GRAPH in a sub-query, an EXISTS or spelt with \u escapes counts, and "graph" in a
+        # literal, an IRI or a variable's name does not. Such a query gets every qikg graph
+        # named, as before; any other gets none, so it can see no graph that is not qikg's.
+        if reads_named:
             return default, self.graph_names() or [NO_GRAPH]
         return default, [NO_GRAPH]
 
@@ -741,17 +743,17 @@ class RemoteStore(Store):
             )
         return "\n".join(parts)
 
-    def _check(self, sparql: str, timeout: float | None) -> tuple[str, tuple[str, ...]]:
-        """The query's form and the prefixes it declares, once checked read-only: in this
-        process for qikg's own reads (no time limit), else in a checking worker, where the time
-        limit stops a slow parse."""
+    def _check(self, sparql: str, timeout: float | None) -> tuple[str, tuple[str, ...], bool]:
+        """The query's form, the prefixes it declares and whether it reads named graphs, once
+        checked read-only: in this process for qikg's own reads (no time limit), else in a
+        checking worker, where the time limit stops a slow parse."""
         if timeout is None:
-            return check_read_only(sparql), declared_prefixes(sparql)
+            return check_read_only(sparql), declared_prefixes(sparql), names_graphs(sparql)
         with self._lock:
             if self._checker is None:
                 self._checker = QueryPool(None, size=2)
         answer = self._checker.run({"query": sparql, "check_only": True}, timeout)
-        return answer["form"], tuple(answer["prefixes"])
+        return answer["form"], tuple(answer["prefixes"]), bool(answer["graphs"])
 
     def close(self) -> None:
         self._client.close()
