@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlparse
 
 import pytest
 
 from kg.build import build
 from kg.store import open_store
+from tests.servers import start_explorer
 
 #: Fixtures shared by several modules (the network trap of the hostile-input tests).
 pytest_plugins = ["tests.hostile"]
@@ -100,3 +105,110 @@ def _no_default_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+# --- the explorer in a real browser (tests/test_browser*.py, tests/test_sparql_editor.py) ------
+
+#: Debian's Chromium as Playwright drives it here (it cannot download its own browsers): no
+#: sandbox in a container, no GPU, and nothing that calls home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: The explorer's page once its script has finished running.
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def need_playwright() -> ModuleType:
+    """``playwright.sync_api``; without it, skip (at a module's top: the whole module), but fail
+    under CI=true, as :func:`need` does for a missing tool."""
+    try:
+        return importlib.import_module("playwright.sync_api")
+    except ImportError:
+        message = "playwright is not installed (the browser tests drive chromium with it)"
+        if IN_CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message, allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def explorer(built_store_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The explorer's base URL, served over a copy of the bundled store for one test module (a
+    module that needs another store defines its own ``explorer``)."""
+    folder = tmp_path_factory.mktemp("explorer")
+    shutil.copytree(built_store_path, folder / "store")
+    with start_explorer(folder / "store", folder) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright; skipped without chromium or playwright (a failure
+    under CI=true)."""
+    chromium = need("chromium", "the browser tests drive Debian's chromium")
+    with need_playwright().sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def viewport() -> dict[str, int]:
+    """The size of a browser test's tab (a module that shoots its pages larger overrides it)."""
+    return {"width": 1400, "height": 1600}
+
+
+@contextlib.contextmanager
+def offline_tab(browser, viewport: dict[str, int]) -> Iterator:
+    """A new tab that refuses, and records, any request that would leave this machine; the test
+    fails at the end if there was one (the explorer works offline)."""
+    tab = browser.new_page(viewport=viewport, accept_downloads=True)
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in (
+            "127.0.0.1",
+            "localhost",
+        ):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    tab.route("**/*", only_local)
+    try:
+        yield tab
+    finally:
+        tab.close()
+    assert not outside, f"the explorer tried to reach the network: {outside}"
+
+
+@pytest.fixture
+def page(browser, explorer: str, viewport: dict[str, int]) -> Iterator:
+    """A fresh offline tab (offline_tab) for a test of the ``explorer``."""
+    with offline_tab(browser, viewport) as tab:
+        yield tab
+
+
+def visit(page, base: str, path: str, heading: str, timeout: float = 30_000) -> None:
+    """Open a page of the explorer and wait until its script has finished."""
+    page.goto(f"{base}/{path}")
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+#: Where the browser tests' screenshots go (tests/test_browser_steps.py puts its own in docs/img/).
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+
+
+def shoot(page, name: str, folder: Path = SCREENSHOTS, locator=None) -> Path:
+    """Save a screenshot of the tab (or of ``locator`` only) as ``folder/name.png``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(500)  # let charts finish drawing
+    path = folder / f"{name}.png"
+    (locator if locator is not None else page).screenshot(path=str(path))
+    return path

@@ -2,7 +2,8 @@
 loopback ports, started as child processes in a process group of their own and stopped after.
 
 Not a test module: the fixtures in ``tests/test_backend_contract.py`` (and ``tests/test_serve.py``,
-``tests/test_hostile_queries.py``) use it.
+``tests/test_hostile_queries.py``) use it. The explorer, for the browser tests, starts the same
+way (:func:`start_explorer`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import REPO
-
+#: The repository (the explorer's app.py, the working folder of the servers started here); not
+#: imported from tests/conftest.py, which imports this module for the browser tests' explorer.
+REPO = Path(__file__).resolve().parent.parent
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 VIRTUOSO_VAD = "/usr/share/virtuoso-opensource-7/vad"
 #: What docs/deploy.md tells users to grant the SPARQL endpoint's user: updates, and keeping
@@ -214,3 +218,52 @@ def start_serve(store: str, folder: Path, *options: str) -> tuple[str, subproces
         time.sleep(0.2)
     stop_group(proc)
     raise RuntimeError(f"qikg serve did not answer in time:\n{log.read_text()}")
+
+
+@contextmanager
+def start_explorer(store: str | Path, folder: Path, timeout: float = 90.0) -> Iterator[str]:
+    """The explorer (``streamlit run app.py`` over ``store``) on a free loopback port, its log in
+    ``folder``; yields its base URL once ``/_stcore/health`` answers, and stops it (with the
+    store's query workers: its own process group) when the context ends."""
+    port = free_port()
+    log = folder / f"explorer-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(REPO / "app.py"),
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=REPO,
+            env={**os.environ, "QIKG_STORE": str(store)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the explorer exited ({proc.returncode}):\n{_tail(log)}")
+            try:
+                if httpx.get(f"{base}/_stcore/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the explorer did not start in {timeout:g} s:\n{_tail(log)}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        stop_group(proc, grace=15.0)

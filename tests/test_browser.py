@@ -6,135 +6,20 @@ Each page is visited as a user would, a screenshot of it is saved under
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from kg.namespaces import QIKG
-from tests.conftest import need
-from tests.servers import free_port
+
+# the explorer (over a copy of the bundled store), the browser and the offline tab are
+# tests/conftest.py's fixtures; ``browser`` is named here too for tests/test_serve_page.py,
+# which takes it from this module
+from tests.conftest import IDLE, browser, need_playwright, shoot, visit  # noqa: F401
 
 pytestmark = pytest.mark.browser
-
-REPO = Path(__file__).resolve().parent.parent
-SHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-
-
-@pytest.fixture(scope="module")
-def explorer(built_store_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The explorer served on a free loopback port over a copy of the bundled store."""
-    store = tmp_path_factory.mktemp("browser") / "store"
-    shutil.copytree(built_store_path, store)
-    port = free_port()
-    log = open(store.parent / "streamlit.log", "wb")  # noqa: SIM115 - closed at teardown
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(REPO / "app.py"),
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=REPO,
-        env={**os.environ, "QIKG_STORE": str(store)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit did not start: {(store.parent / 'streamlit.log').read_text()}"
-                )
-            time.sleep(0.3)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium driven by Playwright (Playwright cannot download browsers here)."""
-    chromium = need("chromium", "the browser tests drive Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, explorer):
-    """A fresh tab that refuses, and records, any request that would leave this machine."""
-    tab = browser.new_page(viewport={"width": 1400, "height": 1600})
-    outside: list[str] = []
-
-    def only_local(route) -> None:
-        host = urlparse(route.request.url).hostname
-        if route.request.url.startswith("data:") or host in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    tab.route("**/*", only_local)
-    yield tab
-    tab.close()
-    assert not outside, f"the explorer tried to reach the network: {outside}"
-
-
-def visit(page, base: str, path: str, heading: str) -> None:
-    """Open a page of the explorer and wait until its script has finished."""
-    page.goto(f"{base}/{path}")
-    page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)
-    page.wait_for_selector(IDLE, timeout=30_000)
-
-
-def shoot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(500)  # let charts finish drawing
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+PlaywrightTimeout = need_playwright().TimeoutError
 
 
 def test_overview_shows_the_seed_study(page, explorer):

@@ -1,9 +1,10 @@
 """The SPARQL page's editor in a real browser: the user's text is theirs, terms complete from the
 ontology, a syntax error is marked where it is, and a link reproduces a query and its answer.
 
-The explorer, the browser and the offline tab are tests/test_browser.py's fixtures: the same
-server start, the same skip (or, under CI=true, failure) without Debian's chromium, the same
-refusal of any request that would leave the machine.
+The explorer (over a copy of the bundled store), the browser and the offline tab are
+tests/conftest.py's fixtures, as for tests/test_browser.py: the same server start, the same skip
+(or, under CI=true, failure) without Debian's chromium or playwright, the same refusal of any
+request that would leave the machine.
 """
 
 from __future__ import annotations
@@ -12,17 +13,11 @@ import re
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests import test_browser as shared
-from tests.test_browser import IDLE, shoot, visit
-
-# tests/test_browser.py's fixtures, by their names
-browser = shared.browser
-explorer = shared.explorer
-page = shared.page
+from tests.conftest import IDLE, need_playwright, shoot, visit
 
 pytestmark = pytest.mark.browser
+PlaywrightTimeout = need_playwright().TimeoutError
 
 EDITOR = "iframe[title='code_editor.code_editor']"
 PER_STUDY = (

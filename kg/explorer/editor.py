@@ -20,14 +20,13 @@ hold a copy of the user's text; three rules keep the text the user sees the text
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from code_editor import code_editor
 
-from kg.namespaces import ONTOLOGY_GRAPH, PREFIXES, curie
-from kg.sparql import iri_term, sparql_prefixes
-from kg.store import Store
+from kg.explorer import ui
+from kg.namespaces import PREFIXES
+from kg.read.terms import Term, ontology_terms
 
 #: Where a qikg syntax error says the parser stopped (kg.sparql: "... at line 3, column 7: ...").
 _POSITION = re.compile(r"\bline (\d+), column (\d+)\b")
@@ -41,37 +40,10 @@ _CSS = """
 """
 
 
-@dataclass(frozen=True)
-class Term:
-    """A term a query can use: its CURIE and its English label ("" when it has none)."""
-
-    curie: str
-    label: str
-
-
-def vocabulary(store: Store) -> list[Term]:
-    """The terms of the ontology graph (its subjects, properties and classes) that have a CURIE,
-    sorted, with their labels: what the editor offers to complete.
-
-    On the bundled graph this is about 400 terms and one query of about 0.1 s.
-    """
-    result = store.query(
-        sparql_prefixes()
-        + f"""SELECT ?t (SAMPLE(?l) AS ?label) WHERE {{
-            {{ GRAPH {iri_term(str(ONTOLOGY_GRAPH))} {{ ?t ?p ?o }} }}
-            UNION {{ GRAPH {iri_term(str(ONTOLOGY_GRAPH))} {{ ?s ?t ?o }} }}
-            UNION {{ GRAPH {iri_term(str(ONTOLOGY_GRAPH))} {{ ?s a ?t }} }}
-            FILTER(isIRI(?t))
-            OPTIONAL {{ ?t skos:prefLabel|rdfs:label ?l FILTER(lang(?l) IN ("", "en")) }}
-        }} GROUP BY ?t""",
-        include_inferred=False,
-    )
-    terms = {
-        Term(short, row["label"] or "")
-        for row in result.values()
-        if (iri := row["t"]) is not None and (short := curie(iri)) != iri
-    }
-    return sorted(terms, key=lambda t: t.curie.lower())
+#: kg.read.terms.ontology_terms by its old name here: kg/serve.py, changed at the same time,
+#: still imports it (and Term) from this module. Import them from kg.read.terms: the server
+#: should not load the explorer's editor. To be removed once nothing imports it from here.
+vocabulary = ontology_terms
 
 
 def completions(terms: list[Term]) -> list[dict[str, Any]]:
@@ -95,6 +67,12 @@ def completions(terms: list[Term]) -> list[dict[str, Any]]:
         if not t.curie.endswith(":")
     ]
     return items
+
+
+def ontology_completions() -> list[dict[str, Any]]:
+    """The completion items for the store's ontology terms (kg.read.terms), read once per
+    version of the store."""
+    return completions(ui.cached(ontology_terms))
 
 
 def error_position(message: str) -> tuple[int, int] | None:

@@ -2,4 +2,4 @@
 question: ``findings`` (which findings, one finding's page), ``related`` (findings of other
 studies sharing concepts), ``compare`` (the study x concept matrix), ``concepts`` (a concept, the
 schemes, label search), ``neighbourhood`` (the graph around a node), ``stats`` (counts),
-``labels`` (labels for IRIs)."""
+``labels`` (labels for IRIs), ``terms`` (the ontology's terms, for completing a query)."""

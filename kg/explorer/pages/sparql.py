@@ -307,7 +307,7 @@ def main() -> None:
     editor.sparql_editor(
         st.session_state["sparql_text"],
         key=key,
-        items=editor.completions(ui.cached(editor.vocabulary)),
+        items=editor.ontology_completions(),
         error_props=editor.marks(error[0], error[1]) if error else {},
     )
     st.caption(
