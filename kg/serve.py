@@ -8,13 +8,17 @@ and runs with a time limit, a row cap and a cap on the answer's size; a capped a
 ``X-Qikg-Truncated: true``. Before a request reaches a handler, ``Guard`` checks the Host it
 names, the size of its body and URL, and how many queries its client already runs. The handlers
 that touch the store are plain functions run in the server's thread pool, so a slow query never
-blocks the others. docs/deploy.md has the threat model.
+blocks the others. The page completes the ontology's terms from ``/vocabulary.json``, read
+from the store once. docs/deploy.md has the threat model.
 """
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -38,6 +42,7 @@ from kg.errors import (
     TooLarge,
 )
 from kg.namespaces import PREFIXES
+from kg.read.terms import Term, ontology_terms
 from kg.sparql import MAX_QUERY_CHARS
 from kg.store import Store
 
@@ -97,6 +102,12 @@ STATIC_FILES = {
     "ace/theme-chrome.js": "text/javascript",
     "ace/LICENSE": "text/plain",
 }
+#: The vocabulary the page completes is about 400 terms on the bundled ontology; the caps only
+#: keep an odd ontology from making its answer large. A failed read is tried again at most every
+#: VOCABULARY_RETRY_S seconds, so a store that is down is not asked on every page load.
+MAX_TERMS = 5_000
+MAX_LABEL_CHARS = 200
+VOCABULARY_RETRY_S = 30.0
 #: The query form that stands for each kind of answer, for content negotiation.
 FORM_OF = {"select": "select", "ask": "ask", "graph": "construct"}
 
@@ -259,6 +270,54 @@ def _too_large() -> PlainTextResponse:
     )
 
 
+def vocabulary_json(terms: Iterable[Term]) -> bytes:
+    """What ``/vocabulary.json`` answers: the predeclared prefixes, and the ontology's terms
+    with their labels (at most MAX_TERMS, labels cut at MAX_LABEL_CHARS).
+
+    >>> json.loads(vocabulary_json([Term("qikg:Nurse", "nurse")]))["terms"]
+    [{'curie': 'qikg:Nurse', 'label': 'nurse'}]
+    """
+    listed = [
+        {"curie": t.curie, "label": t.label[:MAX_LABEL_CHARS]}
+        for t in terms
+        if not t.curie.endswith(":")
+    ][:MAX_TERMS]
+    return json.dumps({"prefixes": PREFIXES, "terms": listed}, ensure_ascii=False).encode()
+
+
+class VocabularyRoute:
+    """``/vocabulary.json``: read from the store on first use, then answered from memory.
+
+    One request at a time reads the store, and no request waits for it: the others get 503 with
+    Retry-After meanwhile (the page asks again), so a store that hangs holds one thread, not one
+    per request. The terms are read once per server start: they change only when the ontology is
+    rebuilt.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.body: bytes | None = None
+        self.failed_at = -VOCABULARY_RETRY_S
+        self.reading = threading.Lock()
+
+    def __call__(self) -> Response:
+        if self.body is None:
+            waited = time.monotonic() - self.failed_at
+            if waited < VOCABULARY_RETRY_S or not self.reading.acquire(blocking=False):
+                answer = _text("the vocabulary is not read yet; ask again shortly", 503)
+                answer.headers["Retry-After"] = str(max(1, round(VOCABULARY_RETRY_S - waited)))
+                return answer
+            try:
+                if self.body is None:
+                    self.body = vocabulary_json(ontology_terms(self.store))
+            except QikgError as exc:
+                self.failed_at = time.monotonic()
+                return _text(str(exc), 503)
+            finally:
+                self.reading.release()
+        return Response(self.body, 200, {"Cache-Control": "max-age=300"}, "application/json")
+
+
 def create_app(
     store: Store,
     timeout: float = DEFAULT_TIMEOUT,
@@ -304,6 +363,9 @@ def create_app(
             return _text(f"no such file: {name}", 404)
         body = (STATIC / name).read_bytes()
         return Response(body, 200, {"Cache-Control": "max-age=86400"}, STATIC_FILES[name])
+
+    # its __call__ is a plain method, so FastAPI runs it in the thread pool (the first reads)
+    app.get("/vocabulary.json")(VocabularyRoute(store))
 
     @app.get("/health")
     def health() -> JSONResponse:
@@ -480,6 +542,7 @@ _PAGE = """<!doctype html>
   body { font: 15px/1.4 system-ui, sans-serif; margin: 1.5rem auto; max-width: 70rem; padding: 0 1rem; }
   textarea { width: 100%; height: 14rem; font: 13px/1.4 ui-monospace, monospace; }
   #editor { height: 16rem; border: 1px solid #ccc; font: 13px/1.4 ui-monospace, monospace; }
+  .ace_editor.ace_autocomplete { width: 36rem !important; }
   .qikg-error { position: absolute; border-bottom: 2px solid #c53030; background: rgba(197, 48, 48, .15); }
   table { border-collapse: collapse; margin-top: 1rem; }
   th, td { border: 1px solid #ccc; padding: .2rem .5rem; text-align: left; vertical-align: top; }
@@ -493,7 +556,8 @@ _PAGE = """<!doctype html>
 <h1>qikg SPARQL endpoint</h1>
 <p>Read-only SPARQL 1.1 over qikg's graph: send queries to <code>sparql</code> (GET
 <code>?query=</code> or POST). The prefixes <code>__PREFIX_NAMES__</code> are predeclared.
-Each query has a time limit and a row cap. Ctrl+Space completes prefixes; Ctrl+Enter runs.
+Each query has a time limit and a row cap. Ctrl+Space completes prefixes and, after a prefix,
+the ontology's terms; Ctrl+Enter runs.
 <a href="health">health</a></p>
 <form id="form" method="post" action="sparql">
 <div id="editor" hidden></div>
@@ -524,7 +588,13 @@ const form = document.getElementById("form");
 const out = document.getElementById("out");
 const status = document.getElementById("status");
 const box = document.getElementById("query");
-const prefixes = "__PREFIX_NAMES__".split(" ");
+// prefix name -> IRI: the predeclared names, their IRIs once vocabulary.json has come (the page
+// names no other host); the query's own PREFIX lines are added when completing (declared())
+const PREDECLARED = Object.fromEntries("__PREFIX_NAMES__".split(" ").map(p => [p.slice(0, -1), ""]));
+// namespace IRI -> its terms [local name, label], from vocabulary.json
+const TERMS = new Map();
+// a prefixed name is one word for completion, so "qikg:Nur" is replaced whole by "qikg:Nurse"
+const WORD = /[\\w\\-:\\u00A2-\\uFFFF]/;
 const EXTENSIONS = {"text/csv": "csv", "text/tab-separated-values": "tsv",
   "application/sparql-results+json": "json", "application/sparql-results+xml": "xml",
   "text/turtle": "ttl", "application/n-triples": "nt", "application/ld+json": "jsonld"};
@@ -542,13 +612,61 @@ if (window.ace) {
     useWorker: false, wrap: true, tabSize: 2, enableBasicAutocompletion: true,
     enableLiveAutocompletion: true, liveAutocompletionThreshold: 2, enableSnippets: false});
   editor.clearSelection();
-  editor.completers = [{getCompletions: (ed, session, pos, prefix, callback) => callback(null,
-    prefixes.map(p => ({caption: p, value: p, meta: "prefix", score: 200})))}];
+  editor.completers = [{identifierRegexps: [WORD], getCompletions: (ed, session, pos, prefix,
+    callback) => callback(null, completions(ed.getValue(), session.getLine(pos.row), pos, prefix))}];
+  loadVocabulary(5);
   // Enter always starts a new line (Tab or a click takes a completion), as in the explorer
   ace.require("ace/autocomplete").Autocomplete.for(editor).keyboardHandler.bindKey("Return", null);
   editor.session.on("change", () => { box.value = editor.getValue(); });
   editor.commands.addCommand({name: "run", bindKey: {win: "Ctrl-Enter", mac: "Command-Enter"},
     exec: () => form.requestSubmit()});
+}
+
+function declared(text) {
+  const names = Object.assign({}, PREDECLARED);
+  for (const m of text.matchAll(/\\bPREFIX\\s+([\\w\\-.]*):\\s*<([^<>\\s]*)>/gi)) names[m[1]] = m[2];
+  return names;
+}
+
+// What Ace offers for the word before the cursor. Ace keeps the list it got when it opened (at
+// the second letter) and narrows it as the user types on, so a word without a colon gets the
+// prefixes it may start and all their terms: "qi" lists qikg: and qikg:'s terms, and typing on
+// to "qikg:Nur" narrows them. A word with a colon gets only its prefix's terms.
+function completions(text, line, pos, word) {
+  const before = line.charAt(pos.column - word.length - 1);
+  if (before === "?" || before === "$") return [];  // a variable's name
+  const colon = word.indexOf(":");
+  const typed = (colon < 0 ? word : word.slice(0, colon)).toLowerCase();
+  const items = [];
+  for (const [name, iri] of Object.entries(declared(text))) {
+    if (colon < 0 ? !name.toLowerCase().startsWith(typed) : name.toLowerCase() !== typed) continue;
+    if (colon < 0) items.push({caption: name + ":", value: name + ":", meta: "prefix", score: 200});
+    for (const [local, label] of TERMS.get(iri) || []) {
+      items.push({caption: name + ":" + local, value: name + ":" + local, meta: label, score: 100});
+    }
+  }
+  return items;
+}
+
+// The terms come from this server (built from the store once); without them prefixes still complete
+async function loadVocabulary(tries) {
+  try {
+    const response = await fetch("vocabulary.json");
+    if (response.status === 503 && tries > 1) {
+      const wait = Math.min(+response.headers.get("Retry-After") || 1, 30);
+      setTimeout(() => loadVocabulary(tries - 1), wait * 1000);
+      return;
+    }
+    if (!response.ok) return;
+    const vocabulary = await response.json();
+    Object.assign(PREDECLARED, vocabulary.prefixes);
+    for (const term of vocabulary.terms) {
+      const colon = term.curie.indexOf(":");
+      const iri = vocabulary.prefixes[term.curie.slice(0, colon)];
+      if (!TERMS.has(iri)) TERMS.set(iri, []);
+      TERMS.get(iri).push([term.curie.slice(colon + 1), term.label]);
+    }
+  } catch (error) { /* prefixes still complete */ }
 }
 
 function queryText() { return editor ? editor.getValue() : box.value; }
