@@ -93,6 +93,12 @@ def test_after_an_undo_the_reader_loads_the_store_again_and_answers_as_before(re
 def test_query_workers_with_a_time_limit_answer_from_memory_and_follow_writes(reader):
     root, store = reader
     assert count(store, timeout=20) == 5
+    assert store._pool is not None
+    request = {"query": COUNT, "limit": None}
+    deadline = time.monotonic() + 30
+    while not store._pool.run(request, 20)["memory"]:  # from disk until its copy is loaded
+        assert time.monotonic() < deadline, "the worker never answered from memory"
+        time.sleep(0.05)
     write_elsewhere(
         root,
         f"EmbeddedStore(__import__('sys').argv[1]).replace_graphs({{'{G}b': '''{triples(4, 'b')}'''}})",

@@ -275,6 +275,7 @@ class EmbeddedStore(Store):
                 raise syntax_error(SyntaxError(answer["message"]))
             if "error" in answer:
                 raise StoreUnavailable(f"the query failed in the store: {answer['message']}")
+            answer.pop("memory", None)
         return QueryResult(**answer)
 
     def replace_graphs(

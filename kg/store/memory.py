@@ -61,6 +61,9 @@ class MemoryView(ReadView):
         self._loading.set()
         threading.Thread(target=self._load, daemon=True, name="qikg-memory-load").start()
 
+    def in_memory(self) -> bool:
+        return self._copy is not None
+
     def _load(self) -> None:
         try:
             with self._lock:

@@ -68,6 +68,10 @@ class ReadView:
             self._version = version
         return self._store
 
+    def in_memory(self) -> bool:
+        """Whether reads come from a copy in memory (kg.store.memory), not from disk."""
+        return False
+
     def read(self, action: Callable[[ox.Store], T]) -> T:
         """Run ``action`` on the current view, reopening it if a writer moved files away."""
         for attempt in range(8):
@@ -231,7 +235,9 @@ def answer(views: dict[bool, ReadView] | None, request: dict) -> dict:
                 "prefixes": declared_prefixes(request["query"]),
                 "graphs": names_graphs(request["query"]),
             }
-        return views[bool(request.get("without"))].read(
+        view = views[bool(request.get("without"))]
+        in_memory = view.in_memory()
+        out = view.read(
             lambda store: run_query(
                 store,
                 request["query"],
@@ -240,6 +246,7 @@ def answer(views: dict[bool, ReadView] | None, request: dict) -> dict:
                 request.get("max_bytes"),
             )
         )
+        return {**out, "memory": in_memory}
     except QikgError as exc:
         return {"error": "refused", "class": type(exc).__name__, "message": str(exc)}
     except SyntaxError as exc:
