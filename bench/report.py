@@ -19,6 +19,8 @@ MAIN_ENGINES = ("qikg", "pyoxigraph", "pyoxigraph-disk", "rdflib")
 LABELS = {
     "qikg": "qikg EmbeddedStore.query",
     "qikg-timeout": "qikg query(timeout=) (worker pool)",
+    "qikg-memory": "qikg in memory (explorer's pages)",
+    "qikg-memory-timeout": "qikg in memory, worker pool (qikg serve)",
     "pyoxigraph": "pyoxigraph in memory (floor)",
     "pyoxigraph-disk": "pyoxigraph on the same disk store",
     "rdflib": "rdflib Graph",

@@ -406,18 +406,22 @@ def explorer_pages() -> list[tuple[str, str | None]]:
 def task_explorer(
     store: str, repeats: int = 3, timeout: float = 120.0, only: list[str] | None = None
 ) -> None:
-    """Render each explorer page with streamlit.testing.v1.AppTest; cold (caches cleared) and warm."""
+    """Render each explorer page with streamlit.testing.v1.AppTest; cold (data caches cleared)
+    and warm. The store stays open across pages, as in the explorer's one process: pages first
+    read the disk while its copy loads into memory (``PAGE``), then, once it is loaded, each page
+    is rendered cold again (``MEMORY``)."""
     os.environ["QIKG_STORE"] = store
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from kg.explorer import ui
+
     app = ROOT / "app.py"
-    for name, path in explorer_pages():
-        if only is not None and name not in only:
-            continue
-        emit("START", name=name)
+    st.cache_resource.clear()
+    pages = [(n, p) for n, p in explorer_pages() if only is None or n in only]
+
+    def render(name: str, path: str | None) -> dict:
         st.cache_data.clear()
-        st.cache_resource.clear()
         at = AppTest.from_file(str(app), default_timeout=timeout)
         if path is not None:
             at.switch_page(path)
@@ -432,7 +436,17 @@ def task_explorer(
         problems = [str(e.value)[:200] for e in at.exception] + [
             str(e.value)[:200] for e in at.error
         ]
-        emit("PAGE", name=name, cold=cold, warm=statistics.median(warm), problems=problems)
+        return {"name": name, "cold": cold, "warm": statistics.median(warm), "problems": problems}
+
+    for name, path in pages:
+        emit("START", name=name)
+        emit("PAGE", **render(name, path))
+    handle = ui.store()
+    if hasattr(handle, "_view"):
+        while not handle._view.in_memory():
+            time.sleep(0.5)
+        for name, path in pages:
+            emit("MEMORY", **render(name, path))
     emit("END", peak_rss_mb=peak_rss_mb())
 
 
