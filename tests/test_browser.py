@@ -6,6 +6,7 @@ Each page is visited as a user would, a screenshot of it is saved under
 
 from __future__ import annotations
 
+import re
 import zipfile
 from urllib.parse import quote
 
@@ -139,12 +140,6 @@ def test_validate_reports_a_broken_sheet(page, explorer, tmp_path):
     shoot(page, "validate")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue #16, open: with Streamlit 1.67 the Graphviz picture sometimes stays at the old "
-    "depth while the caption counts the new nodes (seen in most runs on a loaded machine, not in "
-    "all); not yet understood",
-)
 def test_graph_depth_redraws_the_picture_and_goes_into_the_url(page, explorer):
     # a narrow centre: a broad one (health professional) fills the node cap at depth 1 already
     centre = quote(str(QIKG.QISpecialist), safe="")
@@ -160,4 +155,13 @@ def test_graph_depth_redraws_the_picture_and_goes_into_the_url(page, explorer):
         arg=before,
         timeout=90_000,  # a loaded CI machine draws slowly
     )
-    assert nodes.count() > before
+    # the picture shows what the caption counts (it stayed at depth 1 while drawn edges first)
+    caption = page.get_by_text(re.compile(r"· \d+ nodes, \d+ links")).inner_text()
+    assert nodes.count() == int(re.search(r"(\d+) nodes", caption).group(1)) > before
+    page.locator(".st-key-graph_depth").get_by_text("1", exact=True).click()  # and back
+    page.wait_for_url("**depth=1*")
+    page.wait_for_function(
+        "n => document.querySelectorAll(\"[data-testid='stGraphVizChart'] svg g.node\").length === n",
+        arg=before,
+        timeout=90_000,
+    )

@@ -77,11 +77,6 @@ def run(page) -> str:
     return line.inner_text()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue #16, open: after a loaded question, an edit followed by Run can still be lost "
-    "on a loaded machine (the Run button waits 0.3 s for the editor's text; Ctrl+Enter does not)",
-)
 def test_a_loaded_question_keeps_every_edit_the_user_makes(page, explorer):
     visit(page, explorer, "sparql", "SPARQL")
     page.locator(".st-key-sparql_question").click()

@@ -13,8 +13,10 @@ hold a copy of the user's text; three rules keep the text the user sees the text
   came sooner after typing put the older copy back and dropped the last keystrokes.
 - The editor tells Python its text only together with an event that needs it: Ctrl+Enter
   (``submit``: the text and the wish to run travel in one message) and leaving the editor
-  (``blur``, which pressing the page's Run button causes). Reporting every pause in typing
-  as well made a rerun that could overtake, and cancel, the Run button's click.
+  (``blur``). Reporting every pause in typing as well made a rerun that could overtake, and
+  cancel, the Run button's click. The page's Run button, pressed while the editor has the
+  keyboard, sends ``submit`` too (:func:`run_button_bridge`): a blur and a click are two
+  messages, and the browser does not keep their order.
 """
 
 from __future__ import annotations
@@ -110,6 +112,62 @@ def marks(message: str, text: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+#: A script for the page around the editor: a press of the page's Run button (the element keyed
+#: ``{key}``) while the editor has the keyboard runs the editor's own "submit" (Ctrl+Enter)
+#: instead, and the editor keeps the keyboard. Without it the press sends two messages, the
+#: editor's text (as it loses the keyboard) and the click, whose order the browser does not
+#: keep: Chromium handles the click, an input event, before the text's message, so on a busy
+#: machine the run started with the older text and the newer one came after it.
+_RUN_BRIDGE = """<script>
+(() => {
+  if (window.qikgRunBridge) return;
+  window.qikgRunBridge = true;
+  const onRun = (event) =>
+    event.target instanceof Element && event.target.closest(".st-key-%(key)s") !== null;
+  const focusedEditor = () => {
+    const frame = document.activeElement;
+    if (!(frame instanceof HTMLIFrameElement) || frame.title !== "code_editor.code_editor") {
+      return null;
+    }
+    try {
+      const box = frame.contentDocument.getElementById("REACT_ACE_EDITOR");
+      return box && frame.contentWindow.ace ? frame.contentWindow.ace.edit(box) : null;
+    } catch (error) {
+      return null;
+    }
+  };
+  let pressed = null;
+  document.addEventListener("mousedown", (event) => {
+    pressed = onRun(event) ? focusedEditor() : null;
+    if (pressed) event.preventDefault();
+  }, true);
+  document.addEventListener("click", (event) => {
+    if (!pressed || !onRun(event)) return;
+    const editor = pressed;
+    pressed = null;
+    event.preventDefault();
+    event.stopPropagation();
+    editor.execCommand("submit");
+  }, true);
+})();
+</script>"""
+
+
+def run_button_bridge(key: str) -> str:
+    """The HTML (a script, for ``st.html(..., unsafe_allow_javascript=True)``) that makes the
+    Run button keyed ``key`` send the editor's text and the wish to run in one message, as
+    Ctrl+Enter does, when the editor has the keyboard (see _RUN_BRIDGE). Pressed otherwise (the
+    editor's text already sent, or no browser: Streamlit's AppTest), the button works as a
+    button.
+
+    >>> '.closest(".st-key-sparql_run")' in run_button_bridge("sparql_run")
+    True
+    """
+    if not re.fullmatch(r"[\w-]+", key):
+        raise ValueError(f"not a widget key for a CSS class: {key!r}")
+    return _RUN_BRIDGE % {"key": key}
 
 
 def sparql_editor(

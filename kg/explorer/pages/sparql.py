@@ -31,10 +31,13 @@ MAX_ROWS = 10_000
 MAX_SECONDS = 60
 #: Longest query put into the page's address (browsers and proxies cut long URLs).
 MAX_URL_QUERY = 6_000
-#: How long a press of the Run button waits for the editor's own report: pressing the button
-#: takes the focus from the editor, which then sends its text, and in the browser that message
-#: can land a few milliseconds after the click's. A report that comes within the wait starts the
-#: run over with the new text (Streamlit stops a run when a newer one is asked for).
+#: How long a press of the Run button waits for the editor's own report. Pressed while the
+#: editor has the keyboard, the button runs the editor's "submit" instead (text and run in one
+#: message, kg.explorer.editor.run_button_bridge) and this wait is not reached; it stays for a
+#: browser where that script could not reach the editor, in which the press takes the focus from
+#: the editor, which then sends its text, a message that can land after the click's. A report
+#: that comes within the wait starts the run over with the new text (Streamlit stops a run when a
+#: newer one is asked for).
 RUN_GRACE_S = 0.3
 NUMERIC = {
     f"http://www.w3.org/2001/XMLSchema#{t}"
@@ -324,7 +327,10 @@ def main() -> None:
         icon=":material/play_arrow:",
         width="stretch",
         on_click=ask_to_run,
+        key="sparql_run",
     )
+    with st.container(key="sparql_run_bridge"):  # hidden (below): a script, nothing to see
+        st.html(editor.run_button_bridge("sparql_run"), unsafe_allow_javascript=True)
     st.caption(f"Each query stops after {seconds} s and returns at most {cap:,} rows.")
     with st.expander("Plain text (for screen readers, or to paste a whole query)"):
         st.text_area(
@@ -334,7 +340,10 @@ def main() -> None:
             on_change=renew_editor,
             help="Changes here replace the editor's text when you leave the box.",
         )
-    st.html("<style>.st-key-sparql_text textarea { font-family: ui-monospace, monospace; }</style>")
+    st.html(
+        "<style>.st-key-sparql_text textarea { font-family: ui-monospace, monospace; }"
+        " .st-key-sparql_run_bridge { display: none; }</style>"
+    )
     if st.session_state.get("sparql_run_pending"):
         time.sleep(RUN_GRACE_S)
         st.empty()  # here a report from the editor that came meanwhile starts the run over
