@@ -42,12 +42,6 @@ _CSS = """
 """
 
 
-#: kg.read.terms.ontology_terms by its old name here: kg/serve.py, changed at the same time,
-#: still imports it (and Term) from this module. Import them from kg.read.terms: the server
-#: should not load the explorer's editor. To be removed once nothing imports it from here.
-vocabulary = ontology_terms
-
-
 def completions(terms: list[Term]) -> list[dict[str, Any]]:
     """Ace completion items: each prefix (``qikg:``), then each term as ``qikg:Nurse`` with its
     label beside it.
