@@ -248,7 +248,8 @@ def closest(vocab: Vocabulary, text: str) -> tuple[str, float] | None:
         for label, iris in vocab.by_label.items()
         if any(vocab.kinds(i) & kinds for i in iris)
     }
-    best = process.extractOne(text.casefold(), list(choices), scorer=fuzz.WRatio, score_cutoff=70)
+    # sorted: labels that tie are decided the same way whatever order the store answered in
+    best = process.extractOne(text.casefold(), sorted(choices), scorer=fuzz.WRatio, score_cutoff=70)
     return (choices[best[0]], best[1] / 100) if best else None
 
 

@@ -238,10 +238,12 @@ def to_dot(
     >>> 'label="say \\\\"hi\\\\""' in to_dot(hood)
     True
     """
+    # No ``outputorder=edgesfirst``: d3-graphviz, which draws the explorer's picture, cannot draw
+    # a new one laid out that way into the old one (the Graph page kept the old depth's picture).
     lines = [
         "digraph neighbourhood {",
         '  graph [layout=twopi, root=n0, ranksep=1.1, overlap=false, splines=true, sep="+4",'
-        ' outputorder=edgesfirst, bgcolor="transparent", fontname="Helvetica"];',
+        ' bgcolor="transparent", fontname="Helvetica"];',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=9,'
         ' color="#555555", penwidth=1, margin="0.08,0.04", height=0.3];',
         '  edge [fontname="Helvetica", fontsize=7, color="#999999", fontcolor="#666666",'

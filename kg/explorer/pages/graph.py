@@ -92,25 +92,6 @@ def node_url(depth: int, cap: int) -> Callable[[Node], str]:
     return url
 
 
-#: What d3-graphviz, which draws st.graphviz_chart in the browser, cannot draw over: a picture
-#: laid out edges first. Streamlit (1.67) keeps the chart's element while the page's layout stays
-#: (its id hashes only its place on the page), so a new depth or cap draws into the old picture;
-#: with this attribute that second drawing throws (the console says "undefined") and the old
-#: picture stays while the caption counts the new nodes. Checked on a neighbourhood at depth 1
-#: then 2: it fails with the attribute alone added to a bare graph, and redraws without it.
-EDGES_FIRST = "outputorder=edgesfirst, "
-
-
-def redrawable(dot: str) -> str:
-    """The DOT text without ``outputorder=edgesfirst`` (see EDGES_FIRST), so the picture is
-    redrawn when what it shows changes (its edges are drawn over the nodes: they rarely cross).
-
-    >>> redrawable('graph [splines=true, outputorder=edgesfirst, bgcolor="transparent"];')
-    'graph [splines=true, bgcolor="transparent"];'
-    """
-    return dot.replace(EDGES_FIRST, "")
-
-
 def legend(hood: Neighbourhood) -> str:
     """Colour chips for the kinds of node in the picture."""
     chips = "".join(
@@ -182,7 +163,7 @@ def main() -> None:
             dot = to_dot(
                 hood, node_url(depth, cap), edge_labels=len(hood.edges) <= EDGE_LABELS_UP_TO
             )
-            st.graphviz_chart(redrawable(dot), width="content")
+            st.graphviz_chart(dot, width="content")
             st.html(legend(hood))
         others = {n.iri: f"{n.label} · {n.kind}" for n in hood.nodes[1:]}
         if others:
