@@ -316,3 +316,37 @@ def test_a_writer_killed_after_its_snapshots_is_recorded_by_the_next(cli, url, m
     assert content(url) == removed
     assert cli("restore", "1", store=url).exit_code == 0
     assert content(url) == before
+
+
+#: Graphs one write touches here: past what Virtuoso compiles in one INSERT DATA (rh.ENTRY_BATCH,
+#: rh.STUDY_BATCH); a load of 100,000 findings as 4,000 studies touches 4,001.
+MANY = 1_600
+
+
+def test_a_write_of_thousands_of_graphs_is_recorded_and_abandoned_cleanly(cli, url):
+    """Its snapshot entries and its record reach the server in batches (in one request Virtuoso
+    refused them: SP031, "generated SQL text has exceeded 10000 lines"), and a write that fails
+    before changing anything drops its entries again (one DELETE pattern per entry is a cross
+    product: Virtuoso refused it at 50 entries and stopped answering at 100)."""
+    graphs = [str(study_graph(f"many{i:04d}")) for i in range(MANY)]
+    before = bookkeeping(url)
+    store = RemoteStore(url)  # (not `with`: its __enter__ is typed as the base Store)
+    try:
+        with pytest.raises(RuntimeError, match="stopped"), change("import"):
+            with rh.writing(store, None, "import") as commit:
+                commit.touch(graphs, {})
+                raise RuntimeError("stopped before writing")
+        assert bookkeeping(url) == before
+        with change("import"), rh.writing(store, None, "import") as commit:
+            commit.touch(graphs, {})
+        latest = versions(cli, url)[0]
+        assert latest["verb"] == "import" and len(latest["studies"]) == MANY
+        commit_iri = iri_term(f"urn:qikg:commit:{latest['token']}")
+        readable = store._select(
+            f"SELECT (COUNT(?s) AS ?n) WHERE {{ GRAPH {iri_term(rh.HISTORY_GRAPH)} "
+            f"{{ {commit_iri} <urn:qikg:history#study> ?s }} }}"
+        )
+        assert int(readable[0]["n"]["value"]) == MANY
+        assert len(rh.commits(store)[-1]["snapshots"]) == MANY
+    finally:
+        store.close()

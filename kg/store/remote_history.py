@@ -59,6 +59,11 @@ HEARTBEAT = 30.0
 EXACT_DIFF_TRIPLES = 50_000
 #: Commits read per history query (Virtuoso cuts answers at ResultSetMaxRows, 10,000).
 PAGE = 5_000
+#: Snapshot entries (3 triples each) per request. Virtuoso 7.2 compiles INSERT DATA into SQL
+#: and refuses past 10,000 lines of it (SP031): 400 entries passed, 500 failed (one write of
+#: 4,000 studies could not be recorded); a commit's ``study`` properties: 1,000 passed, 1,500 not.
+ENTRY_BATCH = 200
+STUDY_BATCH = 500
 log = logging.getLogger("qikg")
 
 
@@ -358,11 +363,13 @@ class Commit:
         # triples copied, and commits nothing more atomically for it: one COPY per request there.
         for request in self.store._requests(copies):
             self.store._update(request)
-        if taken:
+        # In batches: a stop between them leaves entries of copies not yet written over, which
+        # the next writer records (``recover``) as a version that changed nothing.
+        for start in range(0, len(taken), ENTRY_BATCH):
             entries = " ".join(
                 f"{iri_term(s.iri)} {_p('commit')} {s.commit} ; {_p('graph')} "
                 f"{iri_term(s.graph)} ; {_p('existed')} {'true' if s.existed else 'false'} ."
-                for s in taken
+                for s in taken[start : start + ENTRY_BATCH]
             )
             self.store._update(f"INSERT DATA {{ GRAPH {iri_term(HISTORY_GRAPH)} {{ {entries} }} }}")
         self.snapshots += taken
@@ -403,20 +410,28 @@ class Commit:
         if not self.snapshots:
             return
         drops = [f"DROP SILENT GRAPH {iri_term(s.iri)}" for s in self.snapshots if s.existed]
-        entries = " ".join(f"{iri_term(s.iri)} ?p{i} ?o{i} ." for i, s in enumerate(self.snapshots))
+        # One VALUES list, not one pattern per entry: the patterns' cross product is 3^n rows
+        # (Virtuoso refused 50 entries, "estimated execution time", and stopped at 100).
+        history = iri_term(HISTORY_GRAPH)
         try:
-            self.store._update(
-                f"DELETE WHERE {{ GRAPH {iri_term(HISTORY_GRAPH)} {{ {entries} }} }}"
-            )
-            if drops:
-                self.store._update(" ;\n".join(drops))
+            for start in range(0, len(self.snapshots), ENTRY_BATCH):
+                values = " ".join(
+                    iri_term(s.iri) for s in self.snapshots[start : start + ENTRY_BATCH]
+                )
+                self.store._update(
+                    f"DELETE {{ GRAPH {history} {{ ?e ?p ?o }} }} WHERE {{ GRAPH {history} "
+                    f"{{ VALUES ?e {{ {values} }} ?e ?p ?o }} }}"
+                )
+            for request in self.store._requests(drops):
+                self.store._update(request)
         except Exception:  # best effort: the next writer records or prunes what is left
             pass
 
 
 def write_record(store: RemoteStore, line: dict) -> None:
-    """One commit's resource, in one INSERT DATA: readable properties, and the JSON record qikg
-    reads back."""
+    """One commit's resource: readable properties, and the JSON record qikg reads back, in one
+    INSERT DATA (which makes it the store's version); the readable ``study`` properties past
+    ``STUDY_BATCH`` follow in more (only people read them)."""
     c = iri_term(_commit_iri(int(line["token"])))
     props = [
         f"{_p('token')} {int(line['token'])}",
@@ -428,10 +443,15 @@ def write_record(store: RemoteStore, line: dict) -> None:
         props.append(f"{_p('fileName')} {literal_term(line['file']['name'])}")
         if line["file"].get("sha256"):
             props.append(f"{_p('fileSha256')} {literal_term(line['file']['sha256'])}")
-    props += [f"{_p('study')} {literal_term(s)}" for s in line["studies"]]
-    store._update(
-        f"INSERT DATA {{ GRAPH {iri_term(HISTORY_GRAPH)} {{ {c} {' ; '.join(props)} . }} }}"
-    )
+    studies = [f"{_p('study')} {literal_term(s)}" for s in line["studies"]]
+    batches = [props + studies[:STUDY_BATCH]] + [
+        studies[start : start + STUDY_BATCH]
+        for start in range(STUDY_BATCH, len(studies), STUDY_BATCH)
+    ]
+    for batch in batches:
+        store._update(
+            f"INSERT DATA {{ GRAPH {iri_term(HISTORY_GRAPH)} {{ {c} {' ; '.join(batch)} . }} }}"
+        )
 
 
 def state(store: RemoteStore) -> dict:
@@ -539,8 +559,8 @@ def prune(store: RemoteStore, lines: list[dict]) -> None:
         s["iri"] for line in lines if not line.get("dropped") for s in line.get("snapshots", [])
     }
     stale = [g for g in store._all_sizes() if g.startswith(SNAPSHOT_PREFIX) and g not in named]
-    if stale:
-        store._update(" ;\n".join(f"DROP SILENT GRAPH {iri_term(g)}" for g in stale))
+    for request in store._requests([f"DROP SILENT GRAPH {iri_term(g)}" for g in stale]):
+        store._update(request)
 
 
 # -- undo and restore ----------------------------------------------------------------------------
