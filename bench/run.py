@@ -47,7 +47,19 @@ ENGINES = (
     "pyoxigraph-disk",
     "rdflib",
 )
-STEPS = ("build", "queries", "shacl", "import", "cold_start", "explorer", "serve", "reasoning")
+STEPS = (
+    "build",
+    "queries",
+    "shacl",
+    "engines",
+    "import",
+    "cold_start",
+    "explorer",
+    "serve",
+    "reasoning",
+)
+#: The SHACL engines whose validation throughput the ``engines`` step compares (kg.validate).
+SHACL_ENGINES = ("pyshacl", "pyshacl-turbo")
 COLD_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?f a qikg:Finding }"
 TARGETS = {
     "query_ms": 100,
@@ -61,6 +73,9 @@ TARGETS = {
     "cold_start_s": 1.5,
     "page_bundled_s": 1.0,
     "page_100k_s": 3.0,
+    # issue #19: a 50 MB coding sheet (120,750 findings) validates in under 60 s
+    "validate_sheet_findings": 120_750,
+    "validate_sheet_s": 60,
 }
 
 
@@ -95,15 +110,16 @@ def kill_live() -> None:
 
 
 class Child:
-    """A bench/tasks.py task in a process group of its own, read line by line."""
+    """A bench/tasks.py task (or another ``command`` that prints its events as they do) in a
+    process group of its own, read line by line."""
 
-    def __init__(self, task: str, args: dict, log: Path) -> None:
+    def __init__(self, task: str, args: dict, log: Path, command: list[str] | None = None) -> None:
         self.log = log
         self._err = open(log, "a")
         self._err.write(f"\n=== {task} {json.dumps(args)[:300]}\n")
         self._err.flush()
         self.proc = subprocess.Popen(
-            [PY, TASKS, task, json.dumps(args)],
+            command or [PY, TASKS, task, json.dumps(args)],
             stdout=subprocess.PIPE,
             stderr=self._err,
             text=True,
@@ -177,9 +193,11 @@ class Child:
         self.kill()
 
 
-def run_task(task: str, args: dict, log: Path, timeout: float) -> dict:
+def run_task(
+    task: str, args: dict, log: Path, timeout: float, command: list[str] | None = None
+) -> dict:
     """Run a one-result task; ``{"timeout": s}`` or ``{"error": ...}`` when it does not finish."""
-    child = Child(task, args, log)
+    child = Child(task, args, log, command)
     try:
         event, data = child.next(timeout)
         return data
@@ -441,6 +459,28 @@ def measure_queries(
     return out
 
 
+def measure_engines(findings: int, store: Path, log: Path, args) -> dict:
+    """Validation throughput per SHACL engine, side by side (bench/validate_engines.py in a child
+    process): findings per second of ``kg.validate.validate`` over a sheet's batches and of
+    ``qikg validate``'s whole check of the sheet against this size's store, and whether each
+    report is pyshacl's."""
+    command = [
+        PY,
+        str(BENCH / "validate_engines.py"),
+        "--findings",
+        str(findings),
+        "--repeats",
+        str(args.engine_repeats),
+        "--engines",
+        *SHACL_ENGINES,
+        "--store",
+        str(store),
+        "--emit",
+    ]
+    limit = BUDGET.cap(args.engine_limit)
+    return run_task("validate_engines", {"findings": findings}, log, limit, command)
+
+
 def measure_import(store: Path, work: Path, log: Path, args, size_label: str) -> dict:
     """import_path of fresh 25-finding studies into the corpus store vs into an empty built store."""
     from generate import new_study_sheet
@@ -611,6 +651,17 @@ def measure_serve(store: Path, queries: list[dict], log: Path, args) -> dict:
                 return {"timeout": args.serve_start_limit, "what": "server start"}
             time.sleep(0.1)
         ready = time.perf_counter() - started
+        # A store read from memory answers from disk until its workers' copies are loaded:
+        # measure once they are (each ASK tells the server which worker answered from where).
+        ask = f"{base}/sparql?" + urllib.parse.urlencode({"query": "ASK {}"})
+        while (memory := httpx.get(f"{base}/health", timeout=30).json().get("memory")) and (
+            memory["workers"] < memory["of"] or not memory["copy"]
+        ):
+            if time.monotonic() > deadline:
+                return {"timeout": args.serve_start_limit, "what": "copies in memory"}
+            httpx.get(ask, timeout=120)
+            time.sleep(0.5)
+        loaded = time.perf_counter() - started
         url = f"{base}/sparql?" + urllib.parse.urlencode({"query": query["text"]})
         headers = {"Accept": "application/sparql-results+json"}
         with httpx.Client(timeout=120) as client:  # warm-up
@@ -670,6 +721,7 @@ def measure_serve(store: Path, queries: list[dict], log: Path, args) -> dict:
             "p50": pct(50),
             "p99": pct(99),
             "ready_s": ready,
+            "in_memory_s": loaded,
         }
     finally:
         try:
@@ -782,7 +834,16 @@ def run_size(studies: int, args, queries: list[dict], work: Path) -> dict:
             return {"skipped": f"over --shacl-max-studies {args.shacl_max_studies}"}
         return run_task("shacl", {"corpus": str(corpus)}, log, BUDGET.cap(args.shacl_limit))
 
+    def engines() -> dict:
+        findings = studies * args.findings_per_study
+        if not findings:
+            return {"skipped": "no synthetic findings at this size"}
+        if findings > args.engine_max_findings:
+            return {"skipped": f"over --engine-max-findings {args.engine_max_findings}"}
+        return measure_engines(findings, store, log, args)
+
     step("shacl", "SHACL over the whole corpus", shacl)
+    step("engines", "validation throughput per SHACL engine", engines)
     step("import", "incremental import", lambda: measure_import(store, size_dir, log, args, label))
     step("cold_start", "qikg query cold start", lambda: measure_cold_start(store, args))
     step("explorer", "explorer pages", lambda: measure_explorer(store, log, args))
@@ -868,6 +929,8 @@ def summary_table(results: dict) -> str:
                 f"SHACL whole corpus: {fmt_s(s.get('validate')) if 'validate' in s else cell(s)}"
                 + (f" ({s.get('summary')})" if "summary" in s else "")
             )
+        if "engines" in size:
+            lines.append(f"validation throughput: {engine_line(size['engines'])}")
         if "import" in size:
             i = size["import"]
             lines.append(
@@ -913,6 +976,21 @@ def summary_table(results: dict) -> str:
                 )
             )
     return "\n".join(lines)
+
+
+def engine_line(e: dict) -> str:
+    """Findings per second of each SHACL engine: ``validate``, then ``qikg validate`` whole."""
+    if "engines" not in e:
+        return cell(e)
+    parts = []
+    for name, r in e["engines"].items():
+        if r.get("validate_per_s") is None:
+            parts.append(f"{name} {r.get('error') or 'error'}")
+            continue
+        check = f", qikg validate {r['check_per_s']:,.0f}/s" if r.get("check_per_s") else ""
+        same = "" if r.get("same") is not False and r.get("check_same") is not False else " (!)"
+        parts.append(f"{name} validate {r['validate_per_s']:,.0f}/s{check}{same}")
+    return f"{e['findings']:,} findings: " + "; ".join(parts)
 
 
 def query_ratios(qs: dict, name: str) -> dict:
@@ -1019,6 +1097,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rdflib-max-findings", type=int, default=110_000)
     p.add_argument("--shacl-max-studies", type=int, default=4000)
     p.add_argument("--shacl-limit", type=float, default=1800.0)
+    p.add_argument(
+        "--engine-max-findings",
+        type=int,
+        default=25_000,
+        help="largest size whose validation throughput per engine is measured (pyshacl takes "
+        "about 4 ms a finding, each repeat)",
+    )
+    p.add_argument("--engine-repeats", type=int, default=3)
+    p.add_argument("--engine-limit", type=float, default=1800.0)
     p.add_argument("--import-limit", type=float, default=900.0)
     p.add_argument("--cold-limit", type=float, default=300.0)
     p.add_argument("--page-limit", type=float, default=120.0)
@@ -1056,6 +1143,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.query_repeats = min(args.query_repeats, 2)
         args.slow_query = min(args.slow_query, 0.5)
         args.import_repeats = min(args.import_repeats, 1)
+        args.engine_repeats = min(args.engine_repeats, 1)
         args.cold_repeats = min(args.cold_repeats, 2)
         args.page_repeats = min(args.page_repeats, 1)
         args.query_limit = min(args.query_limit, 3.0)

@@ -373,7 +373,11 @@ def create_app(
             graphs = store.graph_names()  # not counted: a count reads every triple
         except QikgError as exc:
             return JSONResponse({"status": "unavailable", "error": str(exc)}, 503)
-        return JSONResponse({"status": "ok", "graphs": len(graphs)})
+        status = {"status": "ok", "graphs": len(graphs)}
+        memory = store.memory_status()
+        if memory is not None:  # kg.store.memory: workers answer from disk until theirs load
+            status["memory"] = memory
+        return JSONResponse(status)
 
     @app.get("/sparql")
     @app.get("/query", include_in_schema=False)

@@ -99,6 +99,10 @@ def test_query_workers_with_a_time_limit_answer_from_memory_and_follow_writes(re
     while not store._pool.run(request, 20)["memory"]:  # from disk until its copy is loaded
         assert time.monotonic() < deadline, "the worker never answered from memory"
         time.sleep(0.05)
+    while store.memory_status() != {"copy": 1, "workers": 2, "of": 2}:  # what /health says
+        assert time.monotonic() < deadline, store.memory_status()
+        count(store, timeout=20)
+    assert EmbeddedStore(root).memory_status() is None  # a one-shot reader reads the disk
     write_elsewhere(
         root,
         f"EmbeddedStore(__import__('sys').argv[1]).replace_graphs({{'{G}b': '''{triples(4, 'b')}'''}})",

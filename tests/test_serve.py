@@ -317,10 +317,12 @@ def test_health(endpoint: str) -> None:
     graphs = httpx.get(
         f"{endpoint}/sparql", params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"}
     )
-    assert httpx.get(f"{endpoint}/health").json() == {
-        "status": "ok",
-        "graphs": len(graphs.json()["results"]["bindings"]),
-    }
+    health = httpx.get(f"{endpoint}/health").json()
+    assert health["status"] == "ok"
+    assert health["graphs"] == len(graphs.json()["results"]["bindings"])
+    # the copies in memory (kg.store.memory): this process's, and the workers' that answered
+    assert set(health["memory"]) == {"copy", "workers", "of"}
+    assert health["memory"]["of"] == 3 and 0 <= health["memory"]["workers"] <= 3
     assert json.loads(httpx.get(f"{endpoint}/query", params={"query": "ASK {}"}).text)["boolean"]
 
 

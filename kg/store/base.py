@@ -78,6 +78,11 @@ class Store(ABC):
         return None
 
     #: Whether the backend records its writes and can return to a version (docs/history.md).
+    def memory_status(self) -> dict[str, int] | None:
+        """For a store read from a copy in memory (kg.store.memory), how far the copies are
+        loaded; None for a store that reads from where it keeps its data."""
+        return None
+
     keeps_history = False
 
     def refuse_history(self, what: str) -> NotKept:

@@ -332,6 +332,14 @@ class EmbeddedStore(Store):
             writer.folder = fresh
         shutil.rmtree(old, ignore_errors=True)
 
+    def memory_status(self) -> dict[str, int] | None:
+        """For a store read from memory: whether this process's copy is loaded (1 or 0), and how
+        many query workers answered their last query from theirs (of how many); else None."""
+        if not self.in_memory:
+            return None
+        workers = self._pool.workers_in_memory() if self._pool is not None else 0
+        return {"copy": int(self._view.in_memory()), "workers": workers, "of": self._pool_size}
+
     keeps_history = True
 
     def history(self) -> hist.History:

@@ -58,6 +58,8 @@ class _Worker:
         if not ready:
             raise StoreUnavailable("a query worker could not start (is the store readable?)")
         self.offline = bool(json.loads(ready).get("offline"))
+        #: Whether its last answer came from its copy of the store in memory.
+        self.from_memory = False
 
     def ask(self, request: dict, timeout: float) -> dict:
         """Send one request; kill the worker and raise QueryTimeout if no answer in time."""
@@ -139,7 +141,9 @@ class QueryPool:
         try:
             if worker is None or not worker.alive():
                 worker = self._start()
-            return worker.ask(request, timeout)
+            answer = worker.ask(request, timeout)
+            worker.from_memory = bool(answer.get("memory"))
+            return answer
         finally:
             if worker is not None and not worker.alive():
                 worker = None
@@ -148,6 +152,10 @@ class QueryPool:
                 threading.Thread(target=self._replace, daemon=True).start()
             else:
                 self._idle.put(worker)
+
+    def workers_in_memory(self) -> int:
+        """How many idle workers answered their last query from their copy in memory."""
+        return sum(1 for w in list(self._idle.queue) if w is not None and w.from_memory)
 
     def _start(self) -> _Worker:
         return _Worker(self.root, self.memory, self.in_memory)
