@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import click
 
 from kg.store import Store, open_store
@@ -16,8 +18,9 @@ class Context:
         self._store: Store | None = None
         #: Query workers of an embedded store (``qikg serve --workers``).
         self.workers = 2
-        #: Whether an embedded store answers from memory: for ``qikg serve``, which runs long.
-        self.in_memory = False
+        #: Whether an embedded store's query workers answer from memory: for ``qikg serve``,
+        #: which runs long (kg.store.memory).
+        self.in_memory: bool | Literal["workers"] = False
 
     def store(self, build_if_empty: bool = True) -> Store:
         """The store, built from the bundled ontology and studies if it is still empty."""

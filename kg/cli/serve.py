@@ -108,7 +108,7 @@ def command(
             "workers; keep it below --workers",
             err=True,
         )
-    ctx.workers, ctx.in_memory = workers, True
+    ctx.workers, ctx.in_memory = workers, "workers"
     store = ctx.store()
     hosts = [*LOOPBACK_NAMES, *allow_hosts, *([] if _unspecified(host) else [host])]
     app = create_app(

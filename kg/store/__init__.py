@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 
@@ -15,10 +16,15 @@ def default_location() -> str:
     return os.environ.get("QIKG_STORE") or str(Path(platformdirs.user_data_dir("qikg")) / "store")
 
 
-def open_store(descriptor: str | None = None, workers: int = 2, in_memory: bool = False) -> Store:
+def open_store(
+    descriptor: str | None = None,
+    workers: int = 2,
+    in_memory: bool | Literal["workers"] = False,
+) -> Store:
     """Open the store a descriptor names: an ``http(s)://`` SPARQL endpoint or a folder path;
     ``workers`` is how many queries with a time limit an embedded store runs at once, and
-    ``in_memory`` whether it answers from a copy in memory (for long-running readers; an embedded
+    ``in_memory`` whether it answers from a copy in memory (``"workers"``: in its query workers
+    only; for long-running readers; an embedded
     store only, and only if ``QIKG_READ_IN_MEMORY`` allows, kg.store.memory).
 
     >>> import tempfile
@@ -33,7 +39,7 @@ def open_store(descriptor: str | None = None, workers: int = 2, in_memory: bool 
     from kg.store.embedded import EmbeddedStore
     from kg.store.memory import enabled
 
-    return EmbeddedStore(where, pool_size=workers, in_memory=in_memory and enabled())
+    return EmbeddedStore(where, pool_size=workers, in_memory=in_memory if enabled() else False)
 
 
 __all__ = ["Store", "default_location", "on_current_version", "open_store"]

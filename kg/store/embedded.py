@@ -17,6 +17,7 @@ import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import pyoxigraph as ox
 
@@ -49,7 +50,8 @@ EXACT_DIFF_TRIPLES = 200_000
 
 class EmbeddedStore(Store):
     """An on-disk Oxigraph store; ``in_memory`` for a long-running reader that answers from a
-    copy in memory, kept current (kg.store.memory), in this process and in its query workers.
+    copy in memory, kept current (kg.store.memory), in this process and in its query workers
+    (``"workers"``: in its query workers only, for a server whose own reads are few).
 
     >>> import tempfile
     >>> store = EmbeddedStore(tempfile.mkdtemp())
@@ -61,17 +63,20 @@ class EmbeddedStore(Store):
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], pool_size: int = 2, in_memory: bool = False
+        self,
+        path: str | os.PathLike[str],
+        pool_size: int = 2,
+        in_memory: bool | Literal["workers"] = False,
     ) -> None:
         self.root = Path(path).expanduser().resolve()
         self.descriptor = str(self.root)
         self._pool_size = pool_size
         self._pool: QueryPool | None = None
-        self.in_memory = in_memory
+        self.in_memory = bool(in_memory)
         if not database_dir(self.root).exists():
             self._create()
         self._view = ReadView(self.root)
-        if in_memory:
+        if in_memory is True:
             self._view = copy = MemoryView(self.root)
             copy.load_in_background()
         self._asserted = ReadView(self.root, without=True)
@@ -333,12 +338,18 @@ class EmbeddedStore(Store):
         shutil.rmtree(old, ignore_errors=True)
 
     def memory_status(self) -> dict[str, int] | None:
-        """For a store read from memory: whether this process's copy is loaded (1 or 0), and how
-        many query workers answered their last query from theirs (of how many); else None."""
+        """For a store read from memory: whether this process's copy is loaded (1, 0; -1 when
+        only the workers hold one), and how many query workers answered their last query from
+        theirs (of how many); else None."""
         if not self.in_memory:
             return None
         workers = self._pool.workers_in_memory() if self._pool is not None else 0
-        return {"copy": int(self._view.in_memory()), "workers": workers, "of": self._pool_size}
+        copy = isinstance(self._view, MemoryView)
+        return {
+            "copy": int(self._view.in_memory()) if copy else -1,
+            "workers": workers,
+            "of": self._pool_size,
+        }
 
     keeps_history = True
 
