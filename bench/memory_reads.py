@@ -7,7 +7,8 @@ one study to import (bench/generate.py writes them). Measured in this one run, m
 the time to load the copy and the memory it takes (this process, and one query worker); how
 long after a ``qikg import`` of SHEET in another process a reader in memory answers with the new
 study (incremental); the same after ``qikg undo`` (a whole reload); and the process tree's memory
-(the explorer's pages and its one SPARQL worker hold one copy each); and ``qikg serve`` with 8
+(the explorer's pages and its one SPARQL worker hold one copy each); every competency question
+on bare pyoxigraph in memory, qikg's pages and a query worker, in turns; and ``qikg serve`` with 8
 clients sending cq01, in turns with ``QIKG_READ_IN_MEMORY`` off and on (bench/run.py's serve
 step). The store is copied first: STORE itself is not changed.
 """
@@ -63,6 +64,62 @@ def until_seen(store: EmbeddedStore, expected: int, **kwargs: float) -> float:
     return time.perf_counter() - start
 
 
+def read_all(answer: object) -> int:
+    """Read every value of a bare pyoxigraph answer, as qikg reads its answers; the rows."""
+    import pyoxigraph as ox
+
+    if not isinstance(answer, ox.QuerySolutions):
+        return 1
+    names = [v.value for v in answer.variables]
+    rows = 0
+    for solution in answer:
+        for name in names:
+            solution[name]
+        rows += 1
+    return rows
+
+
+def queries_side_by_side(store: Path, repeats: int) -> dict[str, dict[str, float]]:
+    """Each competency question on bare pyoxigraph in memory (the floor), on qikg's copy in this
+    process (the explorer's pages) and in a query worker (``qikg serve``), taken in turns per
+    question so that the machine's load falls on all three alike; median seconds."""
+    import pyoxigraph as ox
+
+    from kg.namespaces import PREFIXES
+    from kg.store.worker import database_dir
+
+    bare = ox.Store()
+    bare.bulk_load(
+        ox.Store.read_only(str(database_dir(store))).dump(format=ox.RdfFormat.N_QUADS),
+        format=ox.RdfFormat.N_QUADS,
+    )
+    qikg = EmbeddedStore(store, pool_size=1, in_memory=True)
+    while (qikg.memory_status() or {}).get("workers") != 1 or not qikg._view.in_memory():
+        qikg.query("ASK {}", timeout=600)
+        time.sleep(0.5)
+    runs: dict[str, dict[str, list[float]]] = {}
+    ways = {
+        "floor": lambda text: read_all(
+            bare.query(text, use_default_graph_as_union=True, prefixes=PREFIXES)
+        ),
+        "pages": lambda text: len(qikg.query(text)),
+        "worker": lambda text: len(qikg.query(text, timeout=120)),
+    }
+    for path in sorted((ROOT / "ontology" / "queries").glob("cq*.rq")):
+        if path.stem.startswith("cq12"):
+            continue  # quadratic in its answer: past any limit at this size (docs/benchmarks.md)
+        text = path.read_text()
+        for _ in range(repeats):
+            for way, run in ways.items():
+                start = time.perf_counter()
+                run(text)
+                runs.setdefault(path.stem, {}).setdefault(way, []).append(
+                    time.perf_counter() - start
+                )
+    qikg.close()
+    return {q: {w: statistics.median(t) for w, t in ways_.items()} for q, ways_ in runs.items()}
+
+
 def serve_side_by_side(store: Path, rounds: int) -> dict[str, list[dict]]:
     """bench/run.py's serve measurement, in turns with memory reads off and on."""
     import run
@@ -88,13 +145,14 @@ def main() -> None:
     parser.add_argument("sheet", type=Path)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--serve-rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="qikg-memory-"))
     store = work / "store"
     shutil.copytree(args.store, store)
     out: dict = {"loads": [], "follow_import": [], "follow_undo": []}
     try:
-        for _ in range(3):
+        for _ in range(args.repeats):
             start = time.perf_counter()
             view = MemoryView(store)
             view.get()
@@ -110,7 +168,7 @@ def main() -> None:
         assert reader._pool is not None
         workers = [w for w in list(reader._pool._idle.queue) if w is not None]
         out["rss_worker_mb"] = rss_mb(workers[0].proc.pid) if workers else None
-        for _ in range(3):
+        for _ in range(args.repeats):
             qikg(store, "import", str(args.sheet))
             out["follow_import"].append(until_seen(reader, before + 1))
             out.setdefault("follow_import_worker", []).append(
@@ -123,6 +181,7 @@ def main() -> None:
         reader.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    out["queries"] = queries_side_by_side(args.store, 3)
     out["serve"] = serve_side_by_side(args.store, args.serve_rounds)
     medians = {k: statistics.median(v) for k, v in out.items() if isinstance(v, list)}
     for setting, runs in out["serve"].items():
