@@ -13,11 +13,10 @@ pyshacl's on every shape and test sheet; the setting ``QIKG_SHACL_ENGINE`` (``au
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +25,7 @@ import pyshacl
 import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
+from rdflib.plugins.stores.memory import SimpleMemory
 
 from kg.errors import BadInput, DataProblem
 from kg.namespaces import DATA, OA, QIKG, SH, curie
@@ -53,6 +53,156 @@ FAST = "pyshacl-turbo"
 #: passes with it installed.
 IDENTICAL_VERSIONS = {FAST: ("0.6.5",)}
 _log = logging.getLogger(__name__)
+
+
+def new_graph() -> rdflib.Graph:
+    """An empty graph for data that is built, checked and written in one pass (an import's).
+
+    rdflib's default store spends most of an import's time: each triple added fires an event
+    and is filed under its contexts, and each triple read looks its contexts up again (a coding
+    sheet of 10,000 findings: 31 of 62 s). This store keeps one index by subject and builds the
+    others when first asked, then keeps them current: adding a triple of a real sheet took
+    1.5 µs instead of 18.5 µs, copying it 3 µs instead of 57 µs (one run, the same triples).
+
+    >>> g = new_graph()
+    >>> _ = g.add((DATA["s1"], RDF.type, QIKG.Study))
+    >>> _ = g.add((DATA["s1"], RDF.type, QIKG.Study))
+    >>> len(g), [s.n3() for s in g.subjects(RDF.type, QIKG.Study)]
+    (1, ['<https://w3id.org/qikg/data/s1>'])
+    """
+    return rdflib.Graph(store=_Triples())
+
+
+class _Triples(SimpleMemory):
+    """Triples by subject, predicate, object; the predicate and object indexes are built on the
+    first question that needs them. No events, contexts or quoted graphs (a plain graph needs
+    none); prefixes as SimpleMemory keeps them."""
+
+    def __init__(self, configuration: str | None = None, identifier=None) -> None:
+        super().__init__(configuration, identifier)
+        self._spo: dict = {}
+        self._pos: dict | None = None  # predicate -> object -> subjects, once asked
+        self._osp: dict | None = None  # object -> subject -> predicates, once asked
+        self._count = 0
+
+    def add(self, triple, context=None, quoted=False) -> None:
+        s, p, o = triple
+        po: dict | None = self._spo.get(s)
+        if po is None:
+            po = self._spo[s] = {}
+        objects: dict | None = po.get(p)
+        if objects is None:
+            objects = po[p] = {}
+        if o in objects:
+            return
+        objects[o] = None
+        self._count += 1
+        if self._pos is not None:
+            self._pos.setdefault(p, {}).setdefault(o, {})[s] = None
+        if self._osp is not None:
+            self._osp.setdefault(o, {}).setdefault(s, {})[p] = None
+
+    def addN(self, quads) -> None:  # noqa: N802 (rdflib's name)
+        add = self.add
+        for s, p, o, _ in quads:
+            add((s, p, o))
+
+    def remove(self, triple_pattern, context=None) -> None:
+        for (s, p, o), _ in list(self.triples(triple_pattern)):
+            _discard(self._spo, s, p, o)
+            if self._pos is not None:
+                _discard(self._pos, p, o, s)
+            if self._osp is not None:
+                _discard(self._osp, o, s, p)
+            self._count -= 1
+
+    def _by_predicate(self) -> dict:
+        if self._pos is None:
+            pos: dict = {}
+            for s, po in self._spo.items():
+                for p, objects in po.items():
+                    by_object = pos.setdefault(p, {})
+                    for o in objects:
+                        by_object.setdefault(o, {})[s] = None
+            self._pos = pos
+        return self._pos
+
+    def _by_object(self) -> dict:
+        if self._osp is None:
+            osp: dict = {}
+            for s, po in self._spo.items():
+                for p, objects in po.items():
+                    for o in objects:
+                        osp.setdefault(o, {}).setdefault(s, {})[p] = None
+            self._osp = osp
+        return self._osp
+
+    def triples(self, triple_pattern, context=None):
+        """The matching triples, each with no contexts; safe to change the graph meanwhile."""
+        s, p, o = triple_pattern
+        none = ()
+        if s is not None:
+            for p2, objects in list(self._spo.get(s, {}).items()):
+                if p is not None and p2 != p:
+                    continue
+                if o is None:
+                    for o2 in list(objects):
+                        yield (s, p2, o2), none
+                elif o in objects:
+                    yield (s, p2, o), none
+        elif p is not None:
+            by_object = self._by_predicate().get(p, {})
+            pairs = list(by_object.items()) if o is None else [(o, by_object.get(o, {}))]
+            for o2, subjects in pairs:
+                for s2 in list(subjects):
+                    yield (s2, p, o2), none
+        elif o is not None:
+            for s2, predicates in list(self._by_object().get(o, {}).items()):
+                for p2 in list(predicates):
+                    yield (s2, p2, o), none
+        else:
+            for s2, po in list(self._spo.items()):
+                for p2, objects in list(po.items()):
+                    for o2 in list(objects):
+                        yield (s2, p2, o2), none
+
+    def subjects(self) -> Iterable:
+        """Each subject once."""
+        return self._spo.keys()
+
+    def objects(self) -> Iterator:
+        """Each object, once per subject and predicate it is the object of."""
+        for po in self._spo.values():
+            for objects in po.values():
+                yield from objects
+
+    def take_all(self, graph: rdflib.Graph) -> None:
+        """Add every triple of ``graph``, read from its indexes when it is a graph of this kind."""
+        store = graph.store
+        if not isinstance(store, _Triples):
+            self.addN((s, p, o, None) for s, p, o in graph)
+            return
+        add = self.add
+        for s, po in store._spo.items():
+            for p, objects in po.items():
+                for o in objects:
+                    add((s, p, o))
+
+    def __len__(self, context=None) -> int:
+        return self._count
+
+    def contexts(self, triple=None):
+        return iter(())
+
+
+def _discard(index: dict, a, b, c) -> None:
+    """Take ``c`` out of ``index[a][b]``, and the keys it leaves empty."""
+    inner = index[a]
+    del inner[b][c]
+    if not inner[b]:
+        del inner[b]
+        if not inner:
+            del index[a]
 
 
 @dataclass(frozen=True)
@@ -215,12 +365,14 @@ def _parsed_shapes(files: tuple[tuple[str, int], ...]) -> tuple[tuple, tuple]:
 
 
 def validate(
-    data: rdflib.Graph,
+    data: rdflib.Graph | Iterable[rdflib.Graph],
     context: rdflib.Graph | None = None,
     locate: Callable[[Problem], str | None] | None = None,
     engine: str | Engine | None = None,
 ) -> Report:
-    """Validate ``data`` against the shapes; report only problems of nodes that ``data`` describes.
+    """Validate ``data`` (a graph, or several graphs taken as one: a batch's study graphs, with
+    no copy of them made) against the shapes; report only problems of nodes that ``data``
+    describes.
 
     ``context`` supplies what the data points to but does not describe: the ``rdf:type`` (and
     ``skos:inScheme``) triples of vocabulary concepts, of a study already in the store, and the
@@ -237,12 +389,14 @@ def validate(
     >>> sorted({p.study for p in report.problems})
     ['s1']
     """
-    described = set(data.subjects())
-    findings = len(set(data.subjects(RDF.type, QIKG.Finding)))
+    parts = [data] if isinstance(data, rdflib.Graph) else list(data)
+    described, pointed = graph_nodes(parts)
+    findings = len(set().union(*(_subjects(part, RDF.type, QIKG.Finding) for part in parts)))
     if not described:
         return Report([], findings)
-    graph = _union(data, context, described)
-    results = shacl_results(graph, engine)
+    run = _engine(engine) if engine is None or isinstance(engine, str) else engine
+    graph = _union(parts, context, pointed, plain=run is _pyshacl)
+    results = shacl_results(graph, run)
     owners = _Owners(graph)
     problems: dict[tuple, Problem] = {}
     for result in list(results.objects(None, SH.result)):
@@ -315,10 +469,19 @@ def _pyshacl(graph: rdflib.Graph) -> rdflib.Graph:
     # No ``focus_nodes=``: pyshacl 0.40.1 then also drops the value nodes that sh:or/sh:node
     # check when they are not in the list, so an enabler that is an outcome would pass. The
     # graph holds only the data and what it points to, so its targets scale with the data.
+    if not graph.store.context_aware:  # pyshacl sees the data graph's store as a Dataset
+        graph = _plain(graph)
     _, results, _ = pyshacl.validate(
         graph, shacl_graph=load_shapes(), inference="none", allow_warnings=True, allow_infos=True
     )
     return results
+
+
+def _plain(graph: rdflib.Graph) -> rdflib.Graph:
+    """The triples of ``graph`` in a graph of rdflib's default store."""
+    plain = rdflib.Graph()
+    plain.addN((s, p, o, plain) for s, p, o in graph)
+    return plain
 
 
 def _pyshacl_turbo(graph: rdflib.Graph) -> rdflib.Graph:
@@ -346,19 +509,58 @@ def _shapes_version() -> tuple[tuple[str, int], ...]:
     return tuple((str(p), p.stat().st_mtime_ns) for p in sorted(shapes_dir().glob("*.ttl")))
 
 
-def _union(data: rdflib.Graph, context: rdflib.Graph | None, described: set) -> rdflib.Graph:
-    """The data plus the context triples about the nodes it points to but does not describe.
+def graph_nodes(graphs: Iterable[rdflib.Graph]) -> tuple[set, set[URIRef]]:
+    """The nodes the graphs describe (their subjects), and the IRIs they point to but do not
+    describe: the nodes whose types and kinds validation takes from the context.
+
+    >>> g = new_graph()
+    >>> _ = g.add((DATA["s1"], QIKG.evaluatesProgramme, DATA["programme/p"]))
+    >>> [[curie(n) for n in nodes] for nodes in graph_nodes([g])]
+    [['qikgd:s1'], ['qikgd:programme/p']]
+    """
+    described: set = set()
+    pointed: set[URIRef] = set()
+    for graph in graphs:
+        store = graph.store
+        if isinstance(store, _Triples):
+            described.update(store.subjects())
+            objects: Iterable = store.objects()
+        else:
+            described.update(graph.subjects())
+            objects = graph.objects()
+        pointed.update(o for o in objects if type(o) is URIRef or isinstance(o, URIRef))
+    return described, pointed - described
+
+
+def _subjects(graph: rdflib.Graph, p: URIRef, o: URIRef) -> Iterable:
+    """The subjects of ``p o`` in ``graph``; from a ``new_graph``, without the index by
+    predicate (made to answer one question, it costs more than reading every subject's)."""
+    store = graph.store
+    if isinstance(store, _Triples):
+        return (s for s, po in store._spo.items() if o in po.get(p, ()))
+    return graph.subjects(p, o)
+
+
+def _union(
+    parts: list[rdflib.Graph],
+    context: rdflib.Graph | None,
+    pointed: set[URIRef],
+    plain: bool = False,
+) -> rdflib.Graph:
+    """The data plus the context triples about the nodes it points to but does not describe,
+    in a graph of rdflib's default store if ``plain`` (as pyshacl needs), else of ``new_graph``'s.
 
     Context triples about nodes the data describes are left out: the data is their new version.
     """
-    graph = rdflib.Graph()
-    triples: list[Iterable] = [data]
+    union = _Triples()
+    for part in parts:
+        union.take_all(part)
     if context is not None:
-        pointed = {o for o in data.objects() if isinstance(o, URIRef)} - described
-        triples += [context.triples((node, None, None)) for node in pointed]
-        triples.append(context.triples((None, RDFS.subClassOf, None)))
-    graph.addN((s, p, o, graph) for s, p, o in itertools.chain.from_iterable(triples))
-    return graph
+        for node in pointed:
+            union.addN((s, p, o, None) for s, p, o in context.triples((node, None, None)))
+        union.addN((s, p, o, None) for s, p, o in context.triples((None, RDFS.subClassOf, None)))
+    graph = rdflib.Graph(store=union)
+    return _plain(graph) if plain else graph
 
 
 def _problem(results: rdflib.Graph, result, focus, owners: _Owners) -> Problem:
@@ -521,7 +723,9 @@ __all__ = [
     "Report",
     "Violations",
     "engine_name",
+    "graph_nodes",
     "load_shapes",
+    "new_graph",
     "shacl_results",
     "validate",
 ]

@@ -15,21 +15,29 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Mapping
 
 import rdflib
-from rdflib import Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
+from rdflib import Literal, URIRef, namespace
 from rdflib.term import Node
 
+from kg import namespaces
 from kg.coding import BY_COLUMN, DIMENSIONS, QUALIFIERS
 from kg.errors import BadInput
-from kg.namespaces import DATA, DOI, OA, QIKG, finding_iri, study_iri
+from kg.namespaces import DATA, DOI, finding_iri, study_iri
 from kg.sheets import ADDED, CONCEPT_COLUMNS, FINDING_COLUMNS, REQUIRED, RETIRED, STUDY_COLUMNS
 from kg.sheets.examples import EXAMPLE_FINDING, EXAMPLE_STUDY
 from kg.sheets.read import Row, Table
-from kg.sheets.rows import Batch, add_problem, check_id, typed
+from kg.sheets.rows import Batch, Terms, add_problem, check_id, typed
 from kg.sparql import iri_term
 from kg.synthesis.sheet import add_reviews
 from kg.text import orcid_iri, slug
+from kg.validate import new_graph
 from kg.vocabulary import Unresolved, Vocabulary
+
+# The vocabularies a row's triples use, each IRI made once (kg.sheets.rows.Terms).
+QIKG, OA = Terms(namespaces.QIKG), Terms(namespaces.OA)
+DCTERMS, FOAF, PROV = Terms(namespace.DCTERMS), Terms(namespace.FOAF), Terms(namespace.PROV)
+RDF, RDFS, SKOS, XSD = (
+    Terms(n) for n in (namespace.RDF, namespace.RDFS, namespace.SKOS, namespace.XSD)
+)
 
 #: The property each code or qualifier column writes (kg.coding).
 CODING_PROPERTIES = {d.column: URIRef(d.iri) for d in DIMENSIONS + QUALIFIERS}
@@ -224,17 +232,17 @@ def _add_findings(
 
 def _graph(batch: Batch, sid: str) -> rdflib.Graph:
     if sid not in batch.graphs:
-        batch.graphs[sid] = rdflib.Graph()
+        batch.graphs[sid] = new_graph()
     return batch.graphs[sid]
 
 
 def _remember(
     batch: Batch, node: URIRef, table: Table, number: int, properties: Iterable[Node]
 ) -> None:
-    batch.origins[str(node), None] = table.where(number)
-    for prop in properties:
-        column = COLUMN_OF.get(str(prop))
-        batch.origins[str(node), str(prop)] = table.where(number, column)
+    key = str(node)
+    batch.origins[key, None] = table.where(number)
+    for prop in set(properties):  # each property once, however many values it has
+        batch.origins[key, str(prop)] = table.where(number, COLUMN_OF.get(str(prop)))
 
 
 def xsd_date(text: str) -> dt.date:
