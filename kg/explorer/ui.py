@@ -28,7 +28,7 @@ _MARKDOWN = re.compile(r"([\\`*_\[\]<>#$~:|])")
 
 
 #: Query workers for the SPARQL page. Each holds its own copy of the store in memory, as the
-#: explorer's process does for its pages: two copies stay under 3 GiB at 100k findings.
+#: explorer's process does for its pages (about 1.8 GiB each at 100k findings).
 SPARQL_WORKERS = 1
 
 
