@@ -25,10 +25,12 @@ A query names qikg's graphs through one graph that stands for all of them but th
 graph (``_dataset``), never one IRI per study graph: on Virtuoso a graph group
 (``urn:qikg:group``, whose members qikg adds as it writes graphs), on every other server a graph
 holding the union of qikg's graphs (``urn:qikg:union``), kept equal to them by every write in the
-write's own request. A marker in ``urn:qikg:layout`` says the stand-in is complete; without it (a
-server written before, or by something other than qikg) the first query makes it, under the write
-lock. Only a server that lets qikg make neither (Virtuoso without the EXECUTE grants in
-docs/deploy.md) gets every graph named in every query, as before.
+write's own request. A marker in ``urn:qikg:layout`` says the stand-in is complete: a write to a
+server holding no other qikg graph (a new server's build) sets it; without it (a server written
+before, or by something other than qikg) the first query makes it, under the write lock. Only a
+server that lets qikg make neither (Virtuoso without the EXECUTE grants in docs/deploy.md) gets
+every graph named in every query, as before. On Virtuoso the dataset is sent in the query text,
+which it does not echo in its answer's headers (``RemoteStore.query``).
 
 Every write takes a lock on the server first and is recorded in a history kept there, with a
 snapshot of each graph it changes, so ``qikg history``, ``undo``, ``restore`` and ``remove`` work
@@ -94,6 +96,17 @@ LAYOUT_GRAPH = "urn:qikg:layout"
 COMPLETE = "urn:qikg:layout#complete"
 #: Graph IRIs per request when filling Virtuoso's graph group.
 GROUP_BATCH = 1_000
+#: Virtuoso: the most named graphs qikg lists in a query. Virtuoso compiles at most 4,094
+#: ("SP030: Too many arguments for standard built-in function"); past this a query that says
+#: GRAPH gets its named graphs another way (RemoteStore._virtuoso_named).
+VIRTUOSO_NAMED_MAX = 4_000
+#: A query's text read left to right: IRIs, strings and comments skipped whole (qikg's own
+#: queries hold ``.../qikg/graph/...``), and each GRAPH with what follows it (``after``).
+GRAPH_TOKENS = re.compile(
+    r"""<[^<>"{}|^`\s]*> | "[^"\n]*" | '[^'\n]*' | \#[^\n]*
+    | (?<![?$:])\bgraph\b \s* (?P<after> <[^<>"{}|^`\s]*> | [?$] )?""",
+    re.I | re.X,
+)
 log = logging.getLogger("qikg")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 T = TypeVar("T")
@@ -154,6 +167,8 @@ class RemoteStore(Store):
         #: qikg make none: then every graph is named), found on first use.
         self._stand_in: str | None = None
         self._stand_in_lock = threading.Lock()
+        #: Virtuoso: whether this store has made sure qikg's graph group exists.
+        self._group_made = False
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -274,11 +289,22 @@ class RemoteStore(Store):
         form, declared, reads_named = self._check(sparql, timeout)
         sent = _with_prefixes(sparql, declared)
         default, named = self._dataset(reads_named, include_inferred)
-        data: dict[str, str | list[str]] = {
-            "query": sent,
-            "default-graph-uri": default,
-            "named-graph-uri": named,
-        }
+        data: dict[str, str | list[str]]
+        if self._is_virtuoso():
+            # In the query text, not as request parameters: Virtuoso echoes parameters in its
+            # answer's headers, past httpx's 100 KB at about 2,000 graphs ("Receive buffer too
+            # long"). The same line, so the server's line numbers still match the query.
+            excluded: list[str] = []
+            if reads_named and len(named) > VIRTUOSO_NAMED_MAX:
+                named, excluded = self._virtuoso_named(sparql, named)
+            pragmas = [
+                *(f"define input:default-graph-uri {iri_term(g)}" for g in default),
+                *(f"define input:named-graph-uri {iri_term(g)}" for g in named),
+                *(f"define input:named-graph-exclude {iri_term(g)}" for g in excluded),
+            ]
+            data = {"query": " ".join([*pragmas, sent])}
+        else:
+            data = {"query": sent, "default-graph-uri": default, "named-graph-uri": named}
         read_timeout = timeout
         if timeout is not None and self._is_virtuoso():
             data["timeout"] = str(max(1, round(timeout * 1000)))
@@ -344,6 +370,31 @@ class RemoteStore(Store):
             return default, self.graph_names() or [NO_GRAPH]
         return default, [NO_GRAPH]
 
+    def _virtuoso_named(self, sparql: str, graphs: list[str]) -> tuple[list[str], list[str]]:
+        """Virtuoso, more qikg graphs than it can take as named graphs: named graphs to list and
+        graphs to exclude for a query that says GRAPH, read from its text conservatively (the
+        word in any case outside IRIs, strings and comments; a backslash, FROM NAMED or BASE
+        rules both ways out):
+
+        - every GRAPH is followed by a full IRI: those IRIs that are qikg's are listed (the
+          query can read no other graph anyway);
+        - every GRAPH is followed by a variable: nothing is listed and every graph on the
+          server that is not qikg's is excluded (Virtuoso's ``named-graph-exclude``), so
+          ``GRAPH ?g`` ranges over qikg's graphs. Not for a GRAPH with an IRI: with an
+          exclusion Virtuoso matches a constant graph to nothing;
+        - else every graph is listed, as before, and Virtuoso refuses the query.
+        """
+        after = [m["after"] for m in GRAPH_TOKENS.finditer(sparql) if m[0][:1] not in "<\"'#"]
+        plain = "\\" not in sparql and not re.search(r"\b(named|base)\b", sparql, re.I)
+        if plain and after and all(a and a.startswith("<") for a in after):
+            mine = sorted({a[1:-1] for a in after if a[1:-1].startswith(str(GRAPH))})
+            return mine or [NO_GRAPH], []
+        if plain and after and all(a in ("?", "$") for a in after):
+            others = sorted(g for g in self._all_sizes() if not g.startswith(str(GRAPH)))
+            if len(others) <= VIRTUOSO_NAMED_MAX:
+                return [], others
+        return graphs, []
+
     def _ready_stand_in(self) -> str:
         """The stand-in graph, made complete on first use ("" where the server refuses)."""
         if self._stand_in is not None:
@@ -379,9 +430,6 @@ class RemoteStore(Store):
         """Make the stand-in hold (or, for the group, name) every qikg graph but the inferred
         one, then mark it complete."""
         if stand_in == GROUP:
-            self._select(
-                f"SELECT (sql:RDF_GRAPH_GROUP_CREATE({literal_term(GROUP)}, 1) AS ?x) {{}}"
-            )
             self._join_group(self.graph_names(), strict=True)
         else:
             self._update(
@@ -390,10 +438,7 @@ class RemoteStore(Store):
                 f"{{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), {literal_term(str(GRAPH))}) "
                 f"&& ?g != {iri_term(str(INFERRED_GRAPH))}) }}"
             )
-        self._update(
-            f"INSERT DATA {{ GRAPH {iri_term(LAYOUT_GRAPH)} {{ {iri_term(stand_in)} "
-            f"{iri_term(COMPLETE)} true }} }}"
-        )
+        self._update(_mark_complete(stand_in))
 
     def _no_stand_in(self, exc: StoreUnavailable) -> str:
         """The server lets qikg make no stand-in (no grant, a read-only server): name every
@@ -415,18 +460,31 @@ class RemoteStore(Store):
         )
         return bool(rows)
 
-    def _join_group(self, graphs: list[str], strict: bool = False) -> None:
+    def _join_group(
+        self, graphs: list[str], strict: bool = False, sizes: dict[str, int] | None = None
+    ) -> None:
         """Virtuoso: make ``graphs`` (but the inferred graph) members of qikg's graph group,
-        before they are written (an empty member adds nothing). Where the server refuses, the
-        group is marked incomplete, so no reader trusts it (``strict``: raise instead)."""
+        before they are written (an empty member adds nothing). The group is created first
+        (adding to a group that does not exist fails: "Graph group <urn:qikg:group> does not
+        exist", on a new server before any query). With ``sizes`` (every graph on the server
+        before the write), a group left with every qikg graph as a member, because the server
+        held no other, is marked complete, so no first query fills it again. Where the server
+        refuses, the group is marked incomplete, so no reader trusts it (``strict``: raise)."""
         mine = [g for g in dict.fromkeys(graphs) if g != str(INFERRED_GRAPH)]
         try:
+            if not self._group_made:
+                self._select(
+                    f"SELECT (sql:RDF_GRAPH_GROUP_CREATE({literal_term(GROUP)}, 1) AS ?x) {{}}"
+                )
+                self._group_made = True
             for start in range(0, len(mine), GROUP_BATCH):
                 values = " ".join(iri_term(g) for g in mine[start : start + GROUP_BATCH])
                 self._select(
                     f"SELECT (COUNT(sql:RDF_GRAPH_GROUP_INS({literal_term(GROUP)}, STR(?g))) "
                     f"AS ?n) WHERE {{ VALUES ?g {{ {values} }} }}"
                 )
+            if mine and sizes is not None and not _others(sizes, mine):
+                self._update(_mark_complete(GROUP))
         except StoreUnavailable:
             if strict:
                 raise
@@ -439,26 +497,32 @@ class RemoteStore(Store):
                 self.descriptor_shown,
             )
 
-    def _union_ops(self, graphs: list[str]) -> tuple[list[str], list[str]]:
+    def _union_ops(self, graphs: list[str], sizes: dict[str, int]) -> tuple[list[str], list[str]]:
         """Servers but Virtuoso: the operations that keep the union graph equal to qikg's
         graphs (but the inferred one) across a write of ``graphs``, to send in the write's own
         request (so atomic with it): before, remove what only these graphs held; after, add
-        what they hold then."""
+        what they hold then. ``sizes`` is every graph on the server before the write (read
+        under the write lock). Where the server holds no qikg graph but these, the union is
+        made whole in the same request and marked complete (so a new store's first query does
+        not copy every graph again: 40 s at 250 studies, past the 300 s read timeout at 1,000);
+        a union already complete stays so; one never marked is left for the first query."""
         mine = [g for g in dict.fromkeys(graphs) if g != str(INFERRED_GRAPH)]
         if not mine:
             return [], []
         values = " ".join(iri_term(g) for g in mine)
-        others = ", ".join(iri_term(g) for g in [*mine, str(INFERRED_GRAPH)])
         union = iri_term(UNION)
+        after = (
+            f"INSERT {{ GRAPH {union} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
+            f"GRAPH ?t {{ ?s ?p ?o }} }}"
+        )
+        if not _others(sizes, mine) and not self._complete(UNION):
+            return [f"DROP SILENT GRAPH {union}"], [after, _mark_complete(UNION)]
+        others = ", ".join(iri_term(g) for g in [*mine, str(INFERRED_GRAPH)])
         before = (
             f"DELETE {{ GRAPH {union} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
             f"GRAPH ?t {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} "
             f"FILTER(STRSTARTS(STR(?h), {literal_term(str(GRAPH))}) && ?h NOT IN "
             f"({others})) }} }}"
-        )
-        after = (
-            f"INSERT {{ GRAPH {union} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
-            f"GRAPH ?t {{ ?s ?p ?o }} }}"
         )
         return [before], [after]
 
@@ -497,10 +561,10 @@ class RemoteStore(Store):
             commit.diff = self._diff(sizes, touched, graphs, drop, extend)
             commit.touch(touched, sizes)
             if self._is_virtuoso():
-                self._join_group([*graphs, *extend])
+                self._join_group([*graphs, *extend], sizes=sizes)
                 self._replace_staged(graphs, drop, extend, commit)
                 return
-            before, after = self._union_ops(touched)
+            before, after = self._union_ops(touched, sizes)
             parts = [*before, *(f"DROP SILENT GRAPH {iri_term(g)}" for g in (*drop, *graphs))]
             loads = [*graphs.items(), *extend.items()]
             parts += [
@@ -629,11 +693,13 @@ class RemoteStore(Store):
                 -sum(n for n in changes if n < 0),
                 False,
             )
-            self._put_back(back, commit)
+            self._put_back(back, commit, sizes)
         after = rh.fold(commit.lines).versions[-1]
         return hist.Restored(target, before, after.state, after.number)
 
-    def _put_back(self, back: Mapping[str, rh.Snapshot], commit: rh.Commit) -> None:
+    def _put_back(
+        self, back: Mapping[str, rh.Snapshot], commit: rh.Commit, sizes: dict[str, int]
+    ) -> None:
         """Each graph from its snapshot: in one request (Oxigraph), or on Virtuoso copied to
         staging graphs first and then moved into place in one request, as a write is."""
         if not self._is_virtuoso():
@@ -644,10 +710,10 @@ class RemoteStore(Store):
                 for g, s in back.items()
             ]
             if ops:
-                before, after = self._union_ops(list(back))
+                before, after = self._union_ops(list(back), sizes)
                 self._update(" ;\n".join([*before, *ops, *after]), commit)
             return
-        self._join_group([g for g, s in back.items() if s.existed])
+        self._join_group([g for g, s in back.items() if s.existed], sizes=sizes)
         token = uuid.uuid4().hex
         staged = {g: self._staging(token, n) for n, g in enumerate(back) if back[g].existed}
         try:
@@ -759,6 +825,24 @@ class RemoteStore(Store):
         self._client.close()
         if self._checker is not None:
             self._checker.close()
+
+
+def _mark_complete(stand_in: str) -> str:
+    """The update that marks the group or the union graph complete."""
+    return (
+        f"INSERT DATA {{ GRAPH {iri_term(LAYOUT_GRAPH)} {{ {iri_term(stand_in)} "
+        f"{iri_term(COMPLETE)} true }} }}"
+    )
+
+
+def _others(sizes: Mapping[str, int], graphs: list[str]) -> list[str]:
+    """qikg's graphs in ``sizes`` (but the inferred one) other than ``graphs``.
+
+    >>> _others({str(GRAPH) + "a": 1, str(GRAPH) + "b": 2, "urn:x": 3}, [str(GRAPH) + "a"])
+    ['https://w3id.org/qikg/graph/b']
+    """
+    skip = {*graphs, str(INFERRED_GRAPH)}
+    return [g for g in sizes if g.startswith(str(GRAPH)) and g not in skip]
 
 
 def _limit(timeout: float | None) -> str:
