@@ -99,10 +99,25 @@ def names_graphs(text: str) -> bool:
     return _checked(text)[2]
 
 
+def declares_dataset(text: str) -> bool:
+    """Whether a query names its own dataset (``FROM`` or ``FROM NAMED``), read from the same
+    parse as check_read_only. A SPARQL server adds such graphs to the ones qikg gives it, so a
+    remote store refuses these queries (they could read graphs on the server that are not
+    qikg's).
+
+    >>> declares_dataset("SELECT * FROM <urn:g> WHERE { ?s ?p ?o }")
+    True
+    >>> declares_dataset("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }")
+    False
+    """
+    check_read_only(text)
+    return _checked(text)[3]
+
+
 @lru_cache(maxsize=64)  # the endpoint checks a query, then its store again; the explorer repeats
-def _checked(text: str) -> tuple[str, tuple[str, ...], bool]:
-    """The query's form, the prefixes it declares and whether it reads named graphs, once it
-    is known to only read."""
+def _checked(text: str) -> tuple[str, tuple[str, ...], bool, bool]:
+    """The query's form, the prefixes it declares, whether it reads named graphs and whether it
+    names its own dataset, once it is known to only read."""
     try:
         tree = _parse(parseQuery, text)
     except ParseException as exc:
@@ -111,10 +126,12 @@ def _checked(text: str) -> tuple[str, tuple[str, ...], bool]:
     prologue, query = tree[0], tree[1]
     own = {d.prefix or "": str(d.iri) for d in _nodes(prologue) if d.name == "PrefixDecl"}
     declared = {**PREFIXES, **own}
-    graphs = False
+    graphs = dataset = False
     for node in _nodes(query):
         if node.name == "GraphGraphPattern" or (node.name == "DatasetClause" and "named" in node):
             graphs = True
+        if node.name == "DatasetClause":
+            dataset = True
         if node.name == "ServiceGraphPattern":
             raise ReadOnly("SERVICE (federated query to another endpoint) is not allowed here")
         if node.name == "Function":
@@ -124,7 +141,7 @@ def _checked(text: str) -> tuple[str, tuple[str, ...], bool]:
                     f"the function <{iri}> is not allowed here: queries may call SPARQL's "
                     "built-in functions and the XSD casts (xsd:integer(...)) only"
                 )
-    return _FORMS[query.name], tuple(sorted(own)), graphs
+    return _FORMS[query.name], tuple(sorted(own)), graphs, dataset
 
 
 def _parse(parser: Callable[[str], Any], text: str) -> Any:

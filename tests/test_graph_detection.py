@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
+from kg.errors import BadInput
 from kg.sparql import names_graphs
 from kg.store import worker
 from kg.store.remote import NO_GRAPH, UNION, RemoteStore
@@ -100,3 +101,29 @@ def test_the_remote_store_names_graphs_only_to_a_query_that_reads_them(remote, t
         [NO_GRAPH],
     ]
     assert all(request["default-graph-uri"][0] == UNION for request in sent)
+
+
+@pytest.mark.parametrize("timeout", [None, 30.0], ids=["in process", "checking worker"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM <urn:someone-elses> WHERE { ?s ?p ?o }",
+        "SELECT * FROM NAMED <urn:someone-elses> WHERE { GRAPH ?g { ?s ?p ?o } }",
+        "ASK FROM <urn:x> { ?s ?p ?o }",
+        "SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } } }",
+    ],
+    ids=["FROM", "FROM NAMED", "ask", "no dataset"],
+)
+def test_a_query_naming_its_own_dataset_is_refused_before_it_reaches_the_server(
+    remote, timeout, query
+) -> None:
+    """A server adds a query's FROM graphs to the ones qikg names: on a server shared with
+    other data, that would read graphs that are not qikg's."""
+    store, sent = remote
+    if "FROM" not in query:
+        store.query(query, timeout=timeout)
+        assert len(sent) == 1
+        return
+    with pytest.raises(BadInput, match="FROM and FROM NAMED are not allowed"):
+        store.query(query, timeout=timeout)
+    assert sent == []

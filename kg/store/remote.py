@@ -64,6 +64,7 @@ from kg.sparql import (
     QueryResult,
     check_read_only,
     declared_prefixes,
+    declares_dataset,
     iri_term,
     literal_term,
     names_graphs,
@@ -811,15 +812,25 @@ class RemoteStore(Store):
 
     def _check(self, sparql: str, timeout: float | None) -> tuple[str, tuple[str, ...], bool]:
         """The query's form, the prefixes it declares and whether it reads named graphs, once
-        checked read-only: in this process for qikg's own reads (no time limit), else in a
-        checking worker, where the time limit stops a slow parse."""
+        checked read-only and refused if it names its own dataset (kg.sparql.declares_dataset):
+        in this process for qikg's own reads (no time limit), else in a checking worker, where
+        the time limit stops a slow parse."""
         if timeout is None:
-            return check_read_only(sparql), declared_prefixes(sparql), names_graphs(sparql)
-        with self._lock:
-            if self._checker is None:
-                self._checker = QueryPool(None, size=2)
-        answer = self._checker.run({"query": sparql, "check_only": True}, timeout)
-        return answer["form"], tuple(answer["prefixes"]), bool(answer["graphs"])
+            form, declared = check_read_only(sparql), declared_prefixes(sparql)
+            reads_named, dataset = names_graphs(sparql), declares_dataset(sparql)
+        else:
+            with self._lock:
+                if self._checker is None:
+                    self._checker = QueryPool(None, size=2)
+            answer = self._checker.run({"query": sparql, "check_only": True}, timeout)
+            form, declared = answer["form"], tuple(answer["prefixes"])
+            reads_named, dataset = bool(answer["graphs"]), bool(answer["dataset"])
+        if dataset:
+            raise BadInput(
+                "FROM and FROM NAMED are not allowed on a SPARQL server store: the server would "
+                "add those graphs to qikg's; qikg chooses the graphs (use GRAPH <...> instead)"
+            )
+        return form, declared, reads_named
 
     def close(self) -> None:
         self._client.close()

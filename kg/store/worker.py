@@ -25,7 +25,14 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from kg.errors import QikgError
-from kg.sparql import AnswerCap, check_read_only, declared_prefixes, names_graphs, row_size
+from kg.sparql import (
+    AnswerCap,
+    check_read_only,
+    declared_prefixes,
+    declares_dataset,
+    names_graphs,
+    row_size,
+)
 
 try:  # Linux only, and it needs libseccomp (Debian: libseccomp2, present on every install)
     import pyseccomp as seccomp
@@ -234,6 +241,7 @@ def answer(views: dict[bool, ReadView] | None, request: dict) -> dict:
                 "form": form,
                 "prefixes": declared_prefixes(request["query"]),
                 "graphs": names_graphs(request["query"]),
+                "dataset": declares_dataset(request["query"]),
             }
         view = views[bool(request.get("without"))]
         in_memory = view.in_memory()
