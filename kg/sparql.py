@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from pyparsing import ParseException, ParseResults
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Variable
 
 from kg.errors import BadInput, ReadOnly, TooLarge
 from kg.namespaces import PREFIXES, expand
@@ -114,10 +115,22 @@ def declares_dataset(text: str) -> bool:
     return _checked(text)[3]
 
 
+def graph_patterns(text: str) -> tuple[str | None, ...]:
+    """For each ``GRAPH`` pattern of a query, at any depth, in no set order: the IRI it names,
+    or None where it names a variable; "" for a prefixed name qikg does not expand (one with
+    escapes). Read from the same parse as check_read_only.
+
+    >>> sorted(graph_patterns("SELECT * WHERE { GRAPH ?g { } GRAPH qikg:x { } }"), key=str)
+    [None, 'https://w3id.org/qikg/ontology#x']
+    """
+    check_read_only(text)
+    return _checked(text)[4]
+
+
 @lru_cache(maxsize=64)  # the endpoint checks a query, then its store again; the explorer repeats
-def _checked(text: str) -> tuple[str, tuple[str, ...], bool, bool]:
-    """The query's form, the prefixes it declares, whether it reads named graphs and whether it
-    names its own dataset, once it is known to only read."""
+def _checked(text: str) -> tuple[str, tuple[str, ...], bool, bool, tuple[str | None, ...]]:
+    """The query's form, the prefixes it declares, whether it reads named graphs, whether it
+    names its own dataset and its GRAPH patterns' terms, once it is known to only read."""
     try:
         tree = _parse(parseQuery, text)
     except ParseException as exc:
@@ -127,7 +140,10 @@ def _checked(text: str) -> tuple[str, tuple[str, ...], bool, bool]:
     own = {d.prefix or "": str(d.iri) for d in _nodes(prologue) if d.name == "PrefixDecl"}
     declared = {**PREFIXES, **own}
     graphs = dataset = False
+    terms: list[str | None] = []
     for node in _nodes(query):
+        if node.name == "GraphGraphPattern":
+            terms.append(_graph_term(node["term"], declared))
         if node.name == "GraphGraphPattern" or (node.name == "DatasetClause" and "named" in node):
             graphs = True
         if node.name == "DatasetClause":
@@ -141,7 +157,18 @@ def _checked(text: str) -> tuple[str, tuple[str, ...], bool, bool]:
                     f"the function <{iri}> is not allowed here: queries may call SPARQL's "
                     "built-in functions and the XSD casts (xsd:integer(...)) only"
                 )
-    return _FORMS[query.name], tuple(sorted(own)), graphs, dataset
+    return _FORMS[query.name], tuple(sorted(own)), graphs, dataset, tuple(terms)
+
+
+def _graph_term(term: object, declared: dict[str, str]) -> str | None:
+    if isinstance(term, Variable):
+        return None
+    if isinstance(term, CompValue):  # a prefixed name
+        local = term.localname or ""
+        if "\\" in local or (term.prefix or "") not in declared:
+            return ""
+        return declared[term.prefix or ""] + local
+    return str(term)
 
 
 def _parse(parser: Callable[[str], Any], text: str) -> Any:

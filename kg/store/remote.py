@@ -65,6 +65,7 @@ from kg.sparql import (
     check_read_only,
     declared_prefixes,
     declares_dataset,
+    graph_patterns,
     iri_term,
     literal_term,
     names_graphs,
@@ -101,13 +102,6 @@ GROUP_BATCH = 1_000
 #: ("SP030: Too many arguments for standard built-in function"); past this a query that says
 #: GRAPH gets its named graphs another way (RemoteStore._virtuoso_named).
 VIRTUOSO_NAMED_MAX = 4_000
-#: A query's text read left to right: IRIs, strings and comments skipped whole (qikg's own
-#: queries hold ``.../qikg/graph/...``), and each GRAPH with what follows it (``after``).
-GRAPH_TOKENS = re.compile(
-    r"""<[^<>"{}|^`\s]*> | "[^"\n]*" | '[^'\n]*' | \#[^\n]*
-    | (?<![?$:])\bgraph\b \s* (?P<after> <[^<>"{}|^`\s]*> | [?$] )?""",
-    re.I | re.X,
-)
 log = logging.getLogger("qikg")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 T = TypeVar("T")
@@ -373,9 +367,8 @@ class RemoteStore(Store):
 
     def _virtuoso_named(self, sparql: str, graphs: list[str]) -> tuple[list[str], list[str]]:
         """Virtuoso, more qikg graphs than it can take as named graphs: named graphs to list and
-        graphs to exclude for a query that says GRAPH, read from its text conservatively (the
-        word in any case outside IRIs, strings and comments; a backslash, FROM NAMED or BASE
-        rules both ways out):
+        graphs to exclude for a query that says GRAPH, read from its parse
+        (kg.sparql.graph_patterns):
 
         - every GRAPH is followed by a full IRI: those IRIs that are qikg's are listed (the
           query can read no other graph anyway);
@@ -385,12 +378,11 @@ class RemoteStore(Store):
           exclusion Virtuoso matches a constant graph to nothing;
         - else every graph is listed, as before, and Virtuoso refuses the query.
         """
-        after = [m["after"] for m in GRAPH_TOKENS.finditer(sparql) if m[0][:1] not in "<\"'#"]
-        plain = "\\" not in sparql and not re.search(r"\b(named|base)\b", sparql, re.I)
-        if plain and after and all(a and a.startswith("<") for a in after):
-            mine = sorted({a[1:-1] for a in after if a[1:-1].startswith(str(GRAPH))})
+        terms = graph_patterns(sparql)
+        if terms and all(terms):  # every GRAPH names an IRI
+            mine = sorted({t for t in terms if t and t.startswith(str(GRAPH))})
             return mine or [NO_GRAPH], []
-        if plain and after and all(a in ("?", "$") for a in after):
+        if terms and all(t is None for t in terms):  # every GRAPH names a variable
             others = sorted(g for g in self._all_sizes() if not g.startswith(str(GRAPH)))
             if len(others) <= VIRTUOSO_NAMED_MAX:
                 return [], others
