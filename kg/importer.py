@@ -262,7 +262,10 @@ class _Checkers:
             return None
         # the texts of its own studies; of the others, that they have one (kg.sheets.to_rdf)
         sources = {sid: text if sid in ids else "" for sid, text in self.sources.items()}
-        return self.pool.submit(_check_part, part, sources)
+        try:
+            return self.pool.submit(_check_part, part, sources)
+        except RuntimeError:  # the pool broke (a worker died): the part is checked here
+            return None
 
     @staticmethod
     def _take(

@@ -241,8 +241,14 @@ def _remember(
 ) -> None:
     key = str(node)
     batch.origins[key, None] = table.where(number)
-    for prop in set(properties):  # each property once, however many values it has
+    for prop in properties:
         batch.origins[key, str(prop)] = table.where(number, COLUMN_OF.get(str(prop)))
+
+
+def _properties(g: rdflib.Graph, node: URIRef) -> set[Node]:
+    """The properties ``node`` has in ``g``, each once. Read from the graph's store: through
+    ``g.predicates`` it took twice as long (two more generators for every triple)."""
+    return {p for (_, p, _), _ in g.store.triples((node, None, None), g)}
 
 
 def xsd_date(text: str) -> dt.date:
@@ -305,7 +311,7 @@ def _study(batch: Batch, table: Table, row: Row, sid: str, vocab: Vocabulary) ->
     for column, value in row.cells.items():
         if column not in STUDY_COLUMNS:
             g.add((s, SKOS.note, Literal(f"{column}: {value}")))
-    _remember(batch, s, table, row.number, g.predicates(s, None))
+    _remember(batch, s, table, row.number, _properties(g, s))
 
 
 def _programme(batch: Batch, table: Table, row: Row, sid: str, g: rdflib.Graph) -> None:
@@ -403,7 +409,7 @@ def _source_text(batch: Batch, table: Table, row: Row, sid: str) -> None:
                 table.where(row.number, "source_url"),
                 study=sid,
             )
-    _remember(batch, src, table, row.number, g.predicates(src, None))
+    _remember(batch, src, table, row.number, _properties(g, src))
 
 
 def source_iri(study_id: str) -> URIRef:
@@ -493,7 +499,7 @@ def _finding(
     for column, value in row.cells.items():
         if column not in FINDING_COLUMNS and column not in RETIRED["findings"]:
             g.add((f, SKOS.note, Literal(f"{column}: {value}")))
-    _remember(batch, f, table, row.number, g.predicates(f, None))
+    _remember(batch, f, table, row.number, _properties(g, f))
     if get("quote"):
         _quote(batch, g, f, s, table, row)
 
@@ -688,4 +694,4 @@ def _quote(batch: Batch, g: rdflib.Graph, f: URIRef, s: URIRef, table: Table, ro
     if row.get("quote_source"):
         g.add((q, QIKG.quoteLocation, Literal(row.get("quote_source"))))
     for node in nodes:
-        _remember(batch, node, table, row.number, g.predicates(node, None))
+        _remember(batch, node, table, row.number, _properties(g, node))
