@@ -1,16 +1,9 @@
-"""A newcomer's first steps: a taken port is said before anything starts, and the files the
-commands' examples name exist."""
+"""A newcomer's first steps: a taken port is said before anything starts (that every `--help`
+example runs as written is tests/test_help_examples.py)."""
 
 from __future__ import annotations
 
-import re
 import socket
-
-import click
-
-from kg.cli import cli as group
-from kg.resources import queries_dir
-from tests.conftest import REPO
 
 
 def test_a_taken_port_is_refused_before_the_explorer_starts(cli, fresh_store_path):
@@ -22,16 +15,3 @@ def test_a_taken_port_is_refused_before_the_explorer_starts(cli, fresh_store_pat
     assert ran.exit_code == 2
     assert f"port {port} on 127.0.0.1 is taken" in ran.err and "--port" in ran.err
     assert "explorer at" not in ran.err
-
-
-def test_every_file_a_help_example_names_exists():
-    named = []
-    ctx = click.Context(group)
-    for name in group.list_commands(ctx):
-        command = group.get_command(ctx, name)
-        for line in (command.help or "").split("Example:")[-1].splitlines():
-            named += re.findall(r"(?<![\w/])(?:ontology|data|shapes)/\S+", line)
-    assert named, "some examples name the repository's files"
-    for path in named:
-        assert (REPO / path).exists(), path
-    assert (queries_dir() / "cq04-enablers-for-group.rq").exists()

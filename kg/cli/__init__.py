@@ -84,9 +84,9 @@ def cli(ctx: click.Context, store: str | None, debug: bool) -> None:
 
     \b
     Examples:
-      qikg build                 load the ontology and bundled studies
-      qikg stats                 what the graph holds
-      qikg query 'SELECT ...'    ask a SPARQL question
+      qikg build     # load the ontology and the bundled studies
+      qikg stats     # what the graph holds
+      qikg query 'SELECT ?study WHERE { ?study a qikg:Study }'    # ask a SPARQL question
     """
     ctx.obj = Context(store, debug)
     ctx.call_on_close(ctx.obj.close)

@@ -20,7 +20,7 @@ def command(output: Path) -> None:
 
     \b
     Example:
-      qikg docs -o site/ontology && open site/ontology/index.html
+      qikg docs -o site/ontology    # then open site/ontology/index.html in a browser
     """
     pages = write_docs(output)
     click.echo(f"wrote {len(pages)} pages to {output} (start at {output / 'index.html'})")

@@ -19,7 +19,7 @@ def history_command(ctx: Context, as_json: bool) -> None:
     \b
     Example:
       qikg history
-      qikg restore 3
+      qikg history --json
     """
     found = ctx.store(build_if_empty=False).history()
     if as_json:
@@ -154,7 +154,8 @@ def undo_command(ctx: Context) -> None:
 
     \b
     Example:
-      qikg undo
+      qikg import my-study.xlsx
+      qikg undo       # the import is gone again
       qikg history
     """
     click.echo(_changed(ctx.store(build_if_empty=False).undo(), "undone"))
@@ -168,8 +169,9 @@ def restore_command(ctx: Context, version: int) -> None:
 
     \b
     Example:
-      qikg history
-      qikg restore 3
+      qikg import my-study.xlsx
+      qikg history       # version 1 is the store as first built, 2 the import
+      qikg restore 1
     """
     click.echo(_changed(ctx.store(build_if_empty=False).restore(version), "restored"))
 

@@ -115,7 +115,7 @@ def validate_command(ctx: Context, path: Path, fmt: str, replace: bool) -> None:
     \b
     Example:
       qikg validate my-study.xlsx
-      qikg validate my-study.ttl --format json
+      qikg validate my-study.xlsx --format json
     """
     import json
 

@@ -41,6 +41,7 @@ def import_qda_command(
 
     \b
     Example:
+      qikg import my-study.xlsx          # study hansen2025 (its studies-sheet row), first
       qikg mapping-template interviews.qdpx -o interviews.sssom.tsv
       qikg import-qda interviews.qdpx --study hansen2025 --mapping interviews.sssom.tsv --dry-run
     """

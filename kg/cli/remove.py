@@ -19,8 +19,10 @@ def command(ctx: Context, study_id: str, dry_run: bool, force: bool) -> None:
 
     \b
     Example:
-      qikg remove smith2021 --dry-run
-      qikg remove smith2021
+      qikg import my-study.xlsx          # study hansen2025, from its coding sheet
+      qikg remove hansen2025 --dry-run
+      qikg remove hansen2025
+      qikg remove carstensen2024         # refused: review findings cite it (exit 1)
     """
     result = remove_study(ctx.store(build_if_empty=False), study_id, force=force, dry_run=dry_run)
     if result.citing:

@@ -59,8 +59,7 @@ def suggest_command(ctx: Context, min_studies: int, as_json: bool, output: Path 
 
     \b
     Example:
-      qikg suggest-synthesis --min-studies 3
-      qikg suggest-synthesis -o my-review.xlsx
+      qikg suggest-synthesis --min-studies 3 -o my-review.xlsx
     """
     found = suggest(ctx.store(), min_studies)
     if output is not None:
