@@ -168,6 +168,11 @@ def _batches(
 ) -> Iterator[Batch | Checked]:
     known = set(study_ids(store))
     reviews = "reviews" in tables
+    # Each part gets the source texts of its own studies; a text whose study is nowhere in the
+    # sheet goes to the first part, which refuses it once (kg.sheets.to_rdf). Every text in
+    # every part made each part refuse the others' texts as having no study row.
+    named = part_ids(tables)
+    orphans = {sid: text for sid, text in sources.items() if sid not in named}
     stored = finding_refs(store) if reviews else set()
     read: set[str] = set()  # the findings of the batches so far, which the reviews may cite
     total = total_rows(tables)
@@ -175,21 +180,34 @@ def _batches(
     for part, checked in checkers.run(split_tables(tables, FINDINGS_PER_BATCH), known):
         if progress is not None:
             progress(done, total)
+        own = {**own_sources(part, sources), **orphans}
+        orphans = {}  # the first part only
         if checked is not None:
             read |= checked.refs
             yield checked
         elif "reviews" in part:
-            batch = tables_to_batch(part, vocab, known.__contains__, stored | read, sources)
+            batch = tables_to_batch(part, vocab, known.__contains__, stored | read, own)
             batch.context = read_support(batch, read)
             yield batch
         else:
-            batch = tables_to_batch(part, vocab, known.__contains__, sources=sources)
+            batch = tables_to_batch(part, vocab, known.__contains__, sources=own)
             if reviews:
                 read |= batch_findings(batch)
             yield batch
         done += total_rows(part)
     if progress is not None:
         progress(total, total)
+
+
+def part_ids(tables: dict[str, Table]) -> set[str]:
+    """The study ids the rows of some tables name."""
+    return {row.get("study_id") for table in tables.values() for row in table.rows}
+
+
+def own_sources(part: dict[str, Table], sources: dict[str, str]) -> dict[str, str]:
+    """The source texts of the studies a part's rows name."""
+    ids = part_ids(part)
+    return {sid: text for sid, text in sources.items() if sid in ids}
 
 
 def check_workers() -> int:
@@ -226,6 +244,7 @@ class _Checkers:
     ) -> None:
         workers = check_workers() if rows >= PARALLEL_FROM else 1
         self.sources = sources
+        self.first = True
         self.ahead = 2 * workers
         self.pool: ProcessPoolExecutor | None = None
         if workers > 1:
@@ -257,13 +276,12 @@ class _Checkers:
             yield self._take(*pending.popleft())
 
     def _submit(self, part: dict[str, Table], known: set[str]) -> Future | None:
-        ids = {row.get("study_id") for table in part.values() for row in table.rows}
-        if self.pool is None or "reviews" in part or ids & known:
-            return None
-        # the texts of its own studies; of the others, that they have one (kg.sheets.to_rdf)
-        sources = {sid: text if sid in ids else "" for sid, text in self.sources.items()}
+        ids = part_ids(part)
+        if self.pool is None or "reviews" in part or ids & known or self.first:
+            self.first = False
+            return None  # the first part is checked here: it also gets the orphaned texts
         try:
-            return self.pool.submit(_check_part, part, sources)
+            return self.pool.submit(_check_part, part, own_sources(part, self.sources))
         except RuntimeError:  # the pool broke (a worker died): the part is checked here
             return None
 

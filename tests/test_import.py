@@ -665,3 +665,26 @@ def test_an_rdf_file_with_a_triple_term_is_refused_with_a_message(cli, fresh_sto
     assert "triple terms (RDF 1.2, RDF-star) cannot be imported" in ran.err
     assert "Traceback" not in ran.err
     assert state(fresh_store_path) == before
+
+
+def test_source_texts_in_a_sheet_of_many_batches_are_each_read_with_their_study(
+    cli, fresh_store_path, tmp_path
+):
+    """A folder sheet with a source text per study, over several batches of findings: no batch
+    takes the other batches' texts for texts without a study; a text whose study is nowhere in
+    the sheet is refused once."""
+    studies, findings = many_studies(12, 25)  # 300 findings: more than one batch
+    for row in findings:
+        row["quote"] = ""
+    sheet = write_sheet(tmp_path / "sheet", studies, findings)
+    (sheet / "sources").mkdir()
+    for row in studies:
+        (sheet / "sources" / f"{row['study_id']}.txt").write_text("The text.", encoding="utf-8")
+    ran = cli("validate", str(sheet), store=fresh_store_path)
+    assert ran.exit_code == 0, ran.out + ran.err
+    (sheet / "sources" / "nowhere2020.txt").write_text("A text.", encoding="utf-8")
+    ran = cli("validate", str(sheet), store=fresh_store_path)
+    assert ran.exit_code == 1
+    said = ran.out + ran.err
+    assert said.count("sources/nowhere2020.txt is the source text of a study that is not") == 1
+    assert "big0000.txt is the source text" not in said
