@@ -86,7 +86,7 @@ def queries_side_by_side(store: Path, repeats: int) -> dict[str, dict[str, float
     import pyoxigraph as ox
 
     from kg.namespaces import PREFIXES
-    from kg.store.worker import database_dir
+    from kg.store.views import database_dir
 
     bare = ox.Store()
     bare.bulk_load(

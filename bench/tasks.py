@@ -96,7 +96,7 @@ def task_build(store: str, corpus: str, mode: str = "product") -> None:
     else:
         import pyoxigraph as ox
 
-        from kg.store.worker import database_dir
+        from kg.store.views import database_dir
 
         handle.close()
         t_read = time.perf_counter()
@@ -133,7 +133,7 @@ def task_dump(store: str, out_nq: str, out_nt: str) -> None:
     union as N-Triples: the same data, for the baselines."""
     import pyoxigraph as ox
 
-    from kg.store.worker import database_dir
+    from kg.store.views import database_dir
 
     st = ox.Store.read_only(str(database_dir(Path(store))))
     quads = [q for q in st if q.graph_name.value not in HIDDEN]
@@ -242,7 +242,7 @@ def task_queries(
     elif engine in ("pyoxigraph", "pyoxigraph-disk"):
         import pyoxigraph as ox
 
-        from kg.store.worker import database_dir
+        from kg.store.views import database_dir
 
         if engine == "pyoxigraph":
             st = ox.Store()

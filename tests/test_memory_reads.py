@@ -18,7 +18,7 @@ import pytest
 from kg.store import open_store
 from kg.store.embedded import EmbeddedStore
 from kg.store.memory import MemoryView
-from kg.store.worker import database_dir
+from kg.store.views import database_dir
 from tests.conftest import REPO
 
 G = "https://w3id.org/qikg/graph/study/"

@@ -15,7 +15,7 @@ from kg.namespaces import INFERRED_GRAPH, study_graph
 from kg.store import open_store
 from kg.store.base import WRITE_ATTEMPTS, on_current_version
 from kg.store.embedded import EmbeddedStore
-from kg.store.worker import copy_dir
+from kg.store.views import copy_dir
 
 G = study_graph("t")
 NT = "".join(f"<urn:s{i}> <urn:p> <urn:o{i % 7}> .\n" for i in range(200))

@@ -28,16 +28,16 @@ from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, iri_term, synta
 from kg.store.base import Store
 from kg.store.memory import MemoryView
 from kg.store.pool import QueryPool
-from kg.store.worker import (
+from kg.store.views import (
     DATABASE,
     ReadView,
     commit_token,
     copy_dir,
     database_dir,
     read_generation,
-    run_query,
     store_version,
 )
+from kg.store.worker import run_query
 
 WRITE_WAIT_SECONDS = 30.0
 INFERRED = str(INFERRED_GRAPH)

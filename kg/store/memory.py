@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.sparql import iri_term
 from kg.store.history import changed_graphs
-from kg.store.worker import (
+from kg.store.views import (
     ReadView,
     commit_token,
     database_dir,
@@ -137,8 +138,8 @@ def _replacement(disk: ox.Store, graphs: set[str]) -> str:
     for graph in sorted(graphs):
         name = ox.NamedNode(graph)
         triples = [q.triple for q in disk.quads_for_pattern(None, None, None, name)]
-        statements.append(f"DROP SILENT GRAPH <{graph}>")
+        statements.append(f"DROP SILENT GRAPH {iri_term(graph)}")
         if triples:
             text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
-            statements.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}\n}} }}")
+            statements.append(f"INSERT DATA {{ GRAPH {iri_term(graph)} {{\n{text}\n}} }}")
     return " ;\n".join(statements)
