@@ -166,6 +166,7 @@ def offline_tab(browser, viewport: dict[str, int]) -> Iterator:
     """A new tab that refuses, and records, any request that would leave this machine; the test
     fails at the end if there was one (the explorer works offline)."""
     tab = browser.new_page(viewport=viewport, accept_downloads=True)
+    tab.set_default_timeout(60_000)  # a busy CI machine took past 30 s to show a select box
     outside: list[str] = []
 
     def only_local(route) -> None:
