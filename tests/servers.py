@@ -75,20 +75,32 @@ def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
         proc.wait()
 
 
-def wait_for_sparql(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    """Poll ``ASK {}`` until the endpoint answers; fail with the server's log if it never does."""
+def wait_until_answers(
+    url: str,
+    proc: subprocess.Popen,
+    log: Path,
+    timeout: float = 60.0,
+    params: dict[str, str] | None = None,
+) -> None:
+    """Poll ``url`` until it answers 200; if the process ends first, or the time runs out (then
+    its process group is stopped), RuntimeError with the end of its log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the server at {url} exited ({proc.returncode}):\n{_tail(log)}")
         try:
-            if httpx.get(url, params={"query": "ASK {}"}, timeout=2).status_code == 200:
+            if httpx.get(url, params=params, timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
     stop_group(proc)
     raise RuntimeError(f"the server at {url} did not answer within {timeout:g} s:\n{_tail(log)}")
+
+
+def wait_for_sparql(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    """Poll ``ASK {}`` until the endpoint answers; fail with the server's log if it never does."""
+    wait_until_answers(url, proc, log, timeout, {"query": "ASK {}"})
 
 
 def _tail(log: Path, lines: int = 30) -> str:
@@ -206,18 +218,8 @@ def start_serve(store: str, folder: Path, *options: str) -> tuple[str, subproces
             start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"qikg serve exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return base, proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_group(proc)
-    raise RuntimeError(f"qikg serve did not answer in time:\n{log.read_text()}")
+    wait_until_answers(f"{base}/health", proc, log)
+    return base, proc
 
 
 @contextmanager
@@ -252,18 +254,7 @@ def start_explorer(store: str | Path, folder: Path, timeout: float = 90.0) -> It
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the explorer exited ({proc.returncode}):\n{_tail(log)}")
-            try:
-                if httpx.get(f"{base}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the explorer did not start in {timeout:g} s:\n{_tail(log)}")
-            time.sleep(0.3)
+        wait_until_answers(f"{base}/_stcore/health", proc, log, timeout)
         yield base
     finally:
         stop_group(proc, grace=15.0)

@@ -18,18 +18,16 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from kg.cli import VERBS
 from tests.conftest import REPO, run_cli
-from tests.servers import stop_group
+from tests.servers import stop_group, wait_until_answers
 from tests.sheets import finding, study, write_sheet
 from tests.test_qda import write_qdpx
 
@@ -160,21 +158,10 @@ def start(line: str, answers: str, folder: Path, env: dict[str, str]) -> subproc
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise Broken(f"`{line}` exited {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}{answers}", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    else:
-        stop_group(proc)
-        raise Broken(
-            f"`{line}` did not answer {answers} in 120 s:\n{log.read_text(errors='replace')}"
-        )
+    try:
+        wait_until_answers(f"http://127.0.0.1:{port}{answers}", proc, log, timeout=120)
+    except RuntimeError as exc:
+        raise Broken(f"`{line}`: {exc}") from None
     said = log.read_text(errors="replace")
     if answers == LONG_RUNNING["explore"] and f"explorer at http://127.0.0.1:{port}" not in said:
         stop_group(proc)
