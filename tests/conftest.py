@@ -120,6 +120,16 @@ CHROMIUM_ARGS = [
 ]
 #: The explorer's page once its script has finished running.
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+#: ms a step that checks, imports or builds may take on 2 busy cores.
+LONG = 120_000
+#: A tab tall enough that each step's screenshot shows the whole step.
+TALL_TAB = {"width": 1400, "height": 1800}
+
+
+def idle(page, timeout: float = LONG) -> None:
+    """Wait until the rerun an event starts has finished."""
+    page.wait_for_timeout(300)  # a rerun starts a moment after the event that caused it
+    page.wait_for_selector(IDLE, timeout=timeout)
 
 
 def need_playwright() -> ModuleType:

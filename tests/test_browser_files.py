@@ -29,7 +29,7 @@ from kg.qda.mapping import read_mapping
 from kg.read.findings import FindingFilters, search_findings, studies
 from kg.store import open_store
 from kg.vocabulary import Vocabulary
-from tests.conftest import IDLE, REPO, need_playwright, run_cli, shoot, visit
+from tests.conftest import LONG, REPO, TALL_TAB, idle, need_playwright, run_cli, shoot, visit
 from tests.servers import start_explorer
 from tests.sheets import FINDING, STUDY, study, write_sheet
 from tests.test_qda import write_qdpx
@@ -38,7 +38,6 @@ pytestmark = pytest.mark.browser
 PlaywrightTimeout = need_playwright().TimeoutError
 
 SHOTS = REPO / "docs" / "img"
-LONG = 120_000  # ms: a check or an import takes seconds on 2 busy cores
 #: The study a QDA project is imported into: its studies-sheet row only, as docs/qda-import.md
 #: asks (kept apart from STUDY, whose finding an export test reads).
 QDA_STUDY = study(study_id="qdastudy2025", doi="10.1234/qikg.test.qda")
@@ -68,13 +67,7 @@ def explorer(served: Path) -> Iterator[str]:
 
 @pytest.fixture
 def viewport() -> dict[str, int]:
-    """As tall as tests/test_browser_steps.py's: each step's screenshot shows the whole step."""
-    return {"width": 1400, "height": 1800}
-
-
-def idle(page) -> None:
-    page.wait_for_timeout(300)  # a rerun starts a moment after the event that caused it
-    page.wait_for_selector(IDLE, timeout=LONG)
+    return TALL_TAB
 
 
 def choose(page, key: str, typed: str) -> None:

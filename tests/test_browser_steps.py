@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IDLE, need_playwright, shoot
+from tests.conftest import LONG, TALL_TAB, idle, need_playwright, shoot
 from tests.servers import start_explorer
 from tests.test_explorer import coding_sheet
 
@@ -23,7 +23,6 @@ expect = need_playwright().expect
 
 REPO = Path(__file__).resolve().parent.parent
 SHOTS = REPO / "docs" / "img"
-LONG = 120_000  # ms: building the store and looking for candidates take seconds on 2 busy cores
 STATEMENT = (
     "Lack of time between learning sessions appears to limit professionals' improvement work "
     "across collaboratives."
@@ -39,13 +38,7 @@ def explorer(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def viewport() -> dict[str, int]:
-    """Taller than the other browser tests' tab: each step's screenshot shows the whole step."""
-    return {"width": 1400, "height": 1800}
-
-
-def idle(page) -> None:
-    page.wait_for_timeout(300)  # a rerun starts a moment after the event that caused it
-    page.wait_for_selector(IDLE, timeout=LONG)
+    return TALL_TAB
 
 
 def keyed(page, key: str):
