@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -27,8 +26,8 @@ from kg.store.views import (
     ReadView,
     commit_token,
     database_dir,
-    moved_by_writer,
     read_generation,
+    retry_when_moved,
     store_version,
     writer_running,
 )
@@ -90,14 +89,7 @@ class MemoryView(ReadView):
     def _follow(self, version: str) -> None:
         """Apply the commits since the copy was made, or load the whole store; a database
         folder a bulk write moved away meanwhile is read again."""
-        for attempt in range(8):
-            try:
-                self._catch_up(version)
-                return
-            except (OSError, RuntimeError) as exc:
-                if attempt == 7 or not moved_by_writer(exc):
-                    raise
-                time.sleep(0.05 * (attempt + 1))
+        retry_when_moved(lambda: self._catch_up(version))
 
     def _catch_up(self, version: str) -> None:
         if self._copy is not None and version == self._copy_version:

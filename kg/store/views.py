@@ -55,15 +55,24 @@ class ReadView:
 
     def read(self, action: Callable[[ox.Store], T]) -> T:
         """Run ``action`` on the current view, reopening it if a writer moved files away."""
-        for attempt in range(8):
-            try:
-                return action(self.get())
-            except (OSError, RuntimeError) as exc:
-                if attempt == 7 or not moved_by_writer(exc):
-                    raise
-                self._store = None
-                time.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
+        return retry_when_moved(lambda: action(self.get()), self._reopen)
+
+    def _reopen(self) -> None:
+        self._store = None
+
+
+def retry_when_moved(action: Callable[[], T], reopen: Callable[[], None] = lambda: None) -> T:
+    """Run ``action``; if a writer moved the database's files away under it, ``reopen`` and try
+    again, a few times."""
+    for attempt in range(8):
+        try:
+            return action()
+        except (OSError, RuntimeError) as exc:
+            if attempt == 7 or not moved_by_writer(exc):
+                raise
+            reopen()
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def moved_by_writer(exc: Exception) -> bool:
