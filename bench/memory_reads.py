@@ -93,10 +93,11 @@ def queries_side_by_side(store: Path, repeats: int) -> dict[str, dict[str, float
         ox.Store.read_only(str(database_dir(store))).dump(format=ox.RdfFormat.N_QUADS),
         format=ox.RdfFormat.N_QUADS,
     )
+    from tasks import wait_for_copies
+
     qikg = EmbeddedStore(store, pool_size=1, in_memory=True)
-    while (qikg.memory_status() or {}).get("workers") != 1 or not qikg._view.in_memory():
-        qikg.query("ASK {}", timeout=600)
-        time.sleep(0.5)
+    qikg.query("ASK {}", timeout=600)  # starts the query worker
+    wait_for_copies(qikg)
     runs: dict[str, dict[str, list[float]]] = {}
     ways = {
         "floor": lambda text: read_all(

@@ -186,15 +186,18 @@ def _timed_runs(run, repeats: int, slow: float) -> dict:
     }
 
 
-def _wait_for_copies(handle) -> None:
-    """Until the store's copies in memory are loaded, in this process and in every query worker
-    (they answer from disk meanwhile, and loading takes the CPU the measurement needs)."""
-    while not handle._view.in_memory():
+def wait_for_copies(handle) -> None:
+    """Until the store's copies in memory are loaded, in this process and in each of its query
+    workers if it has started them (they answer from disk meanwhile, and loading takes the CPU a
+    measurement needs): what ``Store.memory_status`` says, asked again after each ASK."""
+    while True:
+        status = handle.memory_status()
+        workers = handle._pool is None or status["workers"] == status["of"]
+        if status["copy"] == 1 and workers:
+            return
+        if handle._pool is not None:
+            handle.query("ASK {}", timeout=600)
         time.sleep(0.2)
-    if handle._pool is not None:
-        request = {"query": "ASK {}", "limit": None}
-        while not all(handle._pool.run(request, 600)["memory"] for _ in range(4)):
-            time.sleep(0.2)
 
 
 def task_queries(
@@ -227,7 +230,7 @@ def task_queries(
         timeout = 600.0 if engine.endswith("timeout") else None
         handle.query("ASK {}", timeout=timeout)
         if engine.startswith("qikg-memory"):
-            _wait_for_copies(handle)
+            wait_for_copies(handle)
 
         def runner(text: str):
             def run(collect: bool):

@@ -229,16 +229,10 @@ def measure_checks(path: Path, store: str, engines: list[str], repeats: int) -> 
             os.environ.pop(ENGINE_SETTING, None)
         else:
             os.environ[ENGINE_SETTING] = before
-    reference = reports.get("pyshacl")
-    return {
-        name: {
-            "s": statistics.median(times[name]) if times[name] else None,
-            "same": reports.get(name) == reference if name in reports else None,
-            "error": errors.get(name),
-            "summary": reports[name]["summary"] if name in reports else None,
-        }
-        for name in engines
-    }
+    out = outcome(engines, times, reports, errors)
+    for name in engines:
+        out[name]["summary"] = reports[name]["summary"] if name in reports else None
+    return out
 
 
 def throughput(findings: int, engines: list[str], repeats: int, store: str | None = None) -> dict:
@@ -293,6 +287,13 @@ def measure(
                 continue
             times[name].append(time.perf_counter() - t0)
             reports[name] = [(r.to_json(), r.conforms) for r in found]
+    return outcome(engines, times, reports, errors)
+
+
+def outcome(
+    engines: list[str], times: dict[str, list[float]], reports: dict, errors: dict[str, str]
+) -> dict[str, dict]:
+    """Each engine's median seconds, whether its report equals pyshacl's, and its error."""
     reference = reports.get("pyshacl")
     return {
         name: {
