@@ -189,6 +189,24 @@ def test_only_the_last_versions_can_be_restored(cli, url, monkeypatch):
     assert "kept, can be restored: 4-5 (the last 2" in cli("history", store=url).out
 
 
+def test_every_version_stays_restorable_until_the_window_is_full(cli, url, monkeypatch):
+    """Fewer versions than QIKG_KEEP_VERSIONS: none is dropped (a negative slice once dropped all
+    but the last few, so Virtuoso refused ``restore 2`` after 14 of 20 versions)."""
+    monkeypatch.setenv("QIKG_KEEP_VERSIONS", "8")
+    sums = {1: content(url)}
+    for number, sid in enumerate(("wells2018", "schouten2008", "uggerby2021", "carter2014"), 2):
+        assert cli("remove", sid, store=url).exit_code == 0
+        sums[number] = content(url)
+    found = versions(cli, url)
+    assert len(found) == 5 and all(v["kept"] for v in found)
+    ran = cli("restore", "1", store=url)
+    assert ran.exit_code == 0, ran.err
+    assert content(url) == sums[1]
+    ran = cli("restore", "3", store=url)
+    assert ran.exit_code == 0, ran.err
+    assert content(url) == sums[3]
+
+
 def test_remove_is_refused_when_a_review_finding_cites_the_study(cli, url):
     before = content(url)
     ran = cli("remove", "carstensen2024", store=url)

@@ -545,8 +545,8 @@ def prune(store: RemoteStore, lines: list[dict]) -> None:
     ``keep_versions()`` can be returned to), and copies no kept entry names (a stopped writer's).
     A version is marked dropped before its copies go, so none is ever listed kept without them."""
     folded = fold(lines)
-    window = max(0, hist.keep_versions() - 1)
-    old = folded.lines[: len(folded.lines) - window] if window else folded.lines
+    # Never a negative end: while fewer versions than the window exist, none is old.
+    old = folded.lines[: max(0, len(folded.lines) - (hist.keep_versions() - 1))]
     marks = [line for group in old for line in group if not line.get("dropped")]
     if marks:
         triples = " ".join(
