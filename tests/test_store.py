@@ -89,6 +89,44 @@ def test_row_cap_truncates_and_says_so(tmp_path):
     assert not store.query("SELECT ?s WHERE { ?s ?p ?o }", limit=500).truncated
 
 
+ODD_TERMS = (
+    '<urn:a> <urn:p> "plain" .\n'
+    '<urn:a> <urn:p> "en tekst"@da .\n'
+    '<urn:a> <urn:p> "says \\"so\\"\\nthen \\\\ tab\\t"^^<http://www.w3.org/2001/XMLSchema#string> .\n'
+    '<urn:a> <urn:p> "3"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    '<urn:a> <urn:p> "æøå 🙂 \\u0001 },{\\"x\\""@da-dk .\n'
+    "<urn:a> <urn:p> _:b1 .\n_:b1 <urn:p> <urn:é> .\n"
+)
+
+
+def test_engine_written_rows_equal_rows_taken_one_by_one(tmp_path):
+    """The two ways a SELECT's rows are made (the engine's SPARQL JSON, or term by term when only
+    a row cap bounds the answer) give the same bindings, odd terms and unbound variables too."""
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: ODD_TERMS})
+    text = "SELECT ?s ?o ?none WHERE { ?s ?p ?o OPTIONAL { ?o <urn:q> ?none } } ORDER BY STR(?o)"
+    whole = store.query(text)
+    by_rows = store.query(text, timeout=30, limit=1000)
+    assert len(whole) == 7 and not whole.truncated and not by_rows.truncated
+    assert whole.bindings == by_rows.bindings
+    assert {"o": {"type": "literal", "value": "en tekst", "xml:lang": "da"},
+            "s": {"type": "uri", "value": "urn:a"}} in whole.bindings
+
+
+def test_an_answer_past_its_byte_budget_keeps_only_whole_rows(tmp_path):
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: NT})
+    text = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s"
+    whole = store.query(text)
+    for budget in (300, 1_000, 5_000):
+        cut = store.query(text, timeout=30, max_bytes=budget)
+        assert cut.truncated and 0 < len(cut) < len(whole), budget
+        assert cut.bindings == whole.bindings[: len(cut)]
+    assert not store.query(text, timeout=30, max_bytes=10**6).truncated
+    capped = store.query(text, timeout=30, limit=5, max_bytes=10**6)
+    assert capped.truncated and capped.bindings == whole.bindings[:5]
+
+
 def test_a_query_past_its_timeout_is_stopped_and_the_store_keeps_answering(tmp_path):
     store = EmbeddedStore(tmp_path / "s")
     store.replace_graphs({G: NT})
