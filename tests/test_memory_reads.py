@@ -197,3 +197,18 @@ def test_memory_reads_can_be_turned_off(tmp_path: Path, monkeypatch):
     assert isinstance(store._view, MemoryView)
     assert not isinstance(open_store(str(tmp_path / "s"))._view, MemoryView)  # one-shot: disk
     assert os.environ.get("QIKG_READ_IN_MEMORY") is None
+
+
+def test_the_explorer_holds_one_copy_its_sparql_worker_reads_the_disk(tmp_path: Path):
+    """``in_memory="process"`` (the explorer): the pages read the copy, the SPARQL page's worker
+    the disk, so the process tree holds the store in memory once."""
+    root = tmp_path / "store"
+    EmbeddedStore(root).replace_graphs({G + "a": triples(3, "a")})
+    store = EmbeddedStore(root, pool_size=1, in_memory="process")
+    wait_for_copy(store)
+    assert count(store) == 3 and count(store, timeout=20) == 3
+    request = {"query": COUNT, "limit": None, "prefixes": {}}
+    assert store._pool is not None and not store._pool.in_memory
+    assert store._pool.run(request, 20)["memory"] is False
+    assert store.memory_status() == {"copy": 1, "workers": 0, "of": 0}
+    store.close()

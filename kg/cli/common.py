@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING
 
 import click
 
 from kg.store import Store, open_store
+
+if TYPE_CHECKING:
+    from kg.store.memory import InMemory
 
 
 class Context:
@@ -18,9 +21,9 @@ class Context:
         self._store: Store | None = None
         #: Query workers of an embedded store (``qikg serve --workers``).
         self.workers = 2
-        #: Whether an embedded store's query workers answer from memory: for ``qikg serve``,
-        #: which runs long (kg.store.memory).
-        self.in_memory: bool | Literal["workers"] = False
+        #: Where an embedded store holds a copy in memory: ``qikg serve``'s query workers, which
+        #: run long (kg.store.memory).
+        self.in_memory: InMemory = False
 
     def store(self, build_if_empty: bool = True) -> Store:
         """The store, built from the bundled ontology and studies if it is still empty."""

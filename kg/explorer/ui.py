@@ -27,14 +27,15 @@ PAGE_SIZE = 25
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#$~:|])")
 
 
-#: Query workers for the SPARQL page. Each holds its own copy of the store in memory, as the
-#: explorer's process does for its pages (about 1.8 GiB each at 100k findings).
+#: Query workers for the SPARQL page. The pages read a copy of the store in memory in the
+#: explorer's process (about 1.8 GiB at 100k findings); the SPARQL page's worker reads the disk,
+#: so the explorer holds one copy, not two (docs/benchmarks.md).
 SPARQL_WORKERS = 1
 
 
 @st.cache_resource(show_spinner=False)
 def _open(descriptor: str) -> Store:
-    return open_store(descriptor, SPARQL_WORKERS, in_memory=True)
+    return open_store(descriptor, SPARQL_WORKERS, in_memory="process")
 
 
 def store() -> Store:

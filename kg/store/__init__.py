@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
 import platformdirs
 
 from kg.store.base import Store, on_current_version
+
+if TYPE_CHECKING:
+    from kg.store.memory import InMemory
 
 
 def default_location() -> str:
@@ -19,13 +22,12 @@ def default_location() -> str:
 def open_store(
     descriptor: str | None = None,
     workers: int = 2,
-    in_memory: bool | Literal["workers"] = False,
+    in_memory: InMemory = False,
 ) -> Store:
     """Open the store a descriptor names: an ``http(s)://`` SPARQL endpoint or a folder path;
     ``workers`` is how many queries with a time limit an embedded store runs at once, and
-    ``in_memory`` whether it answers from a copy in memory (``"workers"``: in its query workers
-    only; for long-running readers; an embedded
-    store only, and only if ``QIKG_READ_IN_MEMORY`` allows, kg.store.memory).
+    ``in_memory`` where it holds a copy in memory (kg.store.memory.InMemory; for long-running
+    readers; an embedded store only, and only if ``QIKG_READ_IN_MEMORY`` allows).
 
     >>> import tempfile
     >>> type(open_store(tempfile.mkdtemp())).__name__

@@ -17,7 +17,6 @@ import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
 import pyoxigraph as ox
 
@@ -26,7 +25,7 @@ from kg.errors import BadInput, Conflict, StoreUnavailable
 from kg.namespaces import INFERRED_GRAPH, PREFIXES
 from kg.sparql import RDF_FORMATS, QueryResult, check_read_only, iri_term, syntax_error
 from kg.store.base import Store
-from kg.store.memory import MemoryView
+from kg.store.memory import InMemory, MemoryView
 from kg.store.pool import QueryPool
 from kg.store.views import (
     DATABASE,
@@ -50,8 +49,8 @@ EXACT_DIFF_TRIPLES = 200_000
 
 class EmbeddedStore(Store):
     """An on-disk Oxigraph store; ``in_memory`` for a long-running reader that answers from a
-    copy in memory, kept current (kg.store.memory), in this process and in its query workers
-    (``"workers"``: in its query workers only, for a server whose own reads are few).
+    copy in memory, kept current: in this process, its query workers or both
+    (kg.store.memory.InMemory).
 
     >>> import tempfile
     >>> store = EmbeddedStore(tempfile.mkdtemp())
@@ -66,17 +65,19 @@ class EmbeddedStore(Store):
         self,
         path: str | os.PathLike[str],
         pool_size: int = 2,
-        in_memory: bool | Literal["workers"] = False,
+        in_memory: InMemory = False,
     ) -> None:
         self.root = Path(path).expanduser().resolve()
         self.descriptor = str(self.root)
         self._pool_size = pool_size
         self._pool: QueryPool | None = None
         self.in_memory = bool(in_memory)
+        #: Whether the query workers hold copies (else they read the disk).
+        self.workers_in_memory = in_memory in (True, "workers")
         if not database_dir(self.root).exists():
             self._create()
         self._view = ReadView(self.root)
-        if in_memory is True:
+        if in_memory in (True, "process"):
             self._view = copy = MemoryView(self.root)
             copy.load_in_background()
         self._asserted = ReadView(self.root, without=True)
@@ -266,7 +267,9 @@ class EmbeddedStore(Store):
                 raise syntax_error(exc) from None
         else:
             if self._pool is None:
-                self._pool = QueryPool(self.root, self._pool_size, in_memory=self.in_memory)
+                self._pool = QueryPool(
+                    self.root, self._pool_size, in_memory=self.workers_in_memory
+                )
             request = {
                 "query": sparql,
                 "limit": limit,
@@ -340,7 +343,7 @@ class EmbeddedStore(Store):
     def memory_status(self) -> dict[str, int] | None:
         """For a store read from memory: whether this process's copy is loaded (1, 0; -1 when
         only the workers hold one), and how many query workers answered their last query from
-        theirs (of how many); else None."""
+        theirs (of how many holding one); else None."""
         if not self.in_memory:
             return None
         workers = self._pool.workers_in_memory() if self._pool is not None else 0
@@ -348,7 +351,7 @@ class EmbeddedStore(Store):
         return {
             "copy": int(self._view.in_memory()) if copy else -1,
             "workers": workers,
-            "of": self._pool_size,
+            "of": self._pool_size if self.workers_in_memory else 0,
         }
 
     keeps_history = True

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Literal
 
 import pyoxigraph as ox
 
@@ -33,6 +34,10 @@ from kg.store.views import (
 )
 
 SETTING = "QIKG_READ_IN_MEMORY"
+#: Where a long-running reader holds a copy: True in its own process and in each query worker,
+#: ``"process"`` in its own process only (its workers read the disk: one copy in all),
+#: ``"workers"`` in its query workers only; False nowhere.
+InMemory = bool | Literal["process", "workers"]
 #: Bytes of memory a copy takes per byte of the database on disk (measured at 100k findings:
 #: about 2; docs/benchmarks.md), with room to spare: what a query worker's memory cap allows for.
 COPY_PER_DISK_BYTE = 3
