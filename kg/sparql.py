@@ -317,17 +317,27 @@ def syntax_error(exc: SyntaxError) -> BadInput:
 class QueryResult:
     """A query's answer: ``kind`` is ``select``, ``ask`` or ``graph``.
 
-    SELECT rows are SPARQL-JSON term objects (``{"type": "uri", "value": ...}``); a graph
-    result is N-Triples text. ``truncated`` says the row cap cut the answer.
+    SELECT rows (``bindings``) are SPARQL-JSON term objects (``{"type": "uri", "value": ...}``);
+    a graph result is N-Triples text. ``truncated`` says the row cap cut the answer. A SELECT
+    answer from a query worker comes as its SPARQL JSON text (``document``), which is served as
+    it is and read into rows only when they are asked for.
     """
 
     kind: str
     variables: list[str] = field(default_factory=list)
-    bindings: list[dict[str, dict]] = field(default_factory=list)
+    rows: list[dict[str, dict]] | None = None
     boolean: bool | None = None
     ntriples: str = ""
     truncated: bool = False
     elapsed: float = 0.0
+    document: str = ""
+
+    @property
+    def bindings(self) -> list[dict[str, dict]]:
+        """The SELECT rows."""
+        if self.rows is None:
+            self.rows = json.loads(self.document)["results"]["bindings"] if self.document else []
+        return self.rows
 
     def to_json(self) -> dict:
         """The SPARQL 1.1 JSON results document (SELECT/ASK)."""
@@ -356,7 +366,7 @@ class QueryResult:
         if self.kind == "graph":
             return _serialize_graph(self.ntriples, fmt)
         if fmt == "json":
-            return json.dumps(self.to_json(), ensure_ascii=False).encode()
+            return (self.document or json.dumps(self.to_json(), ensure_ascii=False)).encode()
         formats = {
             "xml": ox.QueryResultsFormat.XML,
             "csv": ox.QueryResultsFormat.CSV,
@@ -365,7 +375,7 @@ class QueryResult:
         if fmt not in formats:
             raise BadInput(f"unknown results format {fmt!r}: use json, xml, csv or tsv")
         parsed = ox.parse_query_results(
-            json.dumps(self.to_json()).encode(), format=ox.QueryResultsFormat.JSON
+            (self.document or json.dumps(self.to_json())).encode(), format=ox.QueryResultsFormat.JSON
         )
         return parsed.serialize(format=formats[fmt]) or b""
 

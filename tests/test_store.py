@@ -1,5 +1,6 @@
 """The embedded store: persistence, atomic replacement, read-only queries, bounds, several processes."""
 
+import json
 import re
 import shutil
 import signal
@@ -107,8 +108,14 @@ def test_engine_written_rows_equal_rows_taken_one_by_one(tmp_path):
     text = "SELECT ?s ?o ?none WHERE { ?s ?p ?o OPTIONAL { ?o <urn:q> ?none } } ORDER BY STR(?o)"
     whole = store.query(text)
     by_rows = store.query(text, timeout=30, limit=1000)
+    as_text = store.query(text, timeout=30)  # a worker's answer, as the engine wrote it
     assert len(whole) == 7 and not whole.truncated and not by_rows.truncated
     assert whole.bindings == by_rows.bindings
+    assert as_text.document and as_text.rows is None  # not read until asked for
+    assert as_text.bindings == whole.bindings
+    assert json.loads(as_text.serialize("json")) == json.loads(by_rows.serialize("json"))
+    for fmt in ("csv", "tsv", "xml"):
+        assert as_text.serialize(fmt) == by_rows.serialize(fmt), fmt
     assert {"o": {"type": "literal", "value": "en tekst", "xml:lang": "da"},
             "s": {"type": "uri", "value": "urn:a"}} in whole.bindings
 

@@ -441,7 +441,7 @@ class EmbeddedStore(Store):
 
     def graph_sizes(self) -> dict[str, int]:
         query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-        rows = self._view.read(lambda store: run_query(store, query, None))["bindings"]
+        rows = self._view.read(lambda store: run_query(store, query, None))["rows"]
         return {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
 
     def dump(self, fmt: str, graph: str | None = None) -> bytes:

@@ -339,7 +339,7 @@ class RemoteStore(Store):
         return QueryResult(
             "select",
             variables=answer["head"]["vars"],
-            bindings=list(rows),
+            rows=list(rows),
             truncated=cap.truncated or capped,
             elapsed=elapsed,
         )

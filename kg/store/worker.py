@@ -44,9 +44,12 @@ def run_query(
     limit: int | None,
     prefixes: dict[str, str] | None = None,
     max_bytes: int | None = None,
+    document: bool = False,
 ) -> dict:
     """Evaluate one query over the union of all graphs and return its answer as a JSON-ready
-    dict (see kg.sparql.QueryResult), cut at ``limit`` rows or about ``max_bytes`` of text."""
+    dict (see kg.sparql.QueryResult), cut at ``limit`` rows or about ``max_bytes`` of text. With
+    ``document``, a SELECT answer that was not cut comes as the engine's SPARQL JSON text instead
+    of rows (a worker sends it on, and ``qikg serve`` serves it, without reading it)."""
     start = time.perf_counter()
     kwargs: dict = {"prefixes": prefixes} if prefixes else {}
     answer = store.query(sparql, use_default_graph_as_union=True, **kwargs)
@@ -55,15 +58,16 @@ def run_query(
         out: dict = {"kind": "ask", "boolean": bool(answer)}
     elif isinstance(answer, ox.QuerySolutions):
         names = [v.value for v in answer.variables]
+        out = {"kind": "select", "variables": names}
         if limit is not None and max_bytes is None:  # rows alone bound it: take them one by one
             solutions = (
                 {n: term_json(solution[n]) for n in names if solution[n] is not None}
                 for solution in answer
             )
-            rows = list(cap.take(solutions, row_size))
+            out["rows"] = list(cap.take(solutions, row_size))
         else:
-            rows = serialized_rows(answer, cap)
-        out = {"kind": "select", "variables": names, "bindings": rows}
+            rows, text = serialized_rows(answer, cap)
+            out.update({"document": text} if document and text else {"rows": rows})
     else:
         triples = list(cap.take(answer, lambda triple: len(str(triple))))
         text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
@@ -100,21 +104,23 @@ class _Sink:
         return b"".join(self.parts).decode(errors="ignore")  # a cut may split a character
 
 
-def serialized_rows(answer: ox.QuerySolutions, cap: AnswerCap) -> list[dict]:
+def serialized_rows(answer: ox.QuerySolutions, cap: AnswerCap) -> tuple[list[dict], str]:
     """The solutions as SPARQL-JSON bindings, written by the engine itself (the term-by-term
     conversion in Python cost up to 1.6x the query; docs/benchmarks.md), stopped once their
-    text passes ``cap.max_bytes`` and then cut at ``cap.limit`` rows."""
+    text passes ``cap.max_bytes`` and then cut at ``cap.limit`` rows; with the engine's text
+    when nothing was cut (else "")."""
     sink = _Sink(cap.max_bytes)
     try:
         answer.serialize(sink, format=ox.QueryResultsFormat.JSON)
-        rows = json.loads(sink.text())["results"]["bindings"]
+        text = sink.text()
+        rows = json.loads(text)["results"]["bindings"]
     except _Full:
         cap.truncated = True
-        rows = _whole_rows(sink.text())
+        text, rows = "", _whole_rows(sink.text())
     if cap.limit is not None and len(rows) > cap.limit:
         cap.truncated = True
-        rows = rows[: cap.limit]
-    return rows
+        text, rows = "", rows[: cap.limit]
+    return rows, text
 
 
 def _whole_rows(begun: str) -> list[dict]:
@@ -210,6 +216,7 @@ def answer(views: dict[bool, ReadView] | None, request: dict) -> dict:
                 request["limit"],
                 request.get("prefixes"),
                 request.get("max_bytes"),
+                document=True,
             )
         )
         return {**out, "memory": in_memory}
