@@ -1,6 +1,7 @@
 """What reading from memory costs and how fast the copy follows a write, on a built store.
 
-    .venv/bin/python bench/memory_reads.py STORE SHEET [--json OUT]
+    .venv/bin/python bench/memory_reads.py STORE SHEET [--json OUT] [--only queries|serve]
+        [--baseline CHECKOUT]
 
 STORE is a built store (bench/run.py --keep-stores leaves one per size), SHEET a coding sheet of
 one study to import (bench/generate.py writes them). Measured in this one run, medians of 3:
@@ -10,7 +11,8 @@ study (incremental); the same after ``qikg undo`` (a whole reload); and the proc
 (the explorer's pages and its one SPARQL worker hold one copy each); every competency question
 on bare pyoxigraph in memory, qikg's pages and a query worker, in turns; and ``qikg serve`` with 8
 clients sending cq01, in turns with ``QIKG_READ_IN_MEMORY`` off and on (bench/run.py's serve
-step). The store is copied first: STORE itself is not changed.
+step), and first in each round an earlier qikg's serve when ``--baseline`` names its checkout.
+The store is copied first: STORE itself is not changed.
 """
 
 from __future__ import annotations
@@ -121,22 +123,35 @@ def queries_side_by_side(store: Path, repeats: int) -> dict[str, dict[str, float
     return {q: {w: statistics.median(t) for w, t in ways_.items()} for q, ways_ in runs.items()}
 
 
-def serve_side_by_side(store: Path, rounds: int) -> dict[str, list[dict]]:
-    """bench/run.py's serve measurement, in turns with memory reads off and on."""
+def serve_side_by_side(
+    store: Path, rounds: int, baseline: Path | None = None
+) -> dict[str, list[dict]]:
+    """bench/run.py's serve measurement, in turns with memory reads off and on, and with
+    ``baseline`` (a checkout of an earlier qikg) first in each round when given."""
     import run
 
     run.BUDGET = run.Budget(None)
     settings = run.parse_args([])
+    current = run.QIKG
+    if baseline is not None:  # its server and workers import qikg from the checkout
+        wrapper = Path(tempfile.mkdtemp(prefix="qikg-baseline-")) / "qikg"
+        wrapper.write_text(f'#!/bin/sh\ncd "{baseline}" && exec "{sys.executable}" -m kg "$@"\n')
+        wrapper.chmod(0o755)
     query = {
         "name": "cq01-studies",
         "text": (ROOT / "ontology/queries/cq01-studies.rq").read_text(),
     }
-    out: dict[str, list[dict]] = {"disk": [], "memory": []}
+    ways = [("disk", "0", current), ("memory", "1", current)]
+    if baseline is not None:
+        ways.insert(0, ("baseline", "0", str(wrapper)))
+    out: dict[str, list[dict]] = {way: [] for way, _, _ in ways}
     log = Path(tempfile.mkdtemp(prefix="qikg-serve-")) / "log.txt"
     for _ in range(rounds):
-        for setting, value in (("disk", "0"), ("memory", "1")):
+        for setting, value, command in ways:
             os.environ["QIKG_READ_IN_MEMORY"] = value
+            run.QIKG = command
             out[setting].append(run.measure_serve(store, [query], log, settings))
+    run.QIKG = current
     return out
 
 
@@ -147,7 +162,24 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--serve-rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of an earlier qikg (git worktree add DIR COMMIT) whose qikg serve is "
+        "measured beside this one",
+    )
+    parser.add_argument(
+        "--only", choices=["queries", "serve"], help="measure only the questions or only serve"
+    )
     args = parser.parse_args()
+    if args.only:
+        out = (
+            {"queries": queries_side_by_side(args.store, args.repeats)}
+            if args.only == "queries"
+            else {"serve": serve_side_by_side(args.store, args.serve_rounds, args.baseline)}
+        )
+        report(out, args.json)
+        return
     work = Path(tempfile.mkdtemp(prefix="qikg-memory-"))
     store = work / "store"
     shutil.copytree(args.store, store)
@@ -183,14 +215,23 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out["queries"] = queries_side_by_side(args.store, 3)
-    out["serve"] = serve_side_by_side(args.store, args.serve_rounds)
+    out["serve"] = serve_side_by_side(args.store, args.serve_rounds, args.baseline)
+    report(out, args.json)
+
+
+def report(out: dict, path: Path | None) -> None:
+    """Print the results with their medians, and write them to ``path``."""
     medians = {k: statistics.median(v) for k, v in out.items() if isinstance(v, list)}
-    for setting, runs in out["serve"].items():
+    for setting, runs in out.get("serve", {}).items():
         rates = [r["throughput_rps"] for r in runs if r.get("throughput_rps")]
         medians[f"serve_rps_{setting}"] = statistics.median(rates) if rates else None
-    print(json.dumps({"medians": medians, **out}, indent=1))
-    if args.json:
-        args.json.write_text(json.dumps({"medians": medians, **out}, indent=1))
+    for question, ways in out.get("queries", {}).items():
+        medians[f"{question}_pages_over_floor"] = ways["pages"] / ways["floor"]
+        medians[f"{question}_worker_over_floor"] = ways["worker"] / ways["floor"]
+    text = json.dumps({"medians": medians, **out}, indent=1)
+    print(text)
+    if path:
+        path.write_text(text)
 
 
 if __name__ == "__main__":
