@@ -14,7 +14,16 @@ Run (a corpus from ``bench/generate.py --studies 4000 --findings-per-study 25 --
     .venv/bin/python bench/server_history.py --corpus /tmp/c4000 --out bench/results/x.json
     .venv/bin/python bench/server_history.py --server oxigraph --studies 1000 --batch 250 ...
 
-Oxigraph server refuses a request over 128 MiB (about 1,300 studies in one write): ``--batch``.
+Oxigraph server refuses a request over 128 MiB (about 1,300 studies in one write): ``--batch``,
+or ``--studies 1000``, unless the store stages large writes.
+
+To measure one commit while the working tree holds others' unfinished edits, run a copy of it
+(the editable install's ``kg`` is shadowed by ``PYTHONPATH``, which the ``qikg`` commands inherit)::
+
+    git archive HEAD | tar -x -C /tmp/qikg-head
+    cd /tmp/qikg-head && PYTHONPATH=$PWD /work/main/.venv/bin/python bench/server_history.py ...
+
+Each run records the code it measured (``code``: the commit, or the folder it ran from).
 
 Virtuoso runs with ``QIKG_VIRTUOSO_GRAPH_GROUP=1`` (queries fail past ~2,000 study graphs
 without it; docs/deploy.md).
@@ -214,6 +223,20 @@ def snapshot_costs(url: str) -> dict:
         store.close()
 
 
+def code_version() -> str:
+    """The commit measured (``+ uncommitted kg/ changes`` when the tree has some), or, for a copy
+    made with ``git archive``, the folder the code ran from."""
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    if head.returncode != 0:
+        return f"{REPO} (not a git checkout)"
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "kg"], capture_output=True, text=True
+    ).stdout.strip()
+    return head.stdout.strip() + (" + uncommitted kg/ changes" if dirty else "")
+
+
 def disk(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -319,6 +342,7 @@ def main() -> None:
             "load_average_at_end": os.getloadavg(),
             "studies_requested": args.studies,
             "command": sys.argv[1:],
+            "code": code_version(),
         }
         runs.append(run)
         if args.out:
