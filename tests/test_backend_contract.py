@@ -42,9 +42,10 @@ import rdflib
 from rdflib import RDF
 from rdflib.compare import isomorphic
 
+import kg.store.remote_history as rh
 from kg.build import build, bundled_studies
 from kg.errors import BadInput, QueryTimeout, StoreUnavailable
-from kg.namespaces import ONTOLOGY_GRAPH, study_graph
+from kg.namespaces import GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, study_graph
 from kg.read.compare import COMPARE_COLUMNS, compare
 from kg.read.concepts import label_index, scheme_trees
 from kg.read.findings import FindingFilters, facet_options, finding, search_findings, studies
@@ -584,6 +585,152 @@ def test_a_new_server_needs_no_first_query_to_index_qikgs_graphs(
             assert _rows(store, count) == _rows(built_store, count)
             assert store.updates == 0  # the first query made nothing
             assert store._complete(GROUP if name == "virtuoso" else UNION)
+    finally:
+        server.stop()
+
+
+class Bodies(RemoteStore):
+    """A remote store that keeps the size of each update request it sends, and whether it was
+    sent as the write's commit (the swap)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.updates: list[tuple[int, bool]] = []
+
+    def _update(self, sparql: str, commit=None, read_timeout=None) -> None:  # type: ignore[no-untyped-def]
+        self.updates.append((len(sparql.encode()), commit is not None))
+        super()._update(sparql, commit, read_timeout)
+
+
+#: The staging threshold in the tests of a staged write (the default is 32 MiB).
+STAGE_BYTES = 20_000
+
+
+def _chains(tag: str, n: int) -> str:
+    """N-Triples of ``n`` findings, each with a chain of two blank nodes (labels unique to
+    ``tag``), about 230 bytes a finding."""
+    lines = []
+    for i in range(n):
+        lines += [
+            f'<urn:{tag}:f{i}> <urn:p> "finding {i} — åø" .',
+            f"<urn:{tag}:f{i}> <urn:q> _:{tag}b{i} .",
+            f"_:{tag}b{i} <urn:first> <urn:c{i % 7}> .",
+            f"_:{tag}b{i} <urn:rest> _:{tag}c{i} .",
+            f'_:{tag}c{i} <urn:first> "{i}"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+#: The graphs before a staged write: one it replaces, one it extends, one it drops, one it
+#: leaves alone.
+STAGE_BASE = {
+    study_graph(f"zz-stage-{tag}"): _chains(tag, 20)
+    for tag in ("replaced", "extended", "dropped", "kept")
+}
+CHAINS = "SELECT (COUNT(*) AS ?n) WHERE { ?f <urn:q>/<urn:rest>/<urn:first> ?i }"
+
+
+def _staged_server(folder: Path) -> tuple[Server, Bodies]:
+    """A new Oxigraph server holding STAGE_BASE as one version, and a store recording updates."""
+    server = start_oxigraph(folder, _oxigraph())
+    store = Bodies(server.url)
+    with change("build"):
+        store.replace_graphs(STAGE_BASE)
+    return server, store
+
+
+def _state(store: RemoteStore) -> tuple[dict[str, rdflib.Graph], dict[str, int], int]:
+    """qikg's graphs, the size of every graph on the server, and the number of versions."""
+    return _graphs(store.dump("trig")), store._all_sizes(), len(rh.commits(store))
+
+
+def _alike(one: dict[str, rdflib.Graph], other: dict[str, rdflib.Graph]) -> bool:
+    return set(one) == set(other) and all(isomorphic(g, other[name]) for name, g in one.items())
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("extended", ["extended", "dropped"])
+def test_a_write_past_the_request_limit_is_staged_and_lands_as_in_one_request(
+    extended: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Oxigraph server refuses a request body over 128 MiB: a larger write is staged in INSERT
+    DATA requests of bounded size (a blank node's triples in one) and swapped in with one
+    request. With the threshold at 20 KB, a write of 6 graphs (replace, new, inferred, drop,
+    extend: a graph kept, or the one dropped) sent in several requests leaves the server
+    holding what the one-request write leaves (graphs isomorphic, blank nodes included; every
+    graph's size, the union graph's and the history's too), is one version, and undo takes it
+    back."""
+    write = {
+        "graphs": {
+            study_graph("zz-stage-replaced"): _chains("new1", 60),
+            study_graph("zz-stage-new"): _chains("new2", 60),
+            str(INFERRED_GRAPH): _chains("inf", 10),
+        },
+        "drop": (study_graph("zz-stage-dropped"),),
+        "extend": {study_graph(f"zz-stage-{extended}"): _chains("more", 60)},
+    }
+    one, one_store = _staged_server(tmp_path / "one")
+    staged, store = _staged_server(tmp_path / "staged")
+    try:
+        with change("import"):
+            one_store.replace_graphs(**write)
+        assert sum(commit for _, commit in one_store.updates) == 2  # base and write: one each
+        expected = _state(one_store)
+        before = _state(store)
+        monkeypatch.setattr("kg.store.remote.UPDATE_BYTES", STAGE_BYTES)
+        store.updates.clear()
+        with change("import"):
+            store.replace_graphs(**write)
+        swaps = [size for size, commit in store.updates if commit]
+        assert len(swaps) == 1 and swaps[0] < STAGE_BYTES
+        inserts = [size for size, _ in store.updates if size > 5_000]
+        assert len(inserts) >= 3 and max(inserts) <= STAGE_BYTES + 1_000, store.updates
+        graphs, sizes, versions = _state(store)
+        assert _alike(graphs, expected[0])
+        assert sizes == expected[1] and versions == expected[2] == before[2] + 1
+        assert not [g for g in sizes if g.startswith("urn:qikg:staging:")]
+        assert store.query(CHAINS).values() == [{"n": str(60 + 60 + 10 + 20 + 20 + 60)}]
+        store.undo()
+        graphs, sizes, _ = _state(store)
+        assert _alike(graphs, before[0])
+        assert {g: n for g, n in sizes.items() if g.startswith(str(GRAPH))} == {
+            g: n for g, n in before[1].items() if g.startswith(str(GRAPH))
+        }
+        assert store.query(CHAINS).values() == [{"n": str(4 * 20)}]
+    finally:
+        one.stop()
+        staged.stop()
+
+
+@pytest.mark.server
+def test_a_staged_write_refused_part_way_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server refuses the second staging request after the first went in: two graphs'
+    texts use one blank node label, which Oxigraph server refuses in two blocks of one request
+    ("cannot be shared by multiple blocks"; the one-request write is refused alike). qikg's
+    graphs, the history and every bookkeeping graph are as before, no staging graph is left,
+    and the error says nothing was written."""
+    server, store = _staged_server(tmp_path / "ox")
+    try:
+        before = _state(store)
+        monkeypatch.setattr("kg.store.remote.UPDATE_BYTES", STAGE_BYTES)
+        store.updates.clear()
+        with pytest.raises(StoreUnavailable, match="shared.*nothing was written"):
+            with change("import"):
+                store.replace_graphs(
+                    {
+                        study_graph("zz-stage-replaced"): _chains("new1", 60),  # request 1
+                        study_graph("zz-stage-new"): _chains("new2", 60),  # request 2
+                        study_graph("zz-stage-clash"): "_:new2b0 <urn:p> <urn:o> .\n",  # also 2
+                    },
+                    drop=(study_graph("zz-stage-dropped"),),
+                )
+        assert len([size for size, _ in store.updates if size > 5_000]) == 2, store.updates
+        assert not any(commit for _, commit in store.updates)
+        graphs, sizes, versions = _state(store)
+        assert _alike(graphs, before[0]) and sizes == before[1] and versions == before[2]
+        assert not [g for g in sizes if g.startswith("urn:qikg:staging:")]
     finally:
         server.stop()
 

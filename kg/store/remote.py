@@ -20,6 +20,9 @@ Every write is SPARQL Update in one request, except on Virtuoso (found from its 
 header), whose SPARQL compiler cannot take more than a few thousand triples per INSERT DATA and
 refuses blank nodes there: each graph is uploaded to a staging graph with Virtuoso's Graph Store
 endpoint (``/sparql-graph-crud``), then one update request moves the staged graphs into place.
+A write of more than ``UPDATE_BYTES`` of N-Triples on another server is staged too (Oxigraph
+server refuses a request body over 128 MiB): INSERT DATA requests of at most about that size
+fill the staging graphs, then one request swaps them in, so the write stays all or nothing.
 
 A query names qikg's graphs through one graph that stands for all of them but the inferred
 graph (``_dataset``), never one IRI per study graph: on Virtuoso a graph group
@@ -47,7 +50,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -83,6 +86,14 @@ READ_TIMEOUT = 300.0
 VIRTUOSO_GRACE = 3.0
 #: Triples per Graph Store upload: Virtuoso takes a 30 MB body, but smaller ones fail earlier.
 UPLOAD_CHUNK = 50_000
+#: Other servers: a write with more N-Triples than this (UTF-8 bytes) is staged in INSERT DATA
+#: requests of at most about this size. Oxigraph server refuses any request body over 128 MiB
+#: ("SPARQL body payloads are limited to 134217728 bytes"; no option raises it).
+UPDATE_BYTES = 32 * 2**20
+#: Seconds to wait for the answer to a staged write's swap, one transaction that copies every
+#: staged triple: Oxigraph server took 245 s for 1M triples in 4,000 graphs (past READ_TIMEOUT
+#: at 1.3M; 2.6M would take ~11 min).
+SWAP_TIMEOUT = 3_600.0
 #: Used as the dataset when the store holds no qikg graph, so a query sees nothing rather than
 #: whatever the server's own default graph is (Virtuoso's is every graph it holds).
 NO_GRAPH = "urn:qikg:no-graph"
@@ -232,7 +243,9 @@ class RemoteStore(Store):
             raise self._fail(response, "a query")
         return response.text
 
-    def _update(self, sparql: str, commit: rh.Commit | None = None) -> None:
+    def _update(
+        self, sparql: str, commit: rh.Commit | None = None, read_timeout: float | None = None
+    ) -> None:
         """One SPARQL Update request. With ``commit``, the commit is marked as possibly applied
         before it is sent; an error answer from a server whose requests are atomic (all but
         Virtuoso) clears the mark, as nothing of it was applied."""
@@ -241,6 +254,7 @@ class RemoteStore(Store):
         response = self._send(
             "POST",
             self.update_url,
+            read_timeout,
             content=sparql.encode(),
             headers={"Content-Type": "application/sparql-update; charset=utf-8"},
         )
@@ -490,26 +504,33 @@ class RemoteStore(Store):
                 self.descriptor_shown,
             )
 
-    def _union_ops(self, graphs: list[str], sizes: dict[str, int]) -> tuple[list[str], list[str]]:
+    def _union_ops(
+        self, graphs: list[str], sizes: dict[str, int], filled: bool = False
+    ) -> tuple[list[str], list[str]]:
         """Servers but Virtuoso: the operations that keep the union graph equal to qikg's
         graphs (but the inferred one) across a write of ``graphs``, to send in the write's own
         request (so atomic with it): before, remove what only these graphs held; after, add
-        what they hold then. ``sizes`` is every graph on the server before the write (read
-        under the write lock). Where the server holds no qikg graph but these, the union is
-        made whole in the same request and marked complete (so a new store's first query does
-        not copy every graph again: 40 s at 250 studies, past the 300 s read timeout at 1,000);
-        a union already complete stays so; one never marked is left for the first query."""
+        what they hold then (``filled``: the write adds that itself). ``sizes`` is every graph
+        on the server before the write (read under the write lock). Where the server holds no
+        qikg graph but these, the union is made whole in the same request and marked complete
+        (so a new store's first query does not copy every graph again: 40 s at 250 studies,
+        past the 300 s read timeout at 1,000); a union already complete stays so; one never
+        marked is left for the first query."""
         mine = [g for g in dict.fromkeys(graphs) if g != str(INFERRED_GRAPH)]
         if not mine:
             return [], []
         values = " ".join(iri_term(g) for g in mine)
         union = iri_term(UNION)
         after = (
-            f"INSERT {{ GRAPH {union} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
-            f"GRAPH ?t {{ ?s ?p ?o }} }}"
+            []
+            if filled
+            else [
+                f"INSERT {{ GRAPH {union} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
+                f"GRAPH ?t {{ ?s ?p ?o }} }}"
+            ]
         )
         if not _others(sizes, mine) and not self._complete(UNION):
-            return [f"DROP SILENT GRAPH {union}"], [after, _mark_complete(UNION)]
+            return [f"DROP SILENT GRAPH {union}"], [*after, _mark_complete(UNION)]
         others = ", ".join(iri_term(g) for g in [*mine, str(INFERRED_GRAPH)])
         before = (
             f"DELETE {{ GRAPH {union} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
@@ -517,7 +538,7 @@ class RemoteStore(Store):
             f"FILTER(STRSTARTS(STR(?h), {literal_term(str(GRAPH))}) && ?h NOT IN "
             f"({others})) }} }}"
         )
-        return [before], [after]
+        return [before], after
 
     def _answer(
         self, response: httpx.Response, parse: Callable[[str], T], timeout: float | None
@@ -557,9 +578,16 @@ class RemoteStore(Store):
                 self._join_group([*graphs, *extend], sizes=sizes)
                 self._replace_staged(graphs, drop, extend, commit)
                 return
+            loads = [*graphs.items(), *extend.items()]
+            if sum(len(nt.encode()) for _, nt in loads) > UPDATE_BYTES:
+                # the swap adds the staged triples to the union graph itself: enough, unless a
+                # graph is only extended (its other triples are not staged)
+                filled = set(extend) <= {*drop, *graphs}
+                union = self._union_ops(touched, sizes, filled)
+                self._replace_staged(graphs, drop, extend, commit, union)
+                return
             before, after = self._union_ops(touched, sizes)
             parts = [*before, *(f"DROP SILENT GRAPH {iri_term(g)}" for g in (*drop, *graphs))]
-            loads = [*graphs.items(), *extend.items()]
             parts += [
                 f"INSERT DATA {{ GRAPH {iri_term(g)} {{\n{nt}\n}} }}"
                 for g, nt in loads
@@ -604,49 +632,87 @@ class RemoteStore(Store):
         drop: tuple[str, ...],
         extend: Mapping[str, str],
         commit: rh.Commit,
+        union: tuple[list[str], list[str]] | None = None,
     ) -> None:
-        """Virtuoso: upload each graph to a staging graph, then swap them in with one request.
+        """Load each graph into a staging graph, then swap them in: on Virtuoso (with its
+        Graph Store endpoint), and on other servers for a write too large for one request.
 
-        Nothing visible changes until every upload has succeeded. Virtuoso commits the swap
-        request's operations one by one (a request whose third operation fails keeps the first
-        two), so the swap is atomic per graph, not across graphs: a failed swap is recorded as
-        an ``interrupted`` version, which can be undone.
+        Nothing visible changes, and nothing is recorded, until every graph is staged: a failure
+        before drops the staging graphs and says nothing was written. On servers but Virtuoso
+        the swap is one request (so all or nothing), with the union graph's operations
+        (``union``: before, after), that copies the staging graphs into place in one INSERT
+        (reading graphs changed earlier in the same request was 3x slower on Oxigraph server);
+        the staging graphs are dropped after it. Virtuoso commits a request's operations one by
+        one (a request whose third operation fails keeps the first two) and gets one per
+        request, so its swap is atomic per graph, not across graphs: a failed swap is recorded
+        as an ``interrupted`` version, which can be undone.
         """
         token = uuid.uuid4().hex
         replace = {
             g: self._staging(token, n) for n, (g, nt) in enumerate(graphs.items()) if nt.strip()
         }
         add = {g: self._staging(token, len(graphs) + n) for n, g in enumerate(extend)}
+        staged = [*replace.values(), *add.values()]
         try:
-            for graph, tmp in replace.items():
-                self._upload(tmp, graphs[graph], graph)
-            for graph, tmp in add.items():
-                self._upload(tmp, extend[graph], graph)
-            ops = [
-                f"DROP SILENT GRAPH {iri_term(g)}"
-                for g in dict.fromkeys((*drop, *graphs))
-                if g not in replace
-            ]
-            ops += [
-                f"MOVE SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)}"
-                for g, tmp in replace.items()
-            ]
-            ops += [
-                f"ADD SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)} ;\n"
-                f"DROP SILENT GRAPH {iri_term(tmp)}"
-                for g, tmp in add.items()
-            ]
-            for request in self._requests(ops):
-                self._update(request, commit)
+            loads = [(tmp, graphs[g], g) for g, tmp in replace.items()]
+            loads += [(tmp, extend[g], g) for g, tmp in add.items()]
+            try:
+                self._stage(loads)
+            except (StoreUnavailable, QueryTimeout) as exc:
+                raise type(exc)(f"{exc}; nothing was written") from None
+            if union is not None:
+                before, after = union
+                drops = [
+                    f"DROP SILENT GRAPH {iri_term(g)}" for g in dict.fromkeys((*drop, *graphs))
+                ]
+                copy = _copy([*replace.items(), *add.items()])
+                self._update(
+                    " ;\n".join([*before, *drops, copy, *after]), commit, read_timeout=SWAP_TIMEOUT
+                )
+            else:
+                ops = [
+                    f"DROP SILENT GRAPH {iri_term(g)}"
+                    for g in dict.fromkeys((*drop, *graphs))
+                    if g not in replace
+                ]
+                ops += [
+                    f"MOVE SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)}"
+                    for g, tmp in replace.items()
+                ]
+                ops += [
+                    f"ADD SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)} ;\n"
+                    f"DROP SILENT GRAPH {iri_term(tmp)}"
+                    for g, tmp in add.items()
+                ]
+                for request in self._requests(ops):
+                    self._update(request, commit)
         except BaseException:
-            self._drop_staging([*replace.values(), *add.values()])
+            self._drop_staging(staged)
             raise
+        if union is not None:  # copied, not moved
+            self._drop_staging(staged)
+
+    def _stage(self, loads: list[tuple[str, str, str]]) -> None:
+        """Each (staging graph, N-Triples, graph) loaded: uploaded on Virtuoso, else in INSERT
+        DATA requests of about ``UPDATE_BYTES`` at most, each blank node's triples in one."""
+        if self._is_virtuoso():
+            for tmp, ntriples, graph in loads:
+                self._upload(tmp, ntriples, graph)
+            return
+        pieces = (
+            (tmp, chunk)
+            for tmp, ntriples, _ in loads
+            for chunk in _chunks(ntriples, None, UPDATE_BYTES)
+        )
+        for request in _inserts(pieces, UPDATE_BYTES):
+            self._update(request)
 
     def _drop_staging(self, staged: list[str]) -> None:
-        for tmp in staged:
+        """Drop staging graphs, best effort (one left behind is outside qikg's namespace)."""
+        for request in self._requests([f"DROP SILENT GRAPH {iri_term(tmp)}" for tmp in staged]):
             try:
-                self._update(f"DROP SILENT GRAPH {iri_term(tmp)}")
-            except Exception:  # best effort: the original error is the one to report
+                self._update(request)
+            except Exception:  # the original error, if any, is the one to report
                 pass
 
     # -- history, undo, restore (kg.store.remote_history) ------------------------------------
@@ -926,15 +992,23 @@ def _parse_nt(text: str) -> list[ox.Triple]:
     return [q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)]
 
 
-def _chunks(ntriples: str, size: int) -> Iterator[str]:
-    """N-Triples text in pieces of about ``size`` triples, each blank node's triples together
-    (every upload is a document of its own, so a blank node split across two would become two).
+def _chunks(ntriples: str, size: int | None, max_bytes: int | None = None) -> Iterator[str]:
+    """N-Triples text in pieces of at most ``size`` triples and about ``max_bytes`` UTF-8 bytes
+    (None: no bound), each blank node's triples together (every upload or request is a document
+    of its own, so a blank node split across two would become two); a blank node's triples may
+    pass the bounds.
 
     >>> [c.count("\\n") for c in _chunks("<a:1> <a:p> _:x .\\n_:x <a:p> <a:2> .\\n<a:3> <a:p> <a:4> .\\n", 2)]
     [2, 1]
+    >>> [c.count("\\n") for c in _chunks("<a:1> <a:p> _:x .\\n_:x <a:p> <a:2> .\\n<a:3> <a:p> <a:4> .\\n", None, 30)]
+    [2, 1]
     """
+    fits = max_bytes is None or len(ntriples.encode()) <= max_bytes
+    if fits and size is None:
+        yield ntriples
+        return
     triples = _parse_nt(ntriples)
-    if len(triples) <= size:
+    if fits and (size is None or len(triples) <= size):
         yield ntriples
         return
     parent: dict[str, str] = {}
@@ -954,13 +1028,57 @@ def _chunks(ntriples: str, size: int) -> Iterator[str]:
         node = next((x.value for x in (t.subject, t.object) if isinstance(x, ox.BlankNode)), None)
         groups.setdefault(root(node) if node is not None else n, []).append(t)
     chunk: list[ox.Triple] = []
+    used = 0
     for group in groups.values():
-        if chunk and len(chunk) + len(group) > size:
+        weight = sum(len(str(t).encode()) + 3 for t in group) if max_bytes else 0  # + " .\n"
+        if chunk and (
+            (size is not None and len(chunk) + len(group) > size)
+            or (max_bytes is not None and used + weight > max_bytes)
+        ):
             yield (ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
-            chunk = []
+            chunk, used = [], 0
         chunk.extend(group)
+        used += weight
     if chunk:
         yield (ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES) or b"").decode()
+
+
+def _copy(pairs: list[tuple[str, str]]) -> str:
+    """One INSERT copying each (graph, staging graph)'s triples into the graph and, but for the
+    inferred graph, into the union graph (an unbound ?u inserts nothing).
+
+    >>> "(<urn:t> <urn:g> <urn:qikg:union>)" in _copy([("urn:g", "urn:t")])
+    True
+    """
+    rows = " ".join(
+        f"({iri_term(tmp)} {iri_term(g)} "
+        f"{'UNDEF' if g == str(INFERRED_GRAPH) else iri_term(UNION)})"
+        for g, tmp in pairs
+    )
+    return (
+        "INSERT { GRAPH ?g { ?s ?p ?o } GRAPH ?u { ?s ?p ?o } } WHERE { "
+        f"VALUES (?t ?g ?u) {{ {rows} }} GRAPH ?t {{ ?s ?p ?o }} }}"
+    )
+
+
+def _inserts(pieces: Iterable[tuple[str, str]], max_bytes: int) -> Iterator[str]:
+    """Update requests of INSERT DATA operations, one per (graph, N-Triples) piece (as in a
+    one-request write), each request holding pieces of about ``max_bytes`` at most in all.
+
+    >>> [r.count("INSERT") for r in _inserts([("urn:a", "x" * 10)] * 3, 25)]
+    [2, 1]
+    """
+    ops: list[str] = []
+    used = 0
+    for graph, ntriples in pieces:
+        size = len(ntriples.encode())
+        if ops and used + size > max_bytes:
+            yield " ;\n".join(ops)
+            ops, used = [], 0
+        ops.append(f"INSERT DATA {{ GRAPH {iri_term(graph)} {{\n{ntriples}\n}} }}")
+        used += size
+    if ops:
+        yield " ;\n".join(ops)
 
 
 def _triple_size(triple: ox.Triple) -> int:
