@@ -375,7 +375,8 @@ class QueryResult:
         if fmt not in formats:
             raise BadInput(f"unknown results format {fmt!r}: use json, xml, csv or tsv")
         parsed = ox.parse_query_results(
-            (self.document or json.dumps(self.to_json())).encode(), format=ox.QueryResultsFormat.JSON
+            (self.document or json.dumps(self.to_json())).encode(),
+            format=ox.QueryResultsFormat.JSON,
         )
         return parsed.serialize(format=formats[fmt]) or b""
 

@@ -116,8 +116,10 @@ def test_engine_written_rows_equal_rows_taken_one_by_one(tmp_path):
     assert json.loads(as_text.serialize("json")) == json.loads(by_rows.serialize("json"))
     for fmt in ("csv", "tsv", "xml"):
         assert as_text.serialize(fmt) == by_rows.serialize(fmt), fmt
-    assert {"o": {"type": "literal", "value": "en tekst", "xml:lang": "da"},
-            "s": {"type": "uri", "value": "urn:a"}} in whole.bindings
+    assert {
+        "o": {"type": "literal", "value": "en tekst", "xml:lang": "da"},
+        "s": {"type": "uri", "value": "urn:a"},
+    } in whole.bindings
 
 
 def test_an_answer_past_its_byte_budget_keeps_only_whole_rows(tmp_path):

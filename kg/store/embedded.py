@@ -267,9 +267,7 @@ class EmbeddedStore(Store):
                 raise syntax_error(exc) from None
         else:
             if self._pool is None:
-                self._pool = QueryPool(
-                    self.root, self._pool_size, in_memory=self.workers_in_memory
-                )
+                self._pool = QueryPool(self.root, self._pool_size, in_memory=self.workers_in_memory)
             request = {
                 "query": sparql,
                 "limit": limit,
