@@ -92,7 +92,7 @@ def test_row_cap_truncates_and_says_so(tmp_path):
 
 ODD_TERMS = (
     '<urn:a> <urn:p> "plain" .\n'
-    '<urn:a> <urn:p> "en tekst"@da .\n'
+    '<urn:a> <urn:p> "en sætning"@da .\n'
     '<urn:a> <urn:p> "says \\"so\\"\\nthen \\\\ tab\\t"^^<http://www.w3.org/2001/XMLSchema#string> .\n'
     '<urn:a> <urn:p> "3"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
     '<urn:a> <urn:p> "æøå 🙂 \\u0001 },{\\"x\\""@da-dk .\n'
@@ -117,7 +117,7 @@ def test_engine_written_rows_equal_rows_taken_one_by_one(tmp_path):
     for fmt in ("csv", "tsv", "xml"):
         assert as_text.serialize(fmt) == by_rows.serialize(fmt), fmt
     assert {
-        "o": {"type": "literal", "value": "en tekst", "xml:lang": "da"},
+        "o": {"type": "literal", "value": "en sætning", "xml:lang": "da"},
         "s": {"type": "uri", "value": "urn:a"},
     } in whole.bindings
 

@@ -18,6 +18,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -70,8 +71,8 @@ def run_query(
             out.update({"document": text} if document and text else {"rows": rows})
     else:
         triples = list(cap.take(answer, lambda triple: len(str(triple))))
-        text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-        out = {"kind": "graph", "ntriples": text.decode()}
+        written = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        out = {"kind": "graph", "ntriples": written.decode()}
     out["truncated"] = cap.truncated
     out["elapsed"] = time.perf_counter() - start
     return out
@@ -111,7 +112,8 @@ def serialized_rows(answer: ox.QuerySolutions, cap: AnswerCap) -> tuple[list[dic
     when nothing was cut (else "")."""
     sink = _Sink(cap.max_bytes)
     try:
-        answer.serialize(sink, format=ox.QueryResultsFormat.JSON)
+        # the engine asks of its output only write() and flush()
+        answer.serialize(cast("IO[bytes]", sink), format=ox.QueryResultsFormat.JSON)
         text = sink.text()
         rows = json.loads(text)["results"]["bindings"]
     except _Full:
@@ -135,7 +137,8 @@ def _whole_rows(begun: str) -> list[dict]:
     at = begun.find(key)
     if at < 0:
         return []
-    decoder, at, rows = json.JSONDecoder(), at + len(key), []
+    decoder, at = json.JSONDecoder(), at + len(key)
+    rows: list[dict] = []
     while True:
         try:
             row, at = decoder.raw_decode(begun, at)
