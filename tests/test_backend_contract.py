@@ -27,11 +27,11 @@ answered cq04, cq05, cq16 and cq19 wrongly in 35 of 35 runs each (4 servers, nam
 graph group alike); after build, stats and a second build (as this module does) cq04, cq05 and
 cq19 10 of 10 and cq16 right; in one run of this whole file cq04 wrong, cq05 and cq16 right, cq19
 refused on Virtuoso's cost estimate and cq12 wrong (no path in it: not this bug; not yet known,
-and not excused: it fails the run); in a second such run the same, cq04 with the "dir 2" form of
-the plan. The bug: Virtuoso compiles a path (`*`, `+`, `?`) into a transitive derived table, and
+and not excused: it fails the run); in two more such runs the same, cq04 once with the "dir 2"
+form of the plan and once with 25 rows instead of 1. The bug: Virtuoso compiles a path (`*`, `+`, `?`) into a transitive derived table, and
 when it runs that table with both ends given, the rows of a join as starts and the bound end as
-a "Target" ("Transitive dt dir 1", once "dir 2", then "Target:"), it keeps the answer for one
-row only. Forced by ``define sql:select-option "order"`` it is deterministic:
+a "Target" ("Transitive dt dir 1", once "dir 2", then "Target:"), it answers wrongly: mostly
+one join row's answer only (also on 7 triples), once too many (cq04: 25 rows for 1). Forced by ``define sql:select-option "order"`` it is deterministic:
 test_virtuoso_path_started_from_the_join_loses_rows, 7 triples, is a strict expected failure.
 No ``define`` qikg could add gives the right plan (docs/deploy.md).
 
@@ -91,7 +91,7 @@ REGENERATE = "regenerate with `.venv/bin/python -m tests.test_backend_contract` 
 VIRTUOSO_TARGET_BUG = (
     "Virtuoso 7.2.5 runs the path's transitive table with both ends given, each row of the join "
     "as a start and the bound concept as its 'Target' (explain: 'Transitive dt dir 1', seen with "
-    "'dir 2' too), and keeps the answer for one of those rows only"
+    "'dir 2' too), and answers wrongly: mostly one join row's answer only, once 25 rows for 1"
 )
 KNOWN_WRONG = {
     ("virtuoso", "cq04-enablers-for-group"): (
