@@ -101,8 +101,9 @@ class _Sink:
     def flush(self) -> None:
         """Nothing to flush: the engine calls it when done."""
 
-    def text(self) -> str:
-        return b"".join(self.parts).decode(errors="ignore")  # a cut may split a character
+    def text(self, cut: bool = False) -> str:
+        """What was written; of an answer ``cut`` short, the last character may be split."""
+        return b"".join(self.parts).decode(errors="ignore" if cut else "strict")
 
 
 def serialized_rows(answer: ox.QuerySolutions, cap: AnswerCap) -> tuple[list[dict], str]:
@@ -118,7 +119,7 @@ def serialized_rows(answer: ox.QuerySolutions, cap: AnswerCap) -> tuple[list[dic
         rows = json.loads(text)["results"]["bindings"]
     except _Full:
         cap.truncated = True
-        text, rows = "", _whole_rows(sink.text())
+        text, rows = "", _whole_rows(sink.text(cut=True))
     if cap.limit is not None and len(rows) > cap.limit:
         cap.truncated = True
         text, rows = "", rows[: cap.limit]
