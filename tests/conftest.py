@@ -212,6 +212,24 @@ def visit(page, base: str, path: str, heading: str, timeout: float = 30_000) -> 
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+def choose(page, key: str, typed: str, exact: bool = False) -> None:
+    """Pick an option of the select box with this key by typing it, as a user does in a long list
+    (only the options on screen are in the page): the first option holding ``typed``, or with
+    ``exact`` the option named exactly that. Clicking the box's input, not its frame, opens it
+    every time."""
+    box = page.locator(f".st-key-{key} input").first
+    box.click()
+    box.fill(typed)
+    options = page.get_by_role("option")
+    pick = (
+        options.filter(has_text=typed).first
+        if not exact
+        else options.get_by_text(typed, exact=True)
+    )
+    pick.click()
+    idle(page)
+
+
 #: Where the browser tests' screenshots go (tests/test_browser_steps.py puts its own in docs/img/).
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 

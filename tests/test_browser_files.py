@@ -29,7 +29,17 @@ from kg.qda.mapping import read_mapping
 from kg.read.findings import FindingFilters, search_findings, studies
 from kg.store import open_store
 from kg.vocabulary import Vocabulary
-from tests.conftest import LONG, REPO, TALL_TAB, idle, need_playwright, run_cli, shoot, visit
+from tests.conftest import (
+    LONG,
+    REPO,
+    TALL_TAB,
+    choose,
+    idle,
+    need_playwright,
+    run_cli,
+    shoot,
+    visit,
+)
 from tests.servers import start_explorer
 from tests.sheets import FINDING, STUDY, study, write_sheet
 from tests.test_qda import write_qdpx
@@ -68,16 +78,6 @@ def explorer(served: Path) -> Iterator[str]:
 @pytest.fixture
 def viewport() -> dict[str, int]:
     return TALL_TAB
-
-
-def choose(page, key: str, typed: str) -> None:
-    """Pick the option of the select box with this key that holds ``typed``, by typing it, as a
-    user does in a long list (only the options on screen are in the page)."""
-    box = page.locator(f".st-key-{key} input").first
-    box.click()
-    box.fill(typed)
-    page.get_by_role("option").filter(has_text=typed).first.click()
-    idle(page)
 
 
 def download(page, button, folder: Path) -> Path:

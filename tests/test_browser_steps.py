@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LONG, TALL_TAB, idle, need_playwright, shoot
+from tests.conftest import LONG, TALL_TAB, choose, idle, need_playwright, shoot
 from tests.servers import start_explorer
 from tests.test_explorer import coding_sheet
 
@@ -51,12 +51,6 @@ def type_into(page, key: str, text: str) -> None:
     box = keyed(page, key).locator("textarea, input").first
     box.fill(text)
     box.press("Tab")
-    idle(page)
-
-
-def choose(page, key: str, option: str) -> None:
-    keyed(page, key).get_by_role("button", name="Open").click()
-    page.get_by_role("option", name=option, exact=True).click()
     idle(page)
 
 
@@ -114,9 +108,9 @@ def test_from_an_empty_store_to_a_review_finding_and_its_soqf(page, explorer, tm
         ("adequacy", "moderate concerns", "Some studies give thin data."),
         ("relevance", "minor concerns", "Mostly Danish and British settings."),
     ]:
-        choose(page, f"rf_{column}", level)
+        choose(page, f"rf_{column}", level, exact=True)
         type_into(page, f"rf_{column}_explanation", why)
-    choose(page, "rf_confidence", "moderate confidence")
+    choose(page, "rf_confidence", "moderate confidence", exact=True)
     type_into(page, "rf_confidence_explanation", "Minor to moderate concerns about adequacy.")
     type_into(page, "rf_assessor", "Browser Tester")
     keyed(page, "rf_check").get_by_role("button").click()

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
-from tests.conftest import IDLE, need_playwright, shoot, visit
+from tests.conftest import IDLE, choose, need_playwright, shoot, visit
 
 pytestmark = pytest.mark.browser
 PlaywrightTimeout = need_playwright().TimeoutError
@@ -79,9 +79,7 @@ def run(page) -> str:
 
 def test_a_loaded_question_keeps_every_edit_the_user_makes(page, explorer):
     visit(page, explorer, "sparql", "SPARQL")
-    page.locator(".st-key-sparql_question").click()
-    page.get_by_role("option").filter(has_text="cq01").first.click()
-    page.wait_for_selector(IDLE)
+    choose(page, "sparql_question", "cq01")
     # the new editor replaces the old one: for a moment the page holds both
     page.wait_for_function(f"document.querySelectorAll({EDITOR!r}).length === 1")
     editor(page).get_by_text("Which studies").wait_for(timeout=20_000)
