@@ -96,6 +96,7 @@ ODD_TERMS = (
     '<urn:a> <urn:p> "says \\"so\\"\\nthen \\\\ tab\\t"^^<http://www.w3.org/2001/XMLSchema#string> .\n'
     '<urn:a> <urn:p> "3"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
     '<urn:a> <urn:p> "æøå 🙂 \\u0001 },{\\"x\\""@da-dk .\n'
+    '<urn:a> <urn:p> "two\\r\\nlines\\rand a CR"@en .\n'
     "<urn:a> <urn:p> _:b1 .\n_:b1 <urn:p> <urn:é> .\n"
 )
 
@@ -109,7 +110,7 @@ def test_engine_written_rows_equal_rows_taken_one_by_one(tmp_path):
     whole = store.query(text)
     by_rows = store.query(text, timeout=30, limit=1000)
     as_text = store.query(text, timeout=30)  # a worker's answer, as the engine wrote it
-    assert len(whole) == 7 and not whole.truncated and not by_rows.truncated
+    assert len(whole) == 8 and not whole.truncated and not by_rows.truncated
     assert whole.bindings == by_rows.bindings
     assert as_text.document and as_text.rows is None  # not read until asked for
     assert as_text.bindings == whole.bindings
@@ -120,6 +121,21 @@ def test_engine_written_rows_equal_rows_taken_one_by_one(tmp_path):
         "o": {"type": "literal", "value": "en sætning", "xml:lang": "da"},
         "s": {"type": "uri", "value": "urn:a"},
     } in whole.bindings
+
+
+def test_a_worker_answers_in_utf8_whatever_the_locale(tmp_path, monkeypatch):
+    """A worker sends the engine's text as it is, framed by its length in characters: an ASCII
+    locale, carriage returns and characters outside the BMP neither fail nor shift the next
+    answer."""
+    monkeypatch.setenv("PYTHONIOENCODING", "ascii")
+    monkeypatch.setenv("LC_ALL", "C")
+    store = EmbeddedStore(tmp_path / "s")
+    store.replace_graphs({G: ODD_TERMS})
+    text = "SELECT ?o WHERE { ?s ?p ?o } ORDER BY STR(?o)"
+    for _ in range(3):  # each answer read whole, none running into the next
+        assert store.query(text, timeout=30).bindings == store.query(text).bindings
+        assert store.query("ASK { <urn:a> ?p ?o }", timeout=30).boolean is True
+    store.close()
 
 
 def test_an_answer_past_its_byte_budget_keeps_only_whole_rows(tmp_path):

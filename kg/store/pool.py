@@ -7,9 +7,11 @@ Each worker is confined (``kg.store.worker.confine``): no network, a memory cap.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import queue
+import select
 import signal
 import subprocess
 import sys
@@ -49,11 +51,12 @@ class _Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
-            text=True,
-            bufsize=1,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None  # asked for as pipes
-        self.requests, self.answers = self.proc.stdin, self.proc.stdout
+        # UTF-8 both ways whatever the locale, and no newline translation: an answer's text is
+        # read by its length in characters (kg.store.worker.framed)
+        self.requests = io.TextIOWrapper(self.proc.stdin, encoding="utf-8", line_buffering=True)
+        self.answers = io.TextIOWrapper(self.proc.stdout, encoding="utf-8", newline="")
         ready = self.answers.readline()
         if not ready:
             raise StoreUnavailable("a query worker could not start (is the store readable?)")
@@ -63,24 +66,32 @@ class _Worker:
 
     def ask(self, request: dict, timeout: float) -> dict:
         """Send one request; kill the worker and raise QueryTimeout if no answer in time."""
-        box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(self.answers.readline()))
         self.requests.write(json.dumps(request) + "\n")
-        self.requests.flush()
-        reader.start()
-        reader.join(timeout)
-        if reader.is_alive():
+        # The worker writes an answer once it has it whole, so the limit is on its first byte.
+        if not select.select([self.answers], [], [], timeout)[0]:
             self.kill()
-            reader.join()
             raise QueryTimeout(f"the query was stopped after its time limit of {timeout:g} s")
-        if not box or not box[0]:
+        answer = self._receive()
+        if answer is None:
             raise self._ended()
-        answer = json.loads(box[0])
         if answer.get("error") == "memory":
             self.kill()  # a MemoryError may have left the worker's heap in pieces
             raise self._too_large()
         if answer.get("error") == "refused":
             raise REFUSALS.get(answer["class"], BadInput)(answer["message"])
+        return answer
+
+    def _receive(self) -> dict | None:
+        """One answer as the worker frames it (kg.store.worker.framed); None if it ended."""
+        line = self.answers.readline()
+        if not line:
+            return None
+        answer = json.loads(line)
+        size = answer.pop("document_chars", 0)
+        if size:
+            answer["document"] = self.answers.read(size)
+            if len(answer["document"]) < size:
+                return None
         return answer
 
     def _ended(self) -> Exception:
