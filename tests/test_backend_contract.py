@@ -16,28 +16,23 @@ changes on purpose, regenerate them with one command and review the diff before 
 
     .venv/bin/python -m tests.test_backend_contract
 
-A backend known to answer a question wrongly is excused in KNOWN_WRONG, by backend and query
-file, only on evidence: the answer is wrong *and* Virtuoso's own plan (``explain``, through
-isql-vt) for the text qikg sent shows the bug below; then the test is an expected failure, and
-any other wrong answer fails. Not a strict xfail, because whether Virtuoso 7.2.5.3229 gets these
-questions wrong is its optimizer's choice of plan, which follows the server's statistics, and
-they differ with what the server went through: wrong every time in one server state, right every
-time in another. Measured on the bundled data (issue 19): a new server loaded by one build
-answered cq04, cq05, cq16 and cq19 wrongly in 35 of 35 runs each (4 servers, named graphs and
-graph group alike); after build, stats and a second build (as this module does) cq04, cq05 and
-cq19 10 of 10 and cq16 right; in one run of this whole file cq04 wrong, cq05 and cq16 right, cq19
-refused on Virtuoso's cost estimate and cq12 wrong (no path in it: not this bug; not yet known,
-and not excused: it fails the run); in two more such runs the same, cq04 once with the "dir 2"
-form of the plan and once with 25 rows instead of 1. (cq12 was wrong again in two later runs of
-the file, a fresh clone's CI among them, and right on a new server after build, stats and a
-second build, 15 of 15: what makes it wrong is not known; it is excused in UNEXPLAINED, without
-evidence, until it is.) The bug: Virtuoso compiles a path
-(`*`, `+`, `?`) into a transitive derived table, and when it runs that table with both ends
-given, the rows of a join as starts and the bound end as a "Target" ("Transitive dt dir 1",
-once "dir 2", then "Target:"), it answers wrongly: mostly one join row's answer only (also on 7
-triples), once too many (cq04: 25 rows for 1). Forced by ``define sql:select-option "order"``
-it is deterministic: test_virtuoso_path_started_from_the_join_loses_rows, 7 triples, is a
-strict expected failure.
+A backend known to answer a question wrongly is listed in KNOWN_WRONG, by backend and query
+file: a strict expected failure, which must fail, and only as the bug makes it fail: a wrong
+answer *and* Virtuoso's own plan (``explain``, through isql-vt) for the text qikg sent showing
+the bug below, or Virtuoso refusing the question on its cost estimate. Whether Virtuoso
+7.2.5.3229 gets these questions wrong is its optimizer's choice of plan, which follows the
+server's statistics, and they differ with what the server went through (docs/deploy.md): in runs
+of this whole file on one shared server, cq04 was wrong and cq05, cq16 right, cq19 refused, and
+cq12 (no path in it) wrong in 3 of 4 runs, for reasons not known. So the questions are asked of
+stores of their own (fixture ``asked``), built once and asked nothing else: a new server loaded
+by one build answered cq04, cq05, cq16 and cq19 wrongly in 35 of 35 runs each (4 servers, named
+graphs and graph group alike), and the other 14 rightly, cq12 included. The bug: Virtuoso
+compiles a path (`*`, `+`, `?`) into a transitive derived table, and when it runs that table
+with both ends given, the rows of a join as starts and the bound end as a "Target" ("Transitive
+dt dir 1", once "dir 2", then "Target:"), it answers wrongly: mostly one join row's answer only
+(also on 7 triples), once too many (cq04: 25 rows for 1). Forced by ``define
+sql:select-option "order"`` it shows on 7 triples: test_virtuoso_path_started_from_the_join_loses_rows,
+on a server of its own, is a strict expected failure too.
 No ``define`` qikg could add gives the right plan (docs/deploy.md).
 
 Other checks compare a backend with the embedded store built alike (the explorer's readers, each
@@ -116,15 +111,6 @@ KNOWN_WRONG = {
         f"patterns; {VIRTUOSO_TARGET_BUG}"
     ),
 }
-#: Wrong answers seen and not explained yet: excused when wrong, with no evidence to ask for.
-UNEXPLAINED = {
-    ("virtuoso", "cq12-shared-concepts"): (
-        "fewer study pairs (e.g. andersson2016 with jaribu2016 missing) in runs of this whole "
-        "file: 2 of 2 on 2026-12-04 evening, 3 of 4 before; right on a new server after build, "
-        "stats and a second build (15 of 15); no path in it, so not the transitive-table bug; "
-        "what state of the server makes it wrong is not known"
-    ),
-}
 GROUP_CONCAT = re.compile(r"GROUP_CONCAT\s*\((?P<args>[^()]*)\)\s*AS\s*\?(?P<var>\w+)", re.I)
 SEPARATOR = re.compile(r"separator\s*=\s*(?P<q>[\"'])(?P<sep>.*?)(?P=q)", re.I)
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -155,11 +141,39 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 @pytest.fixture(scope="session")
 def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A Virtuoso for the whole session, its anonymous SPARQL user allowed to update."""
-    binary = need("virtuoso-t", "Virtuoso, a SPARQL server qikg supports (virtuoso-opensource)")
-    isql = need("isql-vt", "Virtuoso's SQL client, to grant SPARQL_UPDATE (virtuoso-opensource)")
-    server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"), binary, isql)
+    server = _virtuoso(tmp_path_factory.mktemp("virtuoso"))
     yield server
     server.stop()
+
+
+def _virtuoso(folder: Path) -> Server:
+    binary = need("virtuoso-t", "Virtuoso, a SPARQL server qikg supports (virtuoso-opensource)")
+    isql = need("isql-vt", "Virtuoso's SQL client, to grant SPARQL_UPDATE (virtuoso-opensource)")
+    return start_virtuoso(folder, binary, isql)
+
+
+@pytest.fixture(scope="module", params=BACKEND_PARAMS)
+def asked(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Store, Server | None]]:
+    """The store the competency questions are asked of, with its server: built once from the
+    bundled data and asked nothing else, a server of its own for each server backend. Virtuoso's
+    plans follow its statistics, which other tests' writes change (module docstring); in this
+    one state it answers alike every run."""
+    folder = tmp_path_factory.mktemp(f"asked-{request.param}")
+    server = None
+    if request.param == "oxigraph":
+        server = start_oxigraph(folder, _oxigraph())
+    elif request.param == "virtuoso":
+        server = _virtuoso(folder)
+    store = open_store(server.url if server else str(folder / "store"))
+    try:
+        build(store, fresh=True)
+        yield store, server
+    finally:
+        store.close()
+        if server:
+            server.stop()
 
 
 @pytest.fixture(scope="module", params=BACKEND_PARAMS)
@@ -269,10 +283,15 @@ def regenerate(folder: Path = ANSWERS) -> list[Path]:
 
 
 def _cases() -> Iterator[pytest.param]:
-    """Every (backend, competency question); KNOWN_WRONG is applied in the test, on evidence."""
+    """Every (backend, competency question); one in KNOWN_WRONG a strict expected failure (the
+    test asks for the evidence)."""
     for name in BACKENDS:
         for path in QUERIES:
             marks = [] if name == "embedded" else [pytest.mark.server]
+            why = KNOWN_WRONG.get((name, path.stem))
+            if why:
+                wrong = pytest.mark.xfail(strict=True, raises=(AssertionError, StoreUnavailable))
+                marks.append(wrong.with_args(reason=why))
             yield pytest.param(name, path, marks=marks, id=f"{name}-{path.stem}")
 
 
@@ -328,36 +347,33 @@ def test_every_competency_question_has_a_fixed_answer() -> None:
 
 def test_known_wrong_answers_name_a_real_backend_and_query() -> None:
     stems = {p.stem for p in QUERIES}
-    for name, stem in [*KNOWN_WRONG, *UNEXPLAINED]:
+    for name, stem in KNOWN_WRONG:
         assert name in BACKENDS and name != "embedded" and stem in stems, (name, stem)
 
 
-@pytest.mark.parametrize(("backend", "path"), list(_cases()), indirect=["backend"])
+@pytest.mark.parametrize(("asked", "path"), list(_cases()), indirect=["asked"])
 def test_competency_question_gives_its_fixed_answer(
-    backend: Store, path: Path, request: pytest.FixtureRequest
+    asked: tuple[Store, Server | None], path: Path, request: pytest.FixtureRequest
 ) -> None:
-    """A question in KNOWN_WRONG is excused (XFAIL) only with the evidence that Virtuoso's bug
-    made it wrong: a wrong answer and, in Virtuoso's own plan for the text qikg sent, the
-    transitive table with a target; or Virtuoso's cost estimate refusing it. A wrong answer with
-    any other plan fails, as does any wrong answer to another question."""
+    """A question in KNOWN_WRONG must fail (strict), and only as Virtuoso's bug makes it: a wrong
+    answer with, in Virtuoso's own plan for the text qikg sent, the transitive table with a
+    target; or Virtuoso's cost estimate refusing it. A wrong answer with any other plan, or
+    another refusal, fails the test outright, as does any wrong answer to another question."""
+    store, server = asked
     fixed = fixed_answer(path)
-    why = KNOWN_WRONG.get((request.node.callspec.params["backend"], path.stem))
+    why = KNOWN_WRONG.get((request.node.callspec.params["asked"], path.stem))
     try:
-        got = answer(backend, path)
+        got = answer(store, path)
     except StoreUnavailable as exc:
-        if why and ESTIMATE_REFUSED in str(exc):
-            pytest.xfail(f"Virtuoso refused it on its cost estimate: {exc}")
+        if why and ESTIMATE_REFUSED not in str(exc):
+            pytest.fail(f"{path.name} failed otherwise than by the known bug: {exc}")
         raise
     assert got["variables"] == fixed["variables"], path.name
-    unexplained = UNEXPLAINED.get((request.node.callspec.params["backend"], path.stem))
-    if unexplained and got["rows"] != fixed["rows"]:
-        pytest.xfail(f"this time {len(got['rows'])} rows, not {len(fixed['rows'])}: {unexplained}")
     if why and got["rows"] != fixed["rows"]:
-        assert isinstance(backend, RemoteStore)
-        sparql = path.read_text(encoding="utf-8")
-        plan = virtuoso_plan(request.getfixturevalue("virtuoso_server"), sent_text(backend, sparql))
-        assert TARGET_PLAN.search(plan), f"{path.name} is wrong without the known bug:\n{plan}"
-        pytest.xfail(f"this time {len(got['rows'])} rows, not {len(fixed['rows'])}; seen: {why}")
+        assert isinstance(store, RemoteStore) and server is not None
+        plan = virtuoso_plan(server, sent_text(store, path.read_text(encoding="utf-8")))
+        if not TARGET_PLAN.search(plan):
+            pytest.fail(f"{path.name} is wrong without the known bug:\n{plan}")
     assert got["rows"] == fixed["rows"], (
         f"{path.name} answers otherwise than {ANSWERS.name}/{path.stem}.json; if data/ or the "
         f"query changed on purpose, {REGENERATE}"
@@ -589,22 +605,21 @@ PATH_QUERY = "SELECT ?a ?c FROM <{graph}> WHERE {{ ?a <urn:p> ?c . ?c <urn:broad
 
 
 @pytest.mark.server
-# Not strict: deterministic on a new server (helper runs, 2026-12-04), but right once in a run of
-# this whole file, after the other tests had changed what the server holds and knows.
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason=VIRTUOSO_TARGET_BUG)
-def test_virtuoso_path_started_from_the_join_loses_rows(virtuoso_server: Server) -> None:
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=VIRTUOSO_TARGET_BUG)
+def test_virtuoso_path_started_from_the_join_loses_rows(tmp_path: Path) -> None:
     """The engine bug behind KNOWN_WRONG, on 7 triples, with the plan that shows it fixed:
     Virtuoso's ``define sql:select-option "order"`` joins in the written order, so the path's
     transitive table starts from each ?c towards <urn:top> ("Transitive dt dir 1" with a
     "Target" in ``explain``). Virtuoso 7.2.5 answers 1 row (a1 c1) instead of 4 on a new server;
-    its own plan for this query (from <urn:top>, "dir 2") answers 4. An XPASS is a sign to try
-    KNOWN_WRONG's entries without excuse."""
-    store = RemoteStore(virtuoso_server.url)
+    its own plan for this query (from <urn:top>, "dir 2") answers 4. On a server of its own: it
+    was right once on the module's server, after the other tests had written to it."""
+    server = _virtuoso(tmp_path / "virtuoso")
+    store = RemoteStore(server.url)
     graph = study_graph("zz-path")
     store.replace_graphs({graph: PATH_DATA})
     try:
         response = httpx.post(
-            virtuoso_server.url,
+            server.url,
             data={"query": 'define sql:select-option "order" ' + PATH_QUERY.format(graph=graph)},
             headers={"Accept": "application/sparql-results+json"},
             timeout=30,
@@ -620,8 +635,8 @@ def test_virtuoso_path_started_from_the_join_loses_rows(virtuoso_server: Server)
             ("urn:a4", "urn:top"),
         ]
     finally:
-        store.replace_graphs({}, drop=(graph,))
         store.close()
+        server.stop()
 
 
 @pytest.mark.server
