@@ -100,7 +100,7 @@ NO_GRAPH = "urn:qikg:no-graph"
 #: Virtuoso: the graph group holding qikg's graphs but the inferred one (a query's default graph).
 GROUP = "urn:qikg:group"
 #: Set to 1 to let qikg use a graph group on Virtuoso (needed past ~2,000 studies; experimental:
-#: see docs/deploy.md for the answers it got wrong on the bundled data).
+#: with it Virtuoso follows `skos:broader*` paths one level down only; docs/deploy.md).
 GROUP_SETTING = "QIKG_VIRTUOSO_GRAPH_GROUP"
 #: Other servers: the graph holding the union of qikg's graphs but the inferred one.
 UNION = "urn:qikg:union"
@@ -413,8 +413,8 @@ class RemoteStore(Store):
 
     def _make_stand_in(self) -> str:
         if self._is_virtuoso() and os.environ.get(GROUP_SETTING) != "1":
-            # on the bundled data a graph group gave wrong answers (a count one too high, no
-            # rows for two questions with skos:broader* paths): opt in only (docs/deploy.md)
+            # with the group as the default graph, Virtuoso follows `skos:broader*` one level
+            # down only (15 concepts of 18 on the bundled data): opt in only (docs/deploy.md)
             return ""
         stand_in = GROUP if self._is_virtuoso() else UNION
         if self._complete(stand_in):
