@@ -190,7 +190,11 @@ def run_server(name: str, args: argparse.Namespace, queries: list[dict], ref: di
         )
         for page, data in explorer.get("pages", {}).items():
             if "cold" in data:
-                data["under_3s"] = data["cold"] < PAGE_TARGET_S and data["warm"] < PAGE_TARGET_S
+                data["under_3s"] = (
+                    not data.get("problems")
+                    and data["cold"] < PAGE_TARGET_S
+                    and data["warm"] < PAGE_TARGET_S
+                )
             print(f"  page {page}: {data}", flush=True)
         if log.exists():
             explorer["log_tail"] = log.read_text(errors="replace")[-3000:]
