@@ -285,20 +285,6 @@ def any_of(subject: str, path: str, obj: str) -> str:
     return " UNION ".join(f"{{ {subject} {p} {obj} }}" for p in path.split("|"))
 
 
-def path_to(subject: str, path: str, ends: Iterable[str], bind: str = "") -> str:
-    """``subject path end`` for each fixed ``end`` (an IRI as written in a query), as a UNION,
-    binding ``bind`` to the end reached when given. Virtuoso needs a transitive path's end
-    written in the query: given by VALUES it refuses the query or, joined with other patterns,
-    loses rows.
-
-    >>> path_to("?x", "skos:broader*", ["<urn:a>"], bind="?c")
-    '{ ?x skos:broader* <urn:a> BIND(<urn:a> AS ?c) }'
-    """
-    return " UNION ".join(
-        f"{{ {subject} {path} {end}{f' BIND({end} AS {bind})' if bind else ''} }}" for end in ends
-    )
-
-
 def syntax_error(exc: SyntaxError) -> BadInput:
     """Turn a parser error into one line that names the line and column.
 

@@ -76,7 +76,9 @@ from kg.synthesis.suggest import suggest
 from tests.conftest import FIXTURES, REPO, need
 from tests.servers import Server, free_port, oxigraph_binary, start_oxigraph, start_virtuoso
 
-BACKENDS = ["embedded", "oxigraph", "virtuoso"]
+#: "virtuoso-group": Virtuoso with qikg's graphs named by a graph group (QIKG_VIRTUOSO_GRAPH_GROUP),
+#: as a server past ~2,000 studies needs (docs/deploy.md).
+BACKENDS = ["embedded", "oxigraph", "virtuoso", "virtuoso-group"]
 #: Each backend as a fixture parameter: the servers only under the ``server`` marker.
 BACKEND_PARAMS = [
     pytest.param(name, marks=[] if name == "embedded" else [pytest.mark.server], id=name)
@@ -111,6 +113,7 @@ KNOWN_WRONG = {
         f"patterns; {VIRTUOSO_TARGET_BUG}"
     ),
 }
+KNOWN_WRONG |= {("virtuoso-group", stem): why for (_, stem), why in KNOWN_WRONG.items()}
 GROUP_CONCAT = re.compile(r"GROUP_CONCAT\s*\((?P<args>[^()]*)\)\s*AS\s*\?(?P<var>\w+)", re.I)
 SEPARATOR = re.compile(r"separator\s*=\s*(?P<q>[\"'])(?P<sep>.*?)(?P=q)", re.I)
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -164,9 +167,9 @@ def asked(
     server = None
     if request.param == "oxigraph":
         server = start_oxigraph(folder, _oxigraph())
-    elif request.param == "virtuoso":
+    elif request.param.startswith("virtuoso"):
         server = _virtuoso(folder)
-    store = open_store(server.url if server else str(folder / "store"))
+    store = _open(request.param, server.url if server else str(folder / "store"))
     try:
         build(store, fresh=True)
         yield store, server
@@ -182,13 +185,26 @@ def backend(
 ) -> Iterator[Store]:
     """A store of each kind, built from the bundled data (module-wide: tests restore what they
     change)."""
+    server = None
     if request.param == "embedded":
         store = open_store(str(tmp_path_factory.mktemp("embedded") / "store"))
+    elif request.param == "virtuoso-group":  # a server of its own, for its graph group
+        server = _virtuoso(tmp_path_factory.mktemp("virtuoso-group"))
+        store = _open(request.param, server.url)
     else:
         store = open_store(request.getfixturevalue(f"{request.param}_server").url)
-    build(store, fresh=True)
-    yield store
-    store.close()
+    try:
+        build(store, fresh=True)
+        yield store
+    finally:
+        store.close()
+        if server:
+            server.stop()
+
+
+def _open(name: str, where: str) -> Store:
+    """The store of backend ``name`` at ``where`` (a folder or a server's URL)."""
+    return RemoteStore(where, group=True) if name == "virtuoso-group" else open_store(where)
 
 
 def _rows(store: Store, sparql: str) -> list[tuple]:

@@ -15,6 +15,7 @@ from rapidfuzz import fuzz, process
 
 from kg.coding import CODED, QUALIFIERS
 from kg.namespaces import CFIR, ERIC, ISCO, QIKG, curie
+from kg.read.hierarchy import above, climb
 from kg.read.labels import labels
 from kg.sparql import any_of, iri_term, iri_terms, sparql_prefixes
 from kg.store import Store
@@ -200,10 +201,11 @@ def scheme_trees(store: Store, include_inferred: bool = False) -> dict[str, list
         + "SELECT ?c ?up WHERE { { ?c skos:broader ?up } UNION { ?up skos:narrower ?c } }",
         include_inferred=include_inferred,
     ).values()
+    under = climb("?c skos:inScheme ?scheme .", above(store, UP, include_inferred))
     counts = store.query(
         sparql_prefixes()
         + f"""SELECT ?c (COUNT(DISTINCT ?f) AS ?n) WHERE {{
-            ?c skos:inScheme ?scheme . ?x ({UP})* ?c . {any_of("?f", CODING, "?x")}
+            {{ SELECT DISTINCT ?c ?x WHERE {{ {under} }} }} {any_of("?f", CODING, "?x")}
         }} GROUP BY ?c""",
         include_inferred=include_inferred,
     ).values()
@@ -243,8 +245,8 @@ def _tree(
         c: {up for up in ups.get(c, ()) if scheme in schemes_of.get(up, ())} for c in members
     }
     children: dict[str, list[str]] = {c: [] for c in members}
-    for c, above in parents.items():
-        for up in above:
+    for c, highs in parents.items():
+        for up in highs:
             children[up].append(c)
 
     def node(c: str, seen: frozenset[str]) -> TreeNode:

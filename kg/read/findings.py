@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from kg.coding import CODED, DIMENSIONS, QUALIFIERS
 from kg.namespaces import QIKG, expand
 from kg.read.concepts import CODING, UP
+from kg.read.hierarchy import above, below, climb
 from kg.read.related import finding_ref
-from kg.sparql import any_of, iri_term, literal_term, path_to, sparql_prefixes
+from kg.sparql import any_of, iri_term, literal_term, sparql_prefixes
 from kg.store import Store
 from kg.text import citation, natural_key
 
@@ -302,13 +303,13 @@ def facet_options(
     out: dict[str, list[Option]] = {}
     for key in facets:
         facet = FACETS[key]
-        climb = f"?x ({facet.up})* ?c ." if facet.up else "BIND(?c AS ?x)"
+        kind = f"VALUES ?kind {{ {' '.join(facet.kinds)} }} ?c a ?kind ."
+        up = above(store, facet.up, include_inferred) if facet.up else {}
         rows = store.query(
             sparql_prefixes()
             + f"""SELECT ?c ?n (SAMPLE(?l) AS ?label) WHERE {{
                 {{ SELECT ?c (COUNT(DISTINCT ?f) AS ?n) WHERE {{
-                    {{ SELECT DISTINCT ?c ?x WHERE {{
-                        VALUES ?kind {{ {" ".join(facet.kinds)} }} ?c a ?kind . {climb} }} }}
+                    {{ SELECT DISTINCT ?c ?x WHERE {{ {climb(kind, up)} }} }}
                     {any_of("?f", facet.path, "?x")}
                 }} GROUP BY ?c }}
                 OPTIONAL {{ ?c {facet.label} ?l {_LANG} }}
@@ -370,15 +371,10 @@ def _below(
         facets["coded_with"] = (CODING, UP)
     out = {}
     for key, (path, up) in facets.items():
-        chosen = sorted({iri_term(c) for c in getattr(filters, key)})
+        chosen = set(getattr(filters, key))
         if up:
-            found = store.query(
-                sparql_prefixes()
-                + f"SELECT DISTINCT ?x WHERE {{ {path_to('?x', f'({up})*', chosen)} }}",
-                include_inferred=include_inferred,
-            ).column("x")
-            chosen = sorted({iri_term(x) for x in found if x is not None} | set(chosen))
-        out[key] = (path, chosen)
+            chosen = below(above(store, up, include_inferred), chosen)
+        out[key] = (path, sorted(iri_term(c) for c in chosen))
     return out
 
 
@@ -416,9 +412,10 @@ def search_findings(
     scope = f"{studies_on_page} ?f qikg:reportedIn ?s ."
     rows = store.query(
         sparql_prefixes()
+        # the findings first, then their ids: Virtuoso, with its graph group as the default
+        # graph, joined both ids onto the filters' pattern and lost rows (4 of 33)
         + f"""SELECT ?f ?s ?sid ?fid (SAMPLE(?st) AS ?statement) (SAMPLE(?th) AS ?theme) WHERE {{
-            {studies_on_page}
-            {_where(filters, below, scope)}
+            {{ SELECT DISTINCT ?f ?s WHERE {{ {studies_on_page} {_where(filters, below, scope)} }} }}
             ?s dcterms:identifier ?sid . ?f dcterms:identifier ?fid .
             OPTIONAL {{ ?f qikg:statement ?st }} OPTIONAL {{ ?f qikg:theme ?th }}
         }} GROUP BY ?f ?s ?sid ?fid""",

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from kg.coding import CODED
 from kg.errors import BadInput
 from kg.namespaces import DATA, QIKG, expand
-from kg.sparql import any_of, iri_term, iri_terms, path_to, sparql_prefixes
+from kg.read.hierarchy import Above, above
+from kg.sparql import any_of, iri_term, iri_terms, sparql_prefixes
 from kg.store import Store
 
-REACH = "(skos:broader|skos:broadMatch|skos:closeMatch|skos:exactMatch)*"
+REACH = "skos:broader|skos:broadMatch|skos:closeMatch|skos:exactMatch"
 
 
 @dataclass
@@ -66,23 +67,30 @@ def related(store: Store, finding: str, min_shared: int = 1, limit: int = 50) ->
     iri = finding_ref(finding)
     if not store.query(f"ASK {{ {iri_term(iri)} a {iri_term(QIKG.Finding)} }}").boolean:
         raise BadInput(f"no finding {finding} in the graph (see `qikg query` or the explorer)")
-    mine = store.query(
+    coded = store.query(
         sparql_prefixes()
-        + f"""SELECT DISTINCT ?mine ?c ?home WHERE {{
-            {iri_term(iri)} {CODED} ?mine ; qikg:reportedIn ?home .
-            ?mine {REACH} ?c . ?c a skos:Concept }}""",
+        + f"""SELECT DISTINCT ?mine ?home WHERE {{
+            {iri_term(iri)} {CODED} ?mine ; qikg:reportedIn ?home }}""",
         include_inferred=False,
     ).values()
-    if not mine or limit < 1:
+    hierarchy = above(store, REACH)
+    mine = {code for r in coded if (code := r["mine"])}
+    reach = set(mine).union(*(hierarchy.get(code, set()) for code in mine))
+    typed = store.query(
+        sparql_prefixes()
+        + f"SELECT ?c WHERE {{ VALUES ?c {{ {iri_terms(reach)} }} ?c a skos:Concept }}",
+        include_inferred=False,
+    ).column("c")
+    concepts = {c for c in typed if c}
+    if not concepts or limit < 1:
         return []
-    concepts = {r["c"] or "" for r in mine}
     names = _pref_labels(store, concepts)
-    kind_of = _code_kinds(store, concepts, {r["mine"] or "" for r in mine})
+    kind_of = _code_kinds(hierarchy, concepts, mine)
     # Each concept of this finding reaches itself and the others above it.
     closure = {c: kind_of[c][0] - {c} for c in concepts if c in kind_of}
     kinds = sorted(set(kind_of.values()), key=lambda k: (sorted(k[0]), k[1]))
     number = {kind: i for i, kind in enumerate(kinds)}
-    homes = ", ".join(sorted({iri_term(home) for r in mine if (home := r["home"]) is not None}))
+    homes = ", ".join(sorted({iri_term(home) for r in coded if (home := r["home"]) is not None}))
 
     def shared(have: list[int]) -> tuple[float, list[str]]:
         """The score and the most specific shared concepts of a finding with these kinds."""
@@ -164,18 +172,15 @@ def _groups(store: Store, kind: dict[str, int], homes: str) -> list[tuple[list[i
 
 
 def _code_kinds(
-    store: Store, concepts: set[str], mine: set[str]
+    hierarchy: Above, concepts: set[str], mine: set[str]
 ) -> dict[str, tuple[frozenset[str], str]]:
-    """Each code that reaches some of ``concepts``: which of them it reaches, and the code itself
-    when it is one of ``mine`` (a finding coded with it shares it directly)."""
-    ends = path_to("?code", REACH, (iri_term(c) for c in concepts), bind="?c")
-    rows = store.query(
-        sparql_prefixes() + f"SELECT DISTINCT ?code ?c WHERE {{ {ends} }}",
-        include_inferred=False,
-    ).values()
-    reached: dict[str, set[str]] = {}
-    for r in rows:
-        reached.setdefault(r["code"] or "", set()).add(r["c"] or "")
+    """Each code that reaches some of ``concepts`` (itself or by REACH links): which of them it
+    reaches, and the code itself when it is one of ``mine`` (a finding coded with it shares it
+    directly)."""
+    reached: dict[str, set[str]] = {c: {c} for c in concepts}
+    for code, ups in hierarchy.items():
+        if ups & concepts:
+            reached.setdefault(code, set()).update(ups & concepts)
     return {code: (frozenset(cs), code if code in mine else "") for code, cs in reached.items()}
 
 

@@ -158,7 +158,9 @@ class RemoteStore(Store):
     'http://127.0.0.1:7878/update'
     """
 
-    def __init__(self, url: str, update_url: str | None = None) -> None:
+    def __init__(self, url: str, update_url: str | None = None, group: bool | None = None) -> None:
+        """``group``: on Virtuoso, name qikg's graphs by a graph group (None: as GROUP_SETTING
+        says)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BadInput(f"not a SPARQL endpoint URL: {redact(url)}")
@@ -175,6 +177,7 @@ class RemoteStore(Store):
         self._stand_in_lock = threading.Lock()
         #: Virtuoso: whether this store has made sure qikg's graph group exists.
         self._group_made = False
+        self._group = os.environ.get(GROUP_SETTING) == "1" if group is None else group
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -412,7 +415,7 @@ class RemoteStore(Store):
         return self._stand_in
 
     def _make_stand_in(self) -> str:
-        if self._is_virtuoso() and os.environ.get(GROUP_SETTING) != "1":
+        if self._is_virtuoso() and not self._group:
             # with the group as the default graph, Virtuoso follows `skos:broader*` one level
             # down only (15 concepts of 18 on the bundled data): opt in only (docs/deploy.md)
             return ""
