@@ -43,7 +43,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -75,6 +76,28 @@ def start(name: str, folder: Path) -> Server:
     if binary is None or isql is None:
         raise SystemExit("no virtuoso-t / isql-vt (apt-get install virtuoso-opensource)")
     return start_virtuoso(folder, binary, isql)
+
+
+@contextmanager
+def started(name: str, result: dict) -> Iterator[tuple[Server, Path]]:
+    """A server of this kind and its temporary folder (Virtuoso with qikg's graph group, which
+    the qikg commands run meanwhile inherit). A failure inside is a finding: its message goes
+    in ``result`` and the run goes on. The server is stopped and its folder removed after."""
+    folder = Path(tempfile.mkdtemp(prefix=f"qikg-{name}-"))
+    if name == "virtuoso":
+        os.environ[GROUP_SETTING] = "1"
+    else:
+        os.environ.pop(GROUP_SETTING, None)
+    server = start(name, folder / "db")
+    try:
+        print(f"{name}: {server.url} ({result['server_version']})", flush=True)
+        yield server, folder
+    except Exception as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        print(f"  FAILED: {result['error']}", flush=True)
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def server_version(name: str) -> str:
@@ -245,16 +268,9 @@ def run_server(
     name: str, corpus: Path, studies: int | None, batch: int | None, repeat: int
 ) -> dict:
     result: dict = {"server": name, "server_version": server_version(name), "steps": []}
-    folder = Path(tempfile.mkdtemp(prefix=f"qikg-hist-{name}-"))
-    if name == "virtuoso":
-        os.environ[GROUP_SETTING] = "1"  # the qikg commands below inherit it
-    else:
-        os.environ.pop(GROUP_SETTING, None)
-    server = start(name, folder / "db")
     steps = result["steps"]
-    try:
+    with started(name, result) as (server, folder):
         url = server.url
-        print(f"{name}: {url} ({result['server_version']})", flush=True)
         timed(steps, "build", lambda: qikg(url, "build"), url)
         result["disk_after_build"] = disk(folder / "db")
         load = load_corpus(url, corpus, studies, batch)
@@ -299,12 +315,6 @@ def run_server(
             attempt("history", "history")
         result["snapshots"] = snapshot_costs(url)
         result["disk_at_end"] = disk(folder / "db")
-    except Exception as exc:  # a failure is a finding: keep what was measured, and the message
-        result["error"] = f"{type(exc).__name__}: {exc}"
-        print(f"  FAILED: {result['error']}", flush=True)
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
     medians: dict[str, dict] = {}
     for step in steps:
         if "seconds" not in step:

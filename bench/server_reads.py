@@ -32,11 +32,9 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -51,10 +49,9 @@ from bench.server_history import (  # noqa: E402
     load_corpus,
     qikg,
     server_version,
-    start,
+    started,
 )
 from kg.store import open_store  # noqa: E402
-from kg.store.remote import GROUP_SETTING  # noqa: E402
 
 #: The explorer's target on a large corpus (issue 19): every page in under 3 s.
 PAGE_TARGET_S = 3.0
@@ -143,16 +140,10 @@ def difference(server: list[tuple], reference: list[tuple]) -> dict:
 def run_server(name: str, args: argparse.Namespace, queries: list[dict], ref: dict | None) -> dict:
     """Start, build, load, ask every question, render every page, stop: the results."""
     result: dict = {"server": name, "server_version": server_version(name)}
-    folder = Path(tempfile.mkdtemp(prefix=f"qikg-reads-{name}-"))
-    if name == "virtuoso":
-        os.environ[GROUP_SETTING] = "1"  # the qikg commands and the explorer child inherit it
-    else:
-        os.environ.pop(GROUP_SETTING, None)
     result["load_average_before"] = list(os.getloadavg())
-    server = start(name, folder / "db")
-    try:
+    # on Virtuoso with the graph group, which the qikg commands and the explorer child inherit
+    with started(name, result) as (server, folder):
         url = server.url
-        print(f"{name}: {url} ({result['server_version']})", flush=True)
         result["build_s"] = round(qikg(url, "build")[0], 2)
         result["load"] = load_corpus(url, args.corpus, args.studies, args.batch)
         result["disk_after_load"] = disk(folder / "db")
@@ -199,12 +190,6 @@ def run_server(name: str, args: argparse.Namespace, queries: list[dict], ref: di
         if log.exists():
             explorer["log_tail"] = log.read_text(errors="replace")[-3000:]
         result["explorer"] = explorer
-    except Exception as exc:  # a failure is a finding: keep what was measured, and the message
-        result["error"] = f"{type(exc).__name__}: {exc}"
-        print(f"  FAILED: {result['error']}", flush=True)
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
     result["load_average_at_end"] = list(os.getloadavg())
     return result
 
