@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from kg.coding import CODED, DIMENSIONS, QUALIFIERS
 from kg.namespaces import QIKG, expand
 from kg.read.concepts import CODING, UP
-from kg.read.hierarchy import above, below, climb
+from kg.read.hierarchy import Above, above, below, climb
 from kg.read.related import finding_ref
 from kg.sparql import any_of, iri_term, literal_term, sparql_prefixes
 from kg.store import Store
@@ -301,10 +301,11 @@ def facet_options(
     """The choices of each facet (all, or those named) that select at least one finding, most
     findings first."""
     out: dict[str, list[Option]] = {}
+    hierarchies = _hierarchies(store, {FACETS[key].up for key in facets}, include_inferred)
     for key in facets:
         facet = FACETS[key]
         kind = f"VALUES ?kind {{ {' '.join(facet.kinds)} }} ?c a ?kind ."
-        up = above(store, facet.up, include_inferred) if facet.up else {}
+        up = hierarchies.get(facet.up, {})
         rows = store.query(
             sparql_prefixes()
             + f"""SELECT ?c ?n (SAMPLE(?l) AS ?label) WHERE {{
@@ -369,13 +370,20 @@ def _below(
     facets = {key: (f.path, f.up) for key, f in FACETS.items() if getattr(filters, key)}
     if filters.coded_with:
         facets["coded_with"] = (CODING, UP)
+    hierarchies = _hierarchies(store, {up for _, up in facets.values()}, include_inferred)
     out = {}
     for key, (path, up) in facets.items():
         chosen = set(getattr(filters, key))
         if up:
-            chosen = below(above(store, up, include_inferred), chosen)
+            chosen = below(hierarchies[up], chosen)
         out[key] = (path, sorted(iri_term(c) for c in chosen))
     return out
+
+
+def _hierarchies(store: Store, ups: set[str], include_inferred: bool) -> dict[str, Above]:
+    """The concepts above each concept by each of these links (``""``: none), read once per
+    kind of link (most facets climb by skos:broader)."""
+    return {up: above(store, up, include_inferred) for up in ups if up}
 
 
 def search_findings(
