@@ -24,9 +24,6 @@ To measure one commit while the working tree holds others' unfinished edits, run
     cd /tmp/qikg-head && PYTHONPATH=$PWD /work/main/.venv/bin/python bench/server_history.py ...
 
 Each run records the code it measured (``code``: the commit, or the folder it ran from).
-
-Virtuoso runs with ``QIKG_VIRTUOSO_GRAPH_GROUP=1`` (queries fail past ~2,000 study graphs
-without it; docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -56,8 +53,13 @@ from kg.namespaces import STUDY_GRAPH_PREFIX, study_graph  # noqa: E402
 from kg.store import open_store  # noqa: E402
 from kg.store import remote_history as rh  # noqa: E402
 from kg.store.history import change  # noqa: E402
-from kg.store.remote import GROUP_SETTING  # noqa: E402
-from tests.servers import Server, oxigraph_binary, start_oxigraph, start_virtuoso  # noqa: E402
+from tests.servers import (  # noqa: E402
+    Server,
+    Settings,
+    oxigraph_binary,
+    start_oxigraph,
+    start_virtuoso,
+)
 
 QIKG = str(Path(sys.executable).parent / "qikg")
 #: The extra study imported (and undone): synth00001's sheet under an id no corpus uses.
@@ -66,7 +68,8 @@ EXTRA = "synth99001"
 REMOVED = "synth00002"
 
 
-def start(name: str, folder: Path) -> Server:
+def start(name: str, folder: Path, settings: Settings | None = None) -> Server:
+    """A server of this kind in ``folder`` (Virtuoso with ``settings`` over Debian's ini)."""
     if name == "oxigraph":
         binary = oxigraph_binary()
         if binary is None:
@@ -75,20 +78,18 @@ def start(name: str, folder: Path) -> Server:
     binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
     if binary is None or isql is None:
         raise SystemExit("no virtuoso-t / isql-vt (apt-get install virtuoso-opensource)")
-    return start_virtuoso(folder, binary, isql)
+    return start_virtuoso(folder, binary, isql, settings)
 
 
 @contextmanager
-def started(name: str, result: dict) -> Iterator[tuple[Server, Path]]:
-    """A server of this kind and its temporary folder (Virtuoso with qikg's graph group, which
-    the qikg commands run meanwhile inherit). A failure inside is a finding: its message goes
-    in ``result`` and the run goes on. The server is stopped and its folder removed after."""
+def started(
+    name: str, result: dict, settings: Settings | None = None
+) -> Iterator[tuple[Server, Path]]:
+    """A server of this kind and its temporary folder. A failure inside is a finding: its
+    message goes in ``result`` and the run goes on. The server is stopped and its folder removed
+    after."""
     folder = Path(tempfile.mkdtemp(prefix=f"qikg-{name}-"))
-    if name == "virtuoso":
-        os.environ[GROUP_SETTING] = "1"
-    else:
-        os.environ.pop(GROUP_SETTING, None)
-    server = start(name, folder / "db")
+    server = start(name, folder / "db", settings)
     try:
         print(f"{name}: {server.url} ({result['server_version']})", flush=True)
         yield server, folder

@@ -20,8 +20,7 @@ reference store built from it)::
 
 Rows are compared as sorted lists of value tuples; a GROUP_CONCAT value as its sorted ", "-split
 parts (tests/test_backend_contract.py ``_rows``). Virtuoso runs with
-``QIKG_VIRTUOSO_GRAPH_GROUP=1`` (docs/deploy.md), with tests/servers.py's virtuoso.ini (Debian's
-defaults), or with ``--virtuoso-ini tuned``: ResultSetMaxRows and MaxQueryExecutionTime raised as
+tests/servers.py's virtuoso.ini (Debian's defaults), or with ``--virtuoso-ini tuned``: ResultSetMaxRows and MaxQueryExecutionTime raised as
 docs/deploy.md advises, and the buffers Debian's file suggests for 4 GB (``TUNED``). The JSON is
 appended to, one entry per server.
 """
@@ -141,8 +140,8 @@ def run_server(name: str, args: argparse.Namespace, queries: list[dict], ref: di
     """Start, build, load, ask every question, render every page, stop: the results."""
     result: dict = {"server": name, "server_version": server_version(name)}
     result["load_average_before"] = list(os.getloadavg())
-    # on Virtuoso with the graph group, which the qikg commands and the explorer child inherit
-    with started(name, result) as (server, folder):
+    settings = TUNED if args.virtuoso_ini == "tuned" else None
+    with started(name, result, settings) as (server, folder):
         url = server.url
         result["build_s"] = round(qikg(url, "build")[0], 2)
         result["load"] = load_corpus(url, args.corpus, args.studies, args.batch)
@@ -203,31 +202,6 @@ TUNED = {
 }
 
 
-def tune_virtuoso() -> None:
-    """Make tests/servers.py's Virtuoso use ``TUNED`` (its config function, wrapped here)."""
-    import configparser
-
-    from tests import servers
-
-    plain = servers.virtuoso_config
-
-    def config(folder: Path, sql_port: int, http_port: int) -> Path:
-        path = plain(folder, sql_port, http_port)
-        ini = configparser.ConfigParser(
-            strict=False, inline_comment_prefixes=(";",), interpolation=None
-        )
-        ini.optionxform = str  # type: ignore[assignment,method-assign]
-        ini.read(path)
-        for section, values in TUNED.items():
-            for key, value in values.items():
-                ini[section][key] = value
-        with path.open("w") as out:
-            ini.write(out)
-        return path
-
-    servers.virtuoso_config = config
-
-
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -257,8 +231,6 @@ def main() -> None:
         help="questions not asked (e.g. cq12: Oxigraph server took 23 GB on it and was killed)",
     )
     args = parser.parse_args()
-    if args.virtuoso_ini == "tuned":
-        tune_virtuoso()
     queries = load_queries([REPO / "ontology" / "queries"])
     skipped = [q["name"] for q in queries if q["name"].split("-")[0] in args.skip]
     queries = [q for q in queries if q["name"] not in skipped]

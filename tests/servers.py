@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +28,8 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 VIRTUOSO_VAD = "/usr/share/virtuoso-opensource-7/vad"
-#: What docs/deploy.md tells users to grant the SPARQL endpoint's user: updates, and keeping
-#: qikg's graph group (kg.store.remote).
-VIRTUOSO_GRANTS = (
-    'GRANT SPARQL_UPDATE TO "SPARQL"; '
-    'GRANT EXECUTE ON DB.DBA.RDF_GRAPH_GROUP_CREATE TO "SPARQL"; '
-    'GRANT EXECUTE ON DB.DBA.RDF_GRAPH_GROUP_INS TO "SPARQL";'
-)
+#: What docs/deploy.md tells users to grant the SPARQL endpoint's user: updates.
+VIRTUOSO_GRANTS = 'GRANT SPARQL_UPDATE TO "SPARQL";'
 
 
 @dataclass
@@ -143,8 +138,15 @@ def start_oxigraph(folder: Path, binary: str, *options: str) -> Server:
     return Server("oxigraph", url, proc, folder, log)
 
 
-def virtuoso_config(folder: Path, sql_port: int, http_port: int) -> Path:
-    """A copy of Debian's virtuoso.ini with every file in ``folder`` and the given ports."""
+#: A Virtuoso's settings beyond Debian's defaults: {section: {key: value}} of virtuoso.ini.
+Settings = Mapping[str, Mapping[str, str]]
+
+
+def virtuoso_config(
+    folder: Path, sql_port: int, http_port: int, settings: Settings | None = None
+) -> Path:
+    """A copy of Debian's virtuoso.ini with every file in ``folder``, the given ports, and
+    ``settings`` over the rest."""
     ini = configparser.ConfigParser(
         strict=False, inline_comment_prefixes=(";",), interpolation=None
     )
@@ -167,18 +169,23 @@ def virtuoso_config(folder: Path, sql_port: int, http_port: int) -> Path:
     ini["HTTPServer"]["ServerPort"] = str(http_port)
     ini["URIQA"]["DefaultHost"] = f"localhost:{http_port}"
     ini.remove_section("Plugins")  # wiki hosting plugins: not needed, and slow to load
+    for section, values in (settings or {}).items():
+        for key, value in values.items():
+            ini[section][key] = value
     path = folder / "virtuoso.ini"
     with path.open("w") as out:
         ini.write(out)
     return path
 
 
-def start_virtuoso(folder: Path, binary: str, isql: str) -> Server:
+def start_virtuoso(
+    folder: Path, binary: str, isql: str, settings: Settings | None = None
+) -> Server:
     """A Virtuoso on free ports with its database in ``folder``; the anonymous SPARQL user may
-    update and keep qikg's graph group (the grants docs/deploy.md tells users to give)."""
+    update (the grant docs/deploy.md tells users to give)."""
     folder.mkdir(parents=True, exist_ok=True)
     sql_port, http_port = free_port(), free_port()
-    config = virtuoso_config(folder, sql_port, http_port)
+    config = virtuoso_config(folder, sql_port, http_port, settings)
     log = folder / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

@@ -16,24 +16,17 @@ changes on purpose, regenerate them with one command and review the diff before 
 
     .venv/bin/python -m tests.test_backend_contract
 
-A backend known to answer a question wrongly is listed in KNOWN_WRONG, by backend and query
-file: a strict expected failure, which must fail, and only as the bug makes it fail: a wrong
-answer *and* Virtuoso's own plan (``explain``, through isql-vt) for the text qikg sent showing
-the bug below, or Virtuoso refusing the question on its cost estimate. Whether Virtuoso
-7.2.5.3229 gets these questions wrong is its optimizer's choice of plan, which follows the
-server's statistics, and they differ with what the server went through (docs/deploy.md): in runs
-of this whole file on one shared server, cq04 was wrong and cq05, cq16 right, cq19 refused, and
-cq12 (no path in it) wrong in 3 of 4 runs, for reasons not known. So the questions are asked of
-stores of their own (fixture ``asked``), built once and asked nothing else: a new server loaded
-by one build answered cq04, cq05, cq16 and cq19 wrongly in 35 of 35 runs each (4 servers, named
-graphs and graph group alike), and the other 14 rightly, cq12 included. The bug: Virtuoso
-compiles a path (`*`, `+`, `?`) into a transitive derived table, and when it runs that table
-with both ends given, the rows of a join as starts and the bound end as a "Target" ("Transitive
-dt dir 1", once "dir 2", then "Target:"), it answers wrongly: mostly one join row's answer only
-(also on 7 triples), once too many (cq04: 25 rows for 1). Forced by ``define
-sql:select-option "order"`` it shows on 7 triples: test_virtuoso_path_started_from_the_join_loses_rows,
-on a server of its own, is a strict expected failure too.
-No ``define`` qikg could add gives the right plan (docs/deploy.md).
+Every backend gives every question's fixed answer, Virtuoso included. Virtuoso 7.2.5.3229 used
+to answer cq04, cq05, cq16 and cq19 wrongly (35 of 35 runs on new servers) while qikg named each
+of its graphs in the dataset, or a graph group: it compiles a path (`*`, `+`, `?`) into a
+transitive derived table, and when it runs that table with both ends given, the rows of a join
+as starts and the bound end as a "Target" ("Transitive dt dir 1" in ``explain``), it answers
+wrongly, mostly one join row's answer only. With one graph as the default graph (qikg's union
+graph, kg.store.remote) it chooses the other plan and answers all four rightly. The bug itself is
+still there: forced by ``define sql:select-option "order"`` it shows on 7 triples in one graph
+(test_virtuoso_path_started_from_the_join_loses_rows, a strict expected failure on a server of
+its own). The questions are asked of stores of their own (fixture ``asked``), built once and
+asked nothing else, as Virtuoso's plans follow its statistics, which other tests' writes change.
 
 Other checks compare a backend with the embedded store built alike (the explorer's readers, each
 finding, every facet), and the last section tests what only a remote store does.
@@ -44,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -70,15 +62,13 @@ from kg.read.stats import stats
 from kg.resources import queries_dir
 from kg.store import Store, open_store
 from kg.store.history import change
-from kg.store.remote import GROUP, UNION, RemoteStore
+from kg.store.remote import RemoteStore
 from kg.synthesis.reviews import review_findings
 from kg.synthesis.suggest import suggest
 from tests.conftest import FIXTURES, REPO, need
 from tests.servers import Server, free_port, oxigraph_binary, start_oxigraph, start_virtuoso
 
-#: "virtuoso-group": Virtuoso with qikg's graphs named by a graph group (QIKG_VIRTUOSO_GRAPH_GROUP),
-#: as a server past ~2,000 studies needs (docs/deploy.md).
-BACKENDS = ["embedded", "oxigraph", "virtuoso", "virtuoso-group"]
+BACKENDS = ["embedded", "oxigraph", "virtuoso"]
 #: Each backend as a fixture parameter: the servers only under the ``server`` marker.
 BACKEND_PARAMS = [
     pytest.param(name, marks=[] if name == "embedded" else [pytest.mark.server], id=name)
@@ -88,32 +78,12 @@ QUERIES = sorted(queries_dir().glob("*.rq")) if queries_dir().is_dir() else []
 #: Where each competency question's fixed answer on the bundled data is kept.
 ANSWERS = FIXTURES / "contract"
 REGENERATE = "regenerate with `.venv/bin/python -m tests.test_backend_contract` and review the diff"
-#: (backend, query file stem) -> why that backend answers that question wrongly, as measured; the
-#: test excuses these only with the bug's plan in hand (module docstring, docs/deploy.md).
+#: Virtuoso's path bug (module docstring, docs/deploy.md).
 VIRTUOSO_TARGET_BUG = (
     "Virtuoso 7.2.5 runs the path's transitive table with both ends given, each row of the join "
     "as a start and the bound concept as its 'Target' (explain: 'Transitive dt dir 1', seen with "
     "'dir 2' too), and answers wrongly: mostly one join row's answer only, once 25 rows for 1"
 )
-KNOWN_WRONG = {
-    ("virtuoso", "cq04-enablers-for-group"): (
-        "no rows instead of 1: `?g skos:broader* ?asked`, ?asked bound by VALUES, joined with "
-        f"other patterns; {VIRTUOSO_TARGET_BUG}"
-    ),
-    ("virtuoso", "cq05-cfir-inner-setting"): (
-        "1 row (dixonwoods2013 F4) instead of 34: `skos:broadMatch?` then "
-        f"`skos:broader* cfir:InnerSetting` joined with other patterns; {VIRTUOSO_TARGET_BUG}"
-    ),
-    ("virtuoso", "cq16-health-professionals"): (
-        "1 row (pedersen2018, 1 finding) instead of 27: `qikg:concernsProfessionalGroup/"
-        f"skos:broader* qikg:HealthProfessional` joined with other patterns; {VIRTUOSO_TARGET_BUG}"
-    ),
-    ("virtuoso", "cq19-patient-outcome-effects"): (
-        "no rows instead of 7: `?o skos:broader* qikg:PatientOutcome` joined with other "
-        f"patterns; {VIRTUOSO_TARGET_BUG}"
-    ),
-}
-KNOWN_WRONG |= {("virtuoso-group", stem): why for (_, stem), why in KNOWN_WRONG.items()}
 GROUP_CONCAT = re.compile(r"GROUP_CONCAT\s*\((?P<args>[^()]*)\)\s*AS\s*\?(?P<var>\w+)", re.I)
 SEPARATOR = re.compile(r"separator\s*=\s*(?P<q>[\"'])(?P<sep>.*?)(?P=q)", re.I)
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -167,9 +137,9 @@ def asked(
     server = None
     if request.param == "oxigraph":
         server = start_oxigraph(folder, _oxigraph())
-    elif request.param.startswith("virtuoso"):
+    elif request.param == "virtuoso":
         server = _virtuoso(folder)
-    store = _open(request.param, server.url if server else str(folder / "store"))
+    store = open_store(server.url if server else str(folder / "store"))
     try:
         build(store, fresh=True)
         yield store, server
@@ -188,9 +158,6 @@ def backend(
     server = None
     if request.param == "embedded":
         store = open_store(str(tmp_path_factory.mktemp("embedded") / "store"))
-    elif request.param == "virtuoso-group":  # a server of its own, for its graph group
-        server = _virtuoso(tmp_path_factory.mktemp("virtuoso-group"))
-        store = _open(request.param, server.url)
     else:
         store = open_store(request.getfixturevalue(f"{request.param}_server").url)
     try:
@@ -200,11 +167,6 @@ def backend(
         store.close()
         if server:
             server.stop()
-
-
-def _open(name: str, where: str) -> Store:
-    """The store of backend ``name`` at ``where`` (a folder or a server's URL)."""
-    return RemoteStore(where, group=True) if name == "virtuoso-group" else open_store(where)
 
 
 def _rows(store: Store, sparql: str) -> list[tuple]:
@@ -299,55 +261,11 @@ def regenerate(folder: Path = ANSWERS) -> list[Path]:
 
 
 def _cases() -> Iterator[pytest.param]:
-    """Every (backend, competency question); one in KNOWN_WRONG a strict expected failure (the
-    test asks for the evidence)."""
+    """Every (backend, competency question)."""
     for name in BACKENDS:
         for path in QUERIES:
             marks = [] if name == "embedded" else [pytest.mark.server]
-            why = KNOWN_WRONG.get((name, path.stem))
-            if why:
-                wrong = pytest.mark.xfail(strict=True, raises=(AssertionError, StoreUnavailable))
-                marks.append(wrong.with_args(reason=why))
             yield pytest.param(name, path, marks=marks, id=f"{name}-{path.stem}")
-
-
-#: In Virtuoso's ``explain``: a transitive table given both its ends, a start and a "Target"
-#: (VIRTUOSO_TARGET_BUG), seen as "dir 1" and as "dir 2"; one given a start only is right.
-TARGET_PLAN = re.compile(r"Transitive dt dir \d,[^\n]*\n(?:[^\n]*\n){0,4}?\s*Target:")
-#: Virtuoso refuses a query whose estimated time passes MaxQueryCostEstimationTime (400 s in the
-#: stock virtuoso.ini); on the bundled data it has estimated cq19 at 1,052 s and 3,928 s.
-ESTIMATE_REFUSED = "exceeds the limit"
-
-
-def sent_text(store: RemoteStore, sparql: str) -> str:
-    """The text a remote store sends for ``sparql`` (Virtuoso: the dataset's defines with it)."""
-    sent: list[str] = []
-    send = store._send
-
-    def spy(method: str, url: str, read_timeout: float | None = None, **kwargs) -> httpx.Response:
-        if method == "POST" and "query" in kwargs.get("data", {}):
-            sent.append(kwargs["data"]["query"])
-        return send(method, url, read_timeout, **kwargs)
-
-    store._send = spy  # type: ignore[method-assign]
-    try:
-        store.query(sparql)
-    finally:
-        del store._send
-    return sent[-1]
-
-
-def virtuoso_plan(server: Server, text: str) -> str:
-    """Virtuoso's plan for a SPARQL text, as its ``explain`` prints it (through isql-vt)."""
-    isql = need("isql-vt", "Virtuoso's SQL client (virtuoso-opensource)")
-    sql = "SET BLOBS ON;\nexplain('sparql " + text.replace("'", "''") + "');\n"
-    ran = subprocess.run(
-        [isql, str(server.sql_port), "dba", "dba"],
-        input=sql.encode(),
-        capture_output=True,
-        timeout=60,
-    )
-    return ran.stdout.decode("latin-1")
 
 
 def test_every_competency_question_has_a_fixed_answer() -> None:
@@ -361,35 +279,14 @@ def test_every_competency_question_has_a_fixed_answer() -> None:
         assert fixed["rows"], f"{path.name} answers nothing on the bundled data"
 
 
-def test_known_wrong_answers_name_a_real_backend_and_query() -> None:
-    stems = {p.stem for p in QUERIES}
-    for name, stem in KNOWN_WRONG:
-        assert name in BACKENDS and name != "embedded" and stem in stems, (name, stem)
-
-
 @pytest.mark.parametrize(("asked", "path"), list(_cases()), indirect=["asked"])
 def test_competency_question_gives_its_fixed_answer(
-    asked: tuple[Store, Server | None], path: Path, request: pytest.FixtureRequest
+    asked: tuple[Store, Server | None], path: Path
 ) -> None:
-    """A question in KNOWN_WRONG must fail (strict), and only as Virtuoso's bug makes it: a wrong
-    answer with, in Virtuoso's own plan for the text qikg sent, the transitive table with a
-    target; or Virtuoso's cost estimate refusing it. A wrong answer with any other plan, or
-    another refusal, fails the test outright, as does any wrong answer to another question."""
-    store, server = asked
+    store, _ = asked
     fixed = fixed_answer(path)
-    why = KNOWN_WRONG.get((request.node.callspec.params["asked"], path.stem))
-    try:
-        got = answer(store, path)
-    except StoreUnavailable as exc:
-        if why and ESTIMATE_REFUSED not in str(exc):
-            pytest.fail(f"{path.name} failed otherwise than by the known bug: {exc}")
-        raise
+    got = answer(store, path)
     assert got["variables"] == fixed["variables"], path.name
-    if why and got["rows"] != fixed["rows"]:
-        assert isinstance(store, RemoteStore) and server is not None
-        plan = virtuoso_plan(server, sent_text(store, path.read_text(encoding="utf-8")))
-        if not TARGET_PLAN.search(plan):
-            pytest.fail(f"{path.name} is wrong without the known bug:\n{plan}")
     assert got["rows"] == fixed["rows"], (
         f"{path.name} answers otherwise than {ANSWERS.name}/{path.stem}.json; if data/ or the "
         f"query changed on purpose, {REGENERATE}"
@@ -623,7 +520,7 @@ PATH_QUERY = "SELECT ?a ?c FROM <{graph}> WHERE {{ ?a <urn:p> ?c . ?c <urn:broad
 @pytest.mark.server
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=VIRTUOSO_TARGET_BUG)
 def test_virtuoso_path_started_from_the_join_loses_rows(tmp_path: Path) -> None:
-    """The engine bug behind KNOWN_WRONG, on 7 triples, with the plan that shows it fixed:
+    """Virtuoso's path bug (module docstring) on 7 triples, with the plan that shows it fixed:
     Virtuoso's ``define sql:select-option "order"`` joins in the written order, so the path's
     transitive table starts from each ?c towards <urn:top> ("Transitive dt dir 1" with a
     "Target" in ``explain``). Virtuoso 7.2.5 answers 1 row (a1 c1) instead of 4 on a new server;
@@ -713,9 +610,9 @@ class Counted(RemoteStore):
         super().__init__(url)
         self.updates = 0
 
-    def _update(self, sparql: str, commit=None) -> None:  # type: ignore[no-untyped-def]
+    def _update(self, sparql: str, commit=None, read_timeout=None) -> None:  # type: ignore[no-untyped-def]
         self.updates += 1
-        super()._update(sparql, commit)
+        super()._update(sparql, commit, read_timeout)
 
 
 @pytest.mark.server
@@ -727,11 +624,9 @@ def test_a_new_server_needs_no_first_query_to_index_qikgs_graphs(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A build and an import on a new server leave the union graph (Oxigraph) or the graph
-    group (Virtuoso) complete and marked so: no query makes it again (at 1,000 studies that
-    took past 300 s on Oxigraph server), and the build warns of nothing (on Virtuoso it once
-    said the grants were missing: the group did not exist before a first query made it)."""
-    monkeypatch.setenv("QIKG_VIRTUOSO_GRAPH_GROUP", "1")
+    """A build and an import on a new server leave the union graph complete and marked so: no
+    query makes it again (at 1,000 studies that took past 300 s on Oxigraph server), and the
+    build warns of nothing."""
     if name == "oxigraph":
         server = start_oxigraph(tmp_path / name, _oxigraph())
     else:
@@ -749,7 +644,7 @@ def test_a_new_server_needs_no_first_query_to_index_qikgs_graphs(
             count = "SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { ?f a qikg:Finding }"
             assert _rows(store, count) == _rows(built_store, count)
             assert store.updates == 0  # the first query made nothing
-            assert store._complete(GROUP if name == "virtuoso" else UNION)
+            assert store._union_complete()
     finally:
         server.stop()
 

@@ -11,23 +11,24 @@ no query may carry more than a handful of graph IRIs.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from kg.errors import QueryTimeout, StoreUnavailable
 from kg.namespaces import INFERRED_GRAPH, STUDY_GRAPH_PREFIX, study_graph
 from kg.read.findings import finding
 from kg.remove import remove_study
 from kg.resources import queries_dir
 from kg.store import Store, open_store
 from kg.store.history import change
-from kg.store.remote import GROUP_SETTING, RemoteStore
+from kg.store.remote import RemoteStore
 from tests.conftest import REPO, need
 from tests.servers import Server, oxigraph_binary, start_oxigraph, start_virtuoso
 
@@ -39,6 +40,9 @@ GENERATED = 100
 #: Graph IRIs a query may carry (a stand-in, the inferred graph, a placeholder).
 MAX_GRAPHS = 5
 FOREIGN = "urn:example:not-qikg"
+#: Virtuoso set up as docs/deploy.md asks: ResultSetMaxRows above the largest answer (cq12 has
+#: more than the stock 10,000 rows here).
+DEPLOYED = {"SPARQL": {"ResultSetMaxRows": "1000000"}}
 SYNTH = re.compile(rb"synth(\d{5})")
 
 
@@ -105,9 +109,7 @@ def server(
     else:
         binary = need("virtuoso-t", "Virtuoso, a SPARQL server qikg supports (virtuoso-opensource)")
         isql = need("isql-vt", "Virtuoso's SQL client (virtuoso-opensource)")
-        started = start_virtuoso(folder / "db", binary, isql)
-        os.environ[GROUP_SETTING] = "1"  # the graph group is opt-in on Virtuoso
-        request.addfinalizer(lambda: os.environ.pop(GROUP_SETTING, None))
+        started = start_virtuoso(folder / "db", binary, isql, DEPLOYED)
         shutil.copy(data, started.folder / "scale.nq")
         load = subprocess.run(
             [isql, str(started.sql_port), "dba", "dba"]
@@ -225,3 +227,57 @@ def test_graph_queries_and_remove_among_thousands(server: Server, scale_store: S
         store.undo()
         assert _rows(store, COUNT) == before
         assert _rows(store, constant) == _rows(scale_store, constant)
+
+
+#: Virtuoso refuses a GROUP_CONCAT longer than a row of its temporary tables may hold ("SR319:
+#: Max row length is exceeded when trying to store a string of 5466 chars into a temp col", when
+#: it sorts the groups): these questions concatenate the ids of thousands of studies. A limit of
+#: the engine, reported upstream (openlink/virtuoso-opensource issues 118 and 371).
+VIRTUOSO_ROW_LENGTH = {"cq03-enablers-across-studies", "cq07-barriers"}
+#: cq12 pairs every study with every other that shares a concept: on Virtuoso at this size it
+#: runs past the stock 60 s MaxQueryExecutionTime, and the answer is refused or cut short.
+VIRTUOSO_TOO_SLOW = "cq12-shared-concepts"
+
+
+@pytest.mark.parametrize(
+    "path", sorted(queries_dir().glob("cq*.rq")), ids=lambda p: p.stem.split("-")[0]
+)
+def test_every_competency_question_among_thousands(
+    server: Server, scale_store: Store, path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Each competency question gives the embedded store's rows, none cut short. On Virtuoso the
+    two that concatenate thousands of study ids are strict expected failures, refused with SR319
+    only, and cq12 one that must not give a whole answer in the server's time limit."""
+    virtuoso = server.name == "virtuoso"
+    row_length = virtuoso and path.stem in VIRTUOSO_ROW_LENGTH
+    if row_length:
+        request.applymarker(
+            pytest.mark.xfail(strict=True, raises=StoreUnavailable, reason="Virtuoso SR319")
+        )
+    if virtuoso and path.stem == VIRTUOSO_TOO_SLOW:
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                raises=(AssertionError, StoreUnavailable, QueryTimeout),
+                reason="past Virtuoso's 60 s query limit",
+            )
+        )
+    text = path.read_text(encoding="utf-8")
+    with open_store(server.url) as store:
+        try:
+            got = _sorted_rows(store, text)
+        except StoreUnavailable as exc:
+            if row_length and "SR319" not in str(exc):
+                pytest.fail(f"{path.name} failed otherwise than by SR319: {exc}")
+            raise
+        assert got == _sorted_rows(scale_store, text), path.name
+
+
+def _sorted_rows(store: Store, sparql: str) -> list[tuple]:
+    """Rows as sorted tuples of values, a GROUP_CONCAT's parts sorted (the engine's order)."""
+    result = store.query(sparql)
+    assert not result.truncated
+    return sorted(
+        tuple(", ".join(sorted((v or "").split(", "))) for v in row.values())
+        for row in result.values()
+    )

@@ -1,8 +1,9 @@
 """Concepts above concepts, walked here from the single links: what ``?x (up)* ?c`` finds.
 
-qikg's own reads send no ``*`` or ``+`` path to the store. Virtuoso 7.2.5 answers such a path
-wrongly when it is joined with other patterns, and, with its graph group as the default graph,
-follows it one level down only (docs/deploy.md). A vocabulary has few links (about 200 with the
+qikg's own reads send no ``*`` or ``+`` path to the store. Virtuoso 7.2.5 can answer such a path
+wrongly when it is joined with other patterns (it did with qikg's graphs named one by one or in a
+graph group), and refuses one whose start comes from VALUES of two or more rows (docs/deploy.md).
+A vocabulary has few links (about 200 with the
 bundled data), so they are read in one query and walked in Python; what a read needs goes back
 into its query as VALUES.
 """

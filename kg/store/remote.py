@@ -25,15 +25,17 @@ server refuses a request body over 128 MiB): INSERT DATA requests of at most abo
 fill the staging graphs, then one request swaps them in, so the write stays all or nothing.
 
 A query names qikg's graphs through one graph that stands for all of them but the inferred
-graph (``_dataset``), never one IRI per study graph: on Virtuoso a graph group
-(``urn:qikg:group``, whose members qikg adds as it writes graphs), on every other server a graph
-holding the union of qikg's graphs (``urn:qikg:union``), kept equal to them by every write in the
-write's own request. A marker in ``urn:qikg:layout`` says the stand-in is complete: a write to a
-server holding no other qikg graph (a new server's build) sets it; without it (a server written
-before, or by something other than qikg) the first query makes it, under the write lock. Only a
-server that lets qikg make neither (Virtuoso without the EXECUTE grants in docs/deploy.md) gets
-every graph named in every query, as before. On Virtuoso the dataset is sent in the query text,
-which it does not echo in its answer's headers (``RemoteStore.query``).
+graph (``_dataset``), never one IRI per study graph: a graph holding the union of qikg's graphs
+(``urn:qikg:union``), kept equal to them by every write (in the write's own request; on Virtuoso,
+which commits operation by operation, in requests of their own around the swap). A marker in
+``urn:qikg:layout`` says the union graph is complete: a write to a server holding no other qikg
+graph (a new server's build) sets it; without it (a server written before, or by something other
+than qikg) the first query makes it, under the write lock. Only a server that lets qikg write no
+such graph (a read-only account) gets every graph named in every query. On Virtuoso the dataset
+is sent in the query text, which it does not echo in its answer's headers (``RemoteStore.query``).
+One graph, not Virtuoso's graph groups: with 4,000 study graphs in a group Virtuoso took 10 s to
+list the studies and 52 s to count findings per study (0.2 s each from the union graph), and
+followed ``skos:broader*`` one level down only.
 
 Every write takes a lock on the server first and is recorded in a history kept there, with a
 snapshot of each graph it changes, so ``qikg history``, ``undo``, ``restore`` and ``remove`` work
@@ -97,18 +99,16 @@ SWAP_TIMEOUT = 3_600.0
 #: Used as the dataset when the store holds no qikg graph, so a query sees nothing rather than
 #: whatever the server's own default graph is (Virtuoso's is every graph it holds).
 NO_GRAPH = "urn:qikg:no-graph"
-#: Virtuoso: the graph group holding qikg's graphs but the inferred one (a query's default graph).
-GROUP = "urn:qikg:group"
-#: Set to 1 to let qikg use a graph group on Virtuoso (needed past ~2,000 studies; experimental:
-#: with it Virtuoso follows `skos:broader*` paths one level down only; docs/deploy.md).
-GROUP_SETTING = "QIKG_VIRTUOSO_GRAPH_GROUP"
-#: Other servers: the graph holding the union of qikg's graphs but the inferred one.
+#: The graph holding the union of qikg's graphs but the inferred one (a query's default graph).
 UNION = "urn:qikg:union"
-#: Where the marker saying that the group or the union graph is complete is kept.
+#: Where the marker saying that the union graph is complete is kept.
 LAYOUT_GRAPH = "urn:qikg:layout"
 COMPLETE = "urn:qikg:layout#complete"
-#: Graph IRIs per request when filling Virtuoso's graph group.
-GROUP_BATCH = 1_000
+#: Graphs per operation on the union graph. Virtuoso gets one operation per request, each timed
+#: as one transaction: copying 200 study graphs (130,000 triples) into it took 7 s.
+UNION_BATCH = 200
+#: The most IRIs in one ``NOT IN`` (Virtuoso compiles at most 4,094 arguments of a function).
+NOT_IN_MAX = 1_000
 #: Virtuoso: the most named graphs qikg lists in a query. Virtuoso compiles at most 4,094
 #: ("SP030: Too many arguments for standard built-in function"); past this a query that says
 #: GRAPH gets its named graphs another way (RemoteStore._virtuoso_named).
@@ -158,9 +158,7 @@ class RemoteStore(Store):
     'http://127.0.0.1:7878/update'
     """
 
-    def __init__(self, url: str, update_url: str | None = None, group: bool | None = None) -> None:
-        """``group``: on Virtuoso, name qikg's graphs by a graph group (None: as GROUP_SETTING
-        says)."""
+    def __init__(self, url: str, update_url: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BadInput(f"not a SPARQL endpoint URL: {redact(url)}")
@@ -175,9 +173,6 @@ class RemoteStore(Store):
         #: qikg make none: then every graph is named), found on first use.
         self._stand_in: str | None = None
         self._stand_in_lock = threading.Lock()
-        #: Virtuoso: whether this store has made sure qikg's graph group exists.
-        self._group_made = False
-        self._group = os.environ.get(GROUP_SETTING) == "1" if group is None else group
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -363,7 +358,7 @@ class RemoteStore(Store):
 
     def _dataset(self, reads_named: bool, include_inferred: bool) -> tuple[list[str], list[str]]:
         """A query's default and named graphs. The default graph is the stand-in for qikg's
-        asserted graphs (a Virtuoso graph group, or the union graph), plus the inferred graph
+        asserted graphs (the union graph), plus the inferred graph
         when asked: two IRIs however many studies. qikg's graphs are listed one by one only as
         the named graphs of a query that reads named graphs (``reads_named``, below), or where
         the server lets qikg make no stand-in."""
@@ -415,133 +410,82 @@ class RemoteStore(Store):
         return self._stand_in
 
     def _make_stand_in(self) -> str:
-        if self._is_virtuoso() and not self._group:
-            # with the group as the default graph, Virtuoso follows `skos:broader*` one level
-            # down only (15 concepts of 18 on the bundled data): opt in only (docs/deploy.md)
-            return ""
-        stand_in = GROUP if self._is_virtuoso() else UNION
-        if self._complete(stand_in):
-            return stand_in
+        if self._union_complete():
+            return UNION
         try:
             lock = rh.ServerLock(self, "indexing qikg's graphs")
             lock.take()
         except StoreUnavailable as exc:
             return self._no_stand_in(exc)
         try:
-            if not self._complete(stand_in):
-                self._fill(stand_in)
-            return stand_in
+            if not self._union_complete():
+                self._fill()
+            return UNION
         except StoreUnavailable as exc:
             return self._no_stand_in(exc)
         finally:
             lock.release()
 
-    def _fill(self, stand_in: str) -> None:
-        """Make the stand-in hold (or, for the group, name) every qikg graph but the inferred
-        one, then mark it complete."""
-        if stand_in == GROUP:
-            self._join_group(self.graph_names(), strict=True)
-        else:
-            self._update(
-                f"DROP SILENT GRAPH {iri_term(UNION)} ;\n"
-                f"INSERT {{ GRAPH {iri_term(UNION)} {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g "
-                f"{{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), {literal_term(str(GRAPH))}) "
-                f"&& ?g != {iri_term(str(INFERRED_GRAPH))}) }}"
-            )
-        self._update(_mark_complete(stand_in))
+    def _fill(self) -> None:
+        """Make the union graph hold every qikg graph but the inferred one, then mark it
+        complete (in batches of graphs: one request on most servers, one each on Virtuoso)."""
+        ops = [
+            f"DROP SILENT GRAPH {iri_term(UNION)}",
+            *_union_inserts([g for g in self.graph_names() if g != str(INFERRED_GRAPH)]),
+            _mark_complete(),
+        ]
+        for request in self._requests(ops):
+            self._update(request, read_timeout=SWAP_TIMEOUT)
 
     def _no_stand_in(self, exc: StoreUnavailable) -> str:
-        """The server lets qikg make no stand-in (no grant, a read-only server): name every
-        graph in every query, as before, which fails past a few thousand studies on Virtuoso."""
+        """The server lets qikg make no union graph (a read-only account): name every graph in
+        every query, which is slow or fails past a few thousand studies on Virtuoso."""
         log.warning(
-            "qikg: warning: the SPARQL server at %s does not let qikg keep %s (%s); every "
-            "query names each of qikg's graphs, which is slow or fails past a few thousand "
-            "studies (docs/deploy.md)",
+            "qikg: warning: the SPARQL server at %s does not let qikg keep its union graph (%s); "
+            "every query names each of qikg's graphs, which is slow or fails past a few "
+            "thousand studies (docs/deploy.md)",
             self.descriptor_shown,
-            "a graph group" if self._is_virtuoso() else "its union graph",
             exc,
         )
         return ""
 
-    def _complete(self, stand_in: str) -> bool:
+    def _union_complete(self) -> bool:
         rows = self._select(
-            f"SELECT ?x WHERE {{ GRAPH {iri_term(LAYOUT_GRAPH)} {{ {iri_term(stand_in)} "
+            f"SELECT ?x WHERE {{ GRAPH {iri_term(LAYOUT_GRAPH)} {{ {iri_term(UNION)} "
             f"{iri_term(COMPLETE)} ?x }} }}"
         )
         return bool(rows)
 
-    def _join_group(
-        self, graphs: list[str], strict: bool = False, sizes: dict[str, int] | None = None
-    ) -> None:
-        """Virtuoso: make ``graphs`` (but the inferred graph) members of qikg's graph group,
-        before they are written (an empty member adds nothing). The group is created first
-        (adding to a group that does not exist fails: "Graph group <urn:qikg:group> does not
-        exist", on a new server before any query). With ``sizes`` (every graph on the server
-        before the write), a group left with every qikg graph as a member, because the server
-        held no other, is marked complete, so no first query fills it again. Where the server
-        refuses, the group is marked incomplete, so no reader trusts it (``strict``: raise)."""
-        mine = [g for g in dict.fromkeys(graphs) if g != str(INFERRED_GRAPH)]
-        try:
-            if not self._group_made:
-                self._select(
-                    f"SELECT (sql:RDF_GRAPH_GROUP_CREATE({literal_term(GROUP)}, 1) AS ?x) {{}}"
-                )
-                self._group_made = True
-            for start in range(0, len(mine), GROUP_BATCH):
-                values = " ".join(iri_term(g) for g in mine[start : start + GROUP_BATCH])
-                self._select(
-                    f"SELECT (COUNT(sql:RDF_GRAPH_GROUP_INS({literal_term(GROUP)}, STR(?g))) "
-                    f"AS ?n) WHERE {{ VALUES ?g {{ {values} }} }}"
-                )
-            if mine and sizes is not None and not _others(sizes, mine):
-                self._update(_mark_complete(GROUP))
-        except StoreUnavailable:
-            if strict:
-                raise
-            self._update(
-                f"DELETE WHERE {{ GRAPH {iri_term(LAYOUT_GRAPH)} {{ {iri_term(GROUP)} ?p ?o }} }}"
-            )
-            log.warning(
-                "qikg: warning: could not add graphs to qikg's graph group on %s; queries "
-                "will name each graph until the grants in docs/deploy.md are given",
-                self.descriptor_shown,
-            )
-
     def _union_ops(
         self, graphs: list[str], sizes: dict[str, int], filled: bool = False
     ) -> tuple[list[str], list[str]]:
-        """Servers but Virtuoso: the operations that keep the union graph equal to qikg's
-        graphs (but the inferred one) across a write of ``graphs``, to send in the write's own
-        request (so atomic with it): before, remove what only these graphs held; after, add
-        what they hold then (``filled``: the write adds that itself). ``sizes`` is every graph
-        on the server before the write (read under the write lock). Where the server holds no
-        qikg graph but these, the union is made whole in the same request and marked complete
-        (so a new store's first query does not copy every graph again: 40 s at 250 studies,
-        past the 300 s read timeout at 1,000); a union already complete stays so; one never
-        marked is left for the first query."""
+        """The operations that keep the union graph equal to qikg's graphs (but the inferred
+        one) across a write of ``graphs``: before, remove what only these graphs held; after,
+        add what they hold then (``filled``: the write adds that itself). Sent in the write's own
+        request, so atomic with it, on every server but Virtuoso, which gets them in requests
+        of their own around the swap. ``sizes`` is every graph on the server before the write
+        (read under the write lock). Where the server holds no qikg graph but these, the union
+        is made whole and marked complete by the write (so a new store's first query does not
+        copy every graph again: 40 s at 250 studies on Oxigraph server); a union already
+        complete stays so; one never marked is left for the first query."""
         mine = [g for g in dict.fromkeys(graphs) if g != str(INFERRED_GRAPH)]
         if not mine:
             return [], []
-        values = " ".join(iri_term(g) for g in mine)
-        union = iri_term(UNION)
-        after = (
-            []
-            if filled
-            else [
-                f"INSERT {{ GRAPH {union} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
-                f"GRAPH ?t {{ ?s ?p ?o }} }}"
-            ]
+        after = [] if filled else _union_inserts(mine)
+        if not _others(sizes, mine) and not self._union_complete():
+            return [f"DROP SILENT GRAPH {iri_term(UNION)}"], [*after, _mark_complete()]
+        kept = [*mine, str(INFERRED_GRAPH)]
+        not_in = " && ".join(
+            f"?h NOT IN ({', '.join(iri_term(g) for g in kept[i : i + NOT_IN_MAX])})"
+            for i in range(0, len(kept), NOT_IN_MAX)
         )
-        if not _others(sizes, mine) and not self._complete(UNION):
-            return [f"DROP SILENT GRAPH {union}"], [*after, _mark_complete(UNION)]
-        others = ", ".join(iri_term(g) for g in [*mine, str(INFERRED_GRAPH)])
-        before = (
-            f"DELETE {{ GRAPH {union} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
+        before = [
+            f"DELETE {{ GRAPH {iri_term(UNION)} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
             f"GRAPH ?t {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?p ?o }} "
-            f"FILTER(STRSTARTS(STR(?h), {literal_term(str(GRAPH))}) && ?h NOT IN "
-            f"({others})) }} }}"
-        )
-        return [before], after
+            f"FILTER(STRSTARTS(STR(?h), {literal_term(str(GRAPH))}) && {not_in}) }} }}"
+            for values in _iri_batches(mine)
+        ]
+        return before, after
 
     def _answer(
         self, response: httpx.Response, parse: Callable[[str], T], timeout: float | None
@@ -577,11 +521,11 @@ class RemoteStore(Store):
             touched = list(dict.fromkeys([*drop, *graphs, *extend]))
             commit.diff = self._diff(sizes, touched, graphs, drop, extend)
             commit.touch(touched, sizes)
-            if self._is_virtuoso():
-                self._join_group([*graphs, *extend], sizes=sizes)
-                self._replace_staged(graphs, drop, extend, commit)
-                return
             loads = [*graphs.items(), *extend.items()]
+            if self._is_virtuoso():
+                union = self._union_ops(touched, sizes)
+                self._replace_staged(graphs, drop, extend, commit, union)
+                return
             if sum(len(nt.encode()) for _, nt in loads) > UPDATE_BYTES:
                 # the swap adds the staged triples to the union graph itself: enough, unless a
                 # graph is only extended (its other triples are not staged)
@@ -635,20 +579,21 @@ class RemoteStore(Store):
         drop: tuple[str, ...],
         extend: Mapping[str, str],
         commit: rh.Commit,
-        union: tuple[list[str], list[str]] | None = None,
+        union: tuple[list[str], list[str]],
     ) -> None:
-        """Load each graph into a staging graph, then swap them in: on Virtuoso (with its
-        Graph Store endpoint), and on other servers for a write too large for one request.
+        """Load each graph into a staging graph, then swap them in, with the union graph's
+        operations (``union``: before, after): on Virtuoso (with its Graph Store endpoint), and
+        on other servers for a write too large for one request.
 
         Nothing visible changes, and nothing is recorded, until every graph is staged: a failure
         before drops the staging graphs and says nothing was written. On servers but Virtuoso
-        the swap is one request (so all or nothing), with the union graph's operations
-        (``union``: before, after), that copies the staging graphs into place in one INSERT
-        (reading graphs changed earlier in the same request was 3x slower on Oxigraph server);
-        the staging graphs are dropped after it. Virtuoso commits a request's operations one by
-        one (a request whose third operation fails keeps the first two) and gets one per
-        request, so its swap is atomic per graph, not across graphs: a failed swap is recorded
-        as an ``interrupted`` version, which can be undone.
+        the swap is one request (so all or nothing) that copies the staging graphs into place in
+        one INSERT (reading graphs changed earlier in the same request was 3x slower on
+        Oxigraph server); the staging graphs are dropped after it. Virtuoso commits a request's
+        operations one by one (a request whose third operation fails keeps the first two) and
+        gets one per request, so its swap is atomic per graph, not across graphs (a reader can
+        see the graphs and the union graph change one after the other): a failed swap is
+        recorded as an ``interrupted`` version, which can be undone.
         """
         token = uuid.uuid4().hex
         replace = {
@@ -663,8 +608,8 @@ class RemoteStore(Store):
                 self._stage(loads)
             except (StoreUnavailable, QueryTimeout) as exc:
                 raise type(exc)(f"{exc}; nothing was written") from None
-            if union is not None:
-                before, after = union
+            before, after = union
+            if not self._is_virtuoso():
                 drops = [
                     f"DROP SILENT GRAPH {iri_term(g)}" for g in dict.fromkeys((*drop, *graphs))
                 ]
@@ -673,7 +618,8 @@ class RemoteStore(Store):
                     " ;\n".join([*before, *drops, copy, *after]), commit, read_timeout=SWAP_TIMEOUT
                 )
             else:
-                ops = [
+                ops = [*before]
+                ops += [
                     f"DROP SILENT GRAPH {iri_term(g)}"
                     for g in dict.fromkeys((*drop, *graphs))
                     if g not in replace
@@ -687,12 +633,12 @@ class RemoteStore(Store):
                     f"DROP SILENT GRAPH {iri_term(tmp)}"
                     for g, tmp in add.items()
                 ]
-                for request in self._requests(ops):
-                    self._update(request, commit)
+                for request in self._requests([*ops, *after]):
+                    self._update(request, commit, read_timeout=SWAP_TIMEOUT)
         except BaseException:
             self._drop_staging(staged)
             raise
-        if union is not None:  # copied, not moved
+        if not self._is_virtuoso():  # copied, not moved
             self._drop_staging(staged)
 
     def _stage(self, loads: list[tuple[str, str, str]]) -> None:
@@ -764,6 +710,7 @@ class RemoteStore(Store):
     ) -> None:
         """Each graph from its snapshot: in one request (Oxigraph), or on Virtuoso copied to
         staging graphs first and then moved into place in one request, as a write is."""
+        before, after = self._union_ops(list(back), sizes)
         if not self._is_virtuoso():
             ops = [
                 f"COPY SILENT GRAPH {iri_term(s.iri)} TO GRAPH {iri_term(g)}"
@@ -772,10 +719,8 @@ class RemoteStore(Store):
                 for g, s in back.items()
             ]
             if ops:
-                before, after = self._union_ops(list(back), sizes)
                 self._update(" ;\n".join([*before, *ops, *after]), commit)
             return
-        self._join_group([g for g, s in back.items() if s.existed], sizes=sizes)
         token = uuid.uuid4().hex
         staged = {g: self._staging(token, n) for n, g in enumerate(back) if back[g].existed}
         try:
@@ -785,13 +730,13 @@ class RemoteStore(Store):
             ]
             for request in self._requests(copies):
                 self._update(request)
-            ops = [f"DROP SILENT GRAPH {iri_term(g)}" for g in back if g not in staged]
+            ops = [*before, *(f"DROP SILENT GRAPH {iri_term(g)}" for g in back if g not in staged)]
             ops += [
                 f"MOVE SILENT GRAPH {iri_term(tmp)} TO GRAPH {iri_term(g)}"
                 for g, tmp in staged.items()
             ]
-            for request in self._requests(ops):
-                self._update(request, commit)
+            for request in self._requests([*ops, *after]):
+                self._update(request, commit, read_timeout=SWAP_TIMEOUT)
         except BaseException:
             self._drop_staging(list(staged.values()))
             raise
@@ -899,12 +844,33 @@ class RemoteStore(Store):
             self._checker.close()
 
 
-def _mark_complete(stand_in: str) -> str:
-    """The update that marks the group or the union graph complete."""
+def _mark_complete() -> str:
+    """The update that marks the union graph complete."""
     return (
-        f"INSERT DATA {{ GRAPH {iri_term(LAYOUT_GRAPH)} {{ {iri_term(stand_in)} "
+        f"INSERT DATA {{ GRAPH {iri_term(LAYOUT_GRAPH)} {{ {iri_term(UNION)} "
         f"{iri_term(COMPLETE)} true }} }}"
     )
+
+
+def _iri_batches(graphs: list[str]) -> list[str]:
+    """The graphs as ``VALUES`` terms, ``UNION_BATCH`` to a batch."""
+    return [
+        " ".join(iri_term(g) for g in graphs[i : i + UNION_BATCH])
+        for i in range(0, len(graphs), UNION_BATCH)
+    ]
+
+
+def _union_inserts(graphs: list[str]) -> list[str]:
+    """Operations copying these graphs' triples into the union graph, a batch of graphs each.
+
+    >>> _union_inserts(["urn:g"])[0].endswith("VALUES ?t { <urn:g> } GRAPH ?t { ?s ?p ?o } }")
+    True
+    """
+    return [
+        f"INSERT {{ GRAPH {iri_term(UNION)} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?t {{ {values} }} "
+        f"GRAPH ?t {{ ?s ?p ?o }} }}"
+        for values in _iri_batches(graphs)
+    ]
 
 
 def _others(sizes: Mapping[str, int], graphs: list[str]) -> list[str]:

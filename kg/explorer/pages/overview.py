@@ -12,6 +12,8 @@ from kg.explorer.downloads import study_downloads
 from kg.read.findings import facet_options, studies
 from kg.read.neighbourhood import KINDS
 from kg.read.stats import summary
+from kg.store import Store
+from kg.store.history import History
 
 #: The most bars a chart draws; the table below lists every study.
 MOST_BARS = 30
@@ -143,11 +145,17 @@ def main() -> None:
 RECENT = 10
 
 
+def history(store: Store) -> History:
+    """The store's history (a function of its own, so the page caches it per version: on a
+    server it is read from the history graph)."""
+    return store.history()
+
+
 def recent_changes() -> None:
     """The latest changes to the store (``qikg history``), newest first."""
     st.subheader("Recent changes")
     try:
-        found = ui.store().history()
+        found = ui.cached(history)
     except QikgError as exc:  # a SPARQL server keeps no history yet
         st.caption(str(exc))
         return
