@@ -420,10 +420,8 @@ def search_findings(
     scope = f"{studies_on_page} ?f qikg:reportedIn ?s ."
     rows = store.query(
         sparql_prefixes()
-        # the findings first, then their ids: Virtuoso (its graphs in a graph group as the
-        # default graph) joined both ids onto the filters' pattern and lost rows (4 of 33)
         + f"""SELECT ?f ?s ?sid ?fid (SAMPLE(?st) AS ?statement) (SAMPLE(?th) AS ?theme) WHERE {{
-            {{ SELECT DISTINCT ?f ?s WHERE {{ {studies_on_page} {_where(filters, below, scope)} }} }}
+            {studies_on_page} {_where(filters, below, scope)}
             ?s dcterms:identifier ?sid . ?f dcterms:identifier ?fid .
             OPTIONAL {{ ?f qikg:statement ?st }} OPTIONAL {{ ?f qikg:theme ?th }}
         }} GROUP BY ?f ?s ?sid ?fid""",
