@@ -312,9 +312,25 @@ def load(store: RemoteStore) -> RemoteHistory:
         for s in line.get("snapshots", [])
         if s["existed"]
     }
-    sizes = store._all_sizes()
-    triples = sum(n for g, n in sizes.items() if g in kept)
-    return RemoteHistory(folded.versions, hist.keep_versions(), 0, 0, False, triples)
+    return RemoteHistory(folded.versions, hist.keep_versions(), 0, 0, False, _triples(store, kept))
+
+
+#: Graphs counted per request by :func:`_triples`.
+COUNT_BATCH = 500
+
+
+def _triples(store: RemoteStore, graphs: set[str]) -> int:
+    """The triples these graphs hold, counted graph by graph: counting every graph on the server
+    to pick these took 2.6 s on Oxigraph server at 4,000 studies."""
+    total = 0
+    names = sorted(graphs)
+    for start in range(0, len(names), COUNT_BATCH):
+        values = " ".join(iri_term(g) for g in names[start : start + COUNT_BATCH])
+        rows = store._select(
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        )
+        total += int(rows[0]["n"]["value"]) if rows else 0
+    return total
 
 
 # -- writing -------------------------------------------------------------------------------------

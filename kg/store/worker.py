@@ -29,6 +29,7 @@ from kg.sparql import (
     check_read_only,
     declared_prefixes,
     declares_dataset,
+    graph_patterns,
     names_graphs,
     row_size,
 )
@@ -210,6 +211,7 @@ def answer(views: dict[bool, ReadView] | None, request: dict) -> dict:
                 "form": form,
                 "prefixes": declared_prefixes(request["query"]),
                 "graphs": names_graphs(request["query"]),
+                "graph_terms": list(graph_patterns(request["query"])),
                 "dataset": declares_dataset(request["query"]),
             }
         view = views[bool(request.get("without"))]
