@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import pytest
 
 from kg.build import build
+from kg.sparql import QueryResult
 from kg.store import open_store
 from tests.servers import start_explorer
 
@@ -23,6 +24,15 @@ from tests.servers import start_explorer
 pytest_plugins = ["tests.hostile"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def sorted_rows(result: QueryResult) -> list[tuple]:
+    """A query's rows as a sorted list of value tuples. GROUP_CONCAT's order is the engine's
+    choice, so ", "-joined values are compared as sorted parts."""
+    return sorted(
+        tuple(", ".join(sorted((v or "").split(", "))) for v in row.values())
+        for row in result.values()
+    )
 
 
 def need(tool: str, why: str) -> str:

@@ -65,7 +65,7 @@ from kg.store.history import change
 from kg.store.remote import RemoteStore
 from kg.synthesis.reviews import review_findings
 from kg.synthesis.suggest import suggest
-from tests.conftest import FIXTURES, REPO, need
+from tests.conftest import FIXTURES, REPO, need, sorted_rows
 from tests.servers import Server, free_port, oxigraph_binary, start_oxigraph, start_virtuoso
 
 BACKENDS = ["embedded", "oxigraph", "virtuoso"]
@@ -170,13 +170,8 @@ def backend(
 
 
 def _rows(store: Store, sparql: str) -> list[tuple]:
-    """A query's rows as a sorted list of value tuples. GROUP_CONCAT's order is the engine's
-    choice, so ", "-joined values are compared as sorted parts."""
-    result = store.query(sparql)
-    return sorted(
-        tuple(", ".join(sorted((v or "").split(", "))) for v in row.values())
-        for row in result.values()
-    )
+    """A query's rows, sorted (tests/conftest.py ``sorted_rows``)."""
+    return sorted_rows(store.query(sparql))
 
 
 def test_build_gives_the_same_graphs(backend: Store, built_store: Store) -> None:

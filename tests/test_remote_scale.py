@@ -29,7 +29,7 @@ from kg.resources import queries_dir
 from kg.store import Store, open_store
 from kg.store.history import change
 from kg.store.remote import RemoteStore
-from tests.conftest import REPO, need
+from tests.conftest import REPO, need, sorted_rows
 from tests.servers import Server, oxigraph_binary, start_oxigraph, start_virtuoso
 
 pytestmark = pytest.mark.server
@@ -219,7 +219,6 @@ def test_graph_queries_and_remove_among_thousands(server: Server, scale_store: S
         assert max(store.carried) <= MAX_GRAPHS, store.carried  # names only the graph it reads
         assert _rows(store, every) == _rows(scale_store, every)
         assert not store.query(foreign).boolean
-        assert _rows(store, constant) == _rows(scale_store, constant) != []
         if server.name == "virtuoso":  # Oxigraph server takes them all as parameters
             assert max(store.carried) <= MAX_GRAPHS, store.carried
         before = _rows(store, COUNT)
@@ -268,19 +267,10 @@ def test_every_competency_question_among_thousands(
     text = path.read_text(encoding="utf-8")
     with open_store(server.url) as store:
         try:
-            got = _sorted_rows(store, text)
+            result = store.query(text)
         except StoreUnavailable as exc:
             if row_length and "SR319" not in str(exc):
                 pytest.fail(f"{path.name} failed otherwise than by SR319: {exc}")
             raise
-        assert got == _sorted_rows(scale_store, text), path.name
-
-
-def _sorted_rows(store: Store, sparql: str) -> list[tuple]:
-    """Rows as sorted tuples of values, a GROUP_CONCAT's parts sorted (the engine's order)."""
-    result = store.query(sparql)
-    assert not result.truncated
-    return sorted(
-        tuple(", ".join(sorted((v or "").split(", "))) for v in row.values())
-        for row in result.values()
-    )
+        assert not result.truncated
+        assert sorted_rows(result) == sorted_rows(scale_store.query(text)), path.name

@@ -3,9 +3,8 @@
 qikg's own reads send no ``*`` or ``+`` path to the store. Virtuoso 7.2.5 can answer such a path
 wrongly when it is joined with other patterns (it did with qikg's graphs named one by one or in a
 graph group), and refuses one whose start comes from VALUES of two or more rows (docs/deploy.md).
-A vocabulary has few links (about 200 with the
-bundled data), so they are read in one query and walked in Python; what a read needs goes back
-into its query as VALUES.
+A vocabulary has few links (about 200 with the bundled data), so they are read in one query and
+walked in Python; what a read needs goes back into its query as VALUES.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from typing import Protocol
 import kg.store.history as hist
 from kg.errors import BadInput, Conflict, StoreUnavailable
 from kg.namespaces import GRAPH, QIKG, STUDY_GRAPH_PREFIX
-from kg.sparql import iri_term, literal_term
+from kg.sparql import iri_term, iri_terms, literal_term
 
 HISTORY_GRAPH = "urn:qikg:history"
 LOCK_GRAPH = "urn:qikg:lock"
@@ -325,9 +325,9 @@ def _triples(store: RemoteStore, graphs: set[str]) -> int:
     total = 0
     names = sorted(graphs)
     for start in range(0, len(names), COUNT_BATCH):
-        values = " ".join(iri_term(g) for g in names[start : start + COUNT_BATCH])
         rows = store._select(
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {iri_terms(names[start : start + COUNT_BATCH])} }} "
+            "GRAPH ?g { ?s ?p ?o } }"
         )
         total += int(rows[0]["n"]["value"]) if rows else 0
     return total
