@@ -121,8 +121,6 @@ def queries_side_by_side(store: Path, repeats: int) -> dict[str, dict[str, float
         "served": lambda text: len(qikg.query(text, timeout=120).document),
     }
     for path in sorted((ROOT / "ontology" / "queries").glob("cq*.rq")):
-        if path.stem.startswith("cq12"):
-            continue  # quadratic in its answer: past any limit at this size (docs/benchmarks.md)
         text = path.read_text()
         start = time.perf_counter()
         ways["floor"](text)

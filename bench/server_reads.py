@@ -5,7 +5,7 @@ For each server (started by tests/servers.py in a temporary folder, stopped and 
 end): ``qikg build``, then the corpus loaded through the product's write path
 (bench/server_history.py ``load_corpus``: one recorded import); then each competency question
 (``ontology/queries/cq*.rq``) asked ``--repeat`` times through ``open_store(url).query(...)``
-with a time limit (``--limit``; cq12, quadratic, gets ``--cq12-limit`` and one try), its rows
+with a time limit (``--limit``), its rows
 compared with the embedded store's answer (``--reference``, a store built from the same bundled
 data and corpus; only when the server holds every study of the corpus); then every explorer page
 rendered cold and warm on the server (bench/run.py ``measure_explorer``: streamlit's AppTest in
@@ -94,15 +94,14 @@ def ask(store, text: str, limit: float, repeat: int) -> dict:
     return out
 
 
-def reference_answers(path: str, queries: list[dict], limit: float, cq12_limit: float) -> dict:
+def reference_answers(path: str, queries: list[dict], limit: float) -> dict:
     """Each question's sorted rows on the embedded store (once; ``None`` past its limit)."""
     store = open_store(path)
     try:
         studies = int(store.query(COUNT_STUDIES).values()[0]["n"])
         answers: dict = {"studies": studies, "answers": {}}
         for q in queries:
-            lim = cq12_limit if q["name"].startswith("cq12") else limit
-            found = ask(store, q["text"], lim, 1)
+            found = ask(store, q["text"], limit, 1)
             answers["answers"][q["name"]] = found
             print(
                 f"  reference {q['name']}: {found.get('median_s')} s "
@@ -152,13 +151,7 @@ def run_server(name: str, args: argparse.Namespace, queries: list[dict], ref: di
         result["load_average_after_load"] = list(os.getloadavg())
         answers: dict = {}
         for q in queries:
-            cq12 = q["name"].startswith("cq12")
-            found = ask(
-                store,
-                q["text"],
-                args.cq12_limit if cq12 else args.limit,
-                1 if cq12 else args.repeat,
-            )
+            found = ask(store, q["text"], args.limit, args.repeat)
             theirs = ref["answers"].get(q["name"]) if ref is not None else None
             found["equals_embedded"] = compare(found, theirs)
             if found["equals_embedded"] == "no":
@@ -215,7 +208,6 @@ def main() -> None:
     parser.add_argument("--batch", type=int, help="studies per write")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--limit", type=float, default=120.0, help="a question's time limit")
-    parser.add_argument("--cq12-limit", type=float, default=300.0)
     parser.add_argument("--page-limit", type=float, default=120.0)
     parser.add_argument("--out", type=Path, help="append the results to this JSON file")
     parser.add_argument(
@@ -228,7 +220,7 @@ def main() -> None:
         "--skip",
         nargs="*",
         default=[],
-        help="questions not asked (e.g. cq12: Oxigraph server took 23 GB on it and was killed)",
+        help="questions not asked, by number (e.g. cq05)",
     )
     args = parser.parse_args()
     queries = load_queries([REPO / "ontology" / "queries"])
@@ -240,7 +232,7 @@ def main() -> None:
     ref = None
     if whole:
         print(f"reference answers: {args.reference}", flush=True)
-        ref = reference_answers(args.reference, queries, args.limit, args.cq12_limit)
+        ref = reference_answers(args.reference, queries, args.limit)
     names = ["virtuoso", "oxigraph"] if args.server == "both" else [args.server]
     for name in names:
         run = run_server(name, args, queries, ref)

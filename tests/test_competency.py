@@ -232,19 +232,19 @@ def _(rows: Rows) -> None:
 
 @expect("cq12-shared-concepts")
 def _(rows: Rows) -> None:
-    by_study: dict[str, set[str]] = defaultdict(set)
+    studies: dict[str, set[str]] = defaultdict(set)
     for f in findings():
         for column in CODES:
-            by_study[f["study_id"]].update(codes(f, column))
-    expected = {
-        (a, b, label(c))
-        for a in by_study
-        for b in by_study
-        if a < b
-        for c in by_study[a] & by_study[b]
+            for c in codes(f, column):
+                studies[label(c)].add(f["study_id"])
+    shared = {c: s for c, s in studies.items() if len(s) > 1}
+    assert pairs(rows, "concept", "study") == {(c, s) for c, ss in shared.items() for s in ss}
+    assert {r["concept"]: int(r["studies"] or 0) for r in rows} == {
+        c: len(s) for c, s in shared.items()
     }
-    assert pairs(rows, "a", "b", "concept") == expected
-    assert ("nadeem2013", "nadeem2014", "learning session") in expected
+    assert {"nadeem2013", "nadeem2014"} <= shared["learning session"]
+    order = [(-int(r["studies"] or 0), r["concept"], r["study"]) for r in rows]
+    assert order == sorted(order)
 
 
 @expect("cq13-quotes-professionalisation")

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kg.errors import QueryTimeout, StoreUnavailable
+from kg.errors import StoreUnavailable
 from kg.namespaces import INFERRED_GRAPH, STUDY_GRAPH_PREFIX, study_graph
 from kg.read.findings import finding
 from kg.remove import remove_study
@@ -236,9 +236,6 @@ def test_graph_queries_and_remove_among_thousands(server: Server, scale_store: S
 #: it sorts the groups): these questions concatenate the ids of thousands of studies. A limit of
 #: the engine, reported upstream (openlink/virtuoso-opensource issues 118 and 371).
 VIRTUOSO_ROW_LENGTH = {"cq03-enablers-across-studies", "cq07-barriers"}
-#: cq12 pairs every study with every other that shares a concept: on Virtuoso at this size it
-#: runs past the stock 60 s MaxQueryExecutionTime, and the answer is refused or cut short.
-VIRTUOSO_TOO_SLOW = "cq12-shared-concepts"
 
 
 @pytest.mark.parametrize(
@@ -249,20 +246,12 @@ def test_every_competency_question_among_thousands(
 ) -> None:
     """Each competency question gives the embedded store's rows, none cut short. On Virtuoso the
     two that concatenate thousands of study ids are strict expected failures, refused with SR319
-    only, and cq12 one that must not give a whole answer in the server's time limit."""
+    only."""
     virtuoso = server.name == "virtuoso"
     row_length = virtuoso and path.stem in VIRTUOSO_ROW_LENGTH
     if row_length:
         request.applymarker(
             pytest.mark.xfail(strict=True, raises=StoreUnavailable, reason="Virtuoso SR319")
-        )
-    if virtuoso and path.stem == VIRTUOSO_TOO_SLOW:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=(AssertionError, StoreUnavailable, QueryTimeout),
-                reason="past Virtuoso's 60 s query limit",
-            )
         )
     text = path.read_text(encoding="utf-8")
     with open_store(server.url) as store:
