@@ -104,6 +104,7 @@ def test_overview_counts_studies_and_lists_the_seed_study(
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Studies"] == f"{numbers['studies']:,}"
     assert metrics["Findings"] == f"{numbers['findings']:,}"
+    assert metrics["Triples"] == f"{numbers['triples']:,}"
     studies_table = at.dataframe[0].value
     assert "Carstensen et al. 2024" in set(studies_table["study"])
     assert any(str(doi).startswith("https://doi.org/10.1177/") for doi in studies_table["DOI"])

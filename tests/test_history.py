@@ -13,6 +13,7 @@ import pytest
 
 from kg.build import bundled_studies
 from kg.namespaces import INFERRED_GRAPH, study_graph
+from kg.read.stats import stats, summary
 from kg.store import open_store
 from tests.sheets import write_sheet
 
@@ -230,6 +231,12 @@ def test_a_restore_killed_half_way_leaves_one_of_the_two_versions(cli, fresh_sto
         # a reader opened before sees the version the store is at
         after = reader.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }").values()
         assert (after == seen) == (moment == AT_SWITCH)
+        # the Overview's total is the store's, not the history's latest, while they differ
+        found = reader.history()
+        assert found.unrecorded == (moment == AT_RECORD)
+        assert summary(reader)["triples"] == stats(reader)["triples"]
+        if moment == AT_RECORD:
+            assert stats(reader)["triples"] != found.versions[-1].state["triples"]
     assert cli("remove", "schouten2008", store=fresh_store_path).exit_code == 0  # takes writes
     found = versions(cli, fresh_store_path)
     expected = ["remove", "remove", "build"]

@@ -22,6 +22,7 @@ import pytest
 import kg.store.remote_history as rh
 from kg.errors import Conflict, StoreUnavailable
 from kg.namespaces import GRAPH, INFERRED_GRAPH, study_graph
+from kg.read.stats import stats, summary
 from kg.sparql import iri_term
 from kg.store import Store, open_store
 from kg.store.history import change
@@ -326,10 +327,19 @@ def test_a_writer_killed_after_its_snapshots_is_recorded_by_the_next(cli, url, m
         writer.wait()
     removed = content(url)
     assert removed != before  # the write itself was done
+    with open_store(url) as store:  # the history says it is behind; the Overview counts
+        found = store.history()
+        assert found.unrecorded
+        assert "holds a change not yet in its history" in cli("history", store=url).out
+        assert summary(store)["triples"] == stats(store)["triples"]
+        assert stats(store)["triples"] != found.versions[-1].state["triples"]
     monkeypatch.setattr(rh, "LOCK_STALE", 0.5)
     time.sleep(1)
     assert cli("remove", "schouten2008", store=url).exit_code == 0
     assert [v["verb"] for v in versions(cli, url)] == ["remove", "unrecorded", "build"]
+    with open_store(url) as store:
+        assert not store.history().unrecorded
+        assert summary(store)["triples"] == stats(store)["triples"]
     assert cli("restore", "2", store=url).exit_code == 0
     assert content(url) == removed
     assert cli("restore", "1", store=url).exit_code == 0

@@ -98,8 +98,8 @@ def _footer(found: History) -> str:
     lines = [head + where]
     if found.unrecorded:
         lines.append(
-            "note: the store holds a change not yet in its history (a write was stopped before "
-            "it recorded it); the next write records it as 'unrecorded'"
+            "note: the store holds a change not yet in its history (a write under way, or one "
+            "stopped before it recorded it); the next write records it as 'unrecorded'"
         )
     return "\n".join(lines)
 

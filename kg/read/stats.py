@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kg.errors import QikgError
 from kg.meta import inferred_state
 from kg.namespaces import graph_name
 from kg.sparql import sparql_prefixes
@@ -27,17 +28,33 @@ def stats(store: Store) -> dict:
 
 def summary(store: Store) -> dict:
     """The counts of :func:`stats` without its per-graph sizes and inferred state, for pages
-    that show only totals: one count of all triples costs less than counting graph by graph.
+    that show only totals. Every write records how many triples the store holds then, so the
+    total is read from the history while its latest version is the store's; the triples are
+    counted only when it is not (a commit not yet recorded, a store without a history): on a
+    server at 4,000 studies counting takes about 2 s.
 
     >>> import tempfile
     >>> from kg.store import open_store
     >>> summary(open_store(tempfile.mkdtemp()))["triples"]
     0
     """
+    return {"triples": _triples(store), **_contents(store)}
+
+
+def _triples(store: Store) -> int:
+    """The store's triples, from its latest recorded version when that is the store as it is."""
+    try:
+        found = store.history()
+    except QikgError:  # a server whose history cannot be read
+        found = None
+    if found and found.versions and not found.unrecorded:
+        recorded = found.versions[-1].state.get("triples")
+        if recorded is not None:
+            return int(recorded)
     triples = store.query(
         "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", include_inferred=True
     ).column("n")
-    return {"triples": int(triples[0] or 0), **_contents(store)}
+    return int(triples[0] or 0)
 
 
 def _contents(store: Store) -> dict:

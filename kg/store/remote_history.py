@@ -312,7 +312,21 @@ def load(store: RemoteStore) -> RemoteHistory:
         for s in line.get("snapshots", [])
         if s["existed"]
     }
-    return RemoteHistory(folded.versions, hist.keep_versions(), 0, 0, False, _triples(store, kept))
+    last = int(lines[-1]["token"]) if lines else 0
+    return RemoteHistory(
+        folded.versions, hist.keep_versions(), 0, 0, _unrecorded(store, last), _triples(store, kept)
+    )
+
+
+def _unrecorded(store: RemoteStore, last: int) -> bool:
+    """Whether a commit after the last recorded one has taken snapshots: a write under way, or
+    one stopped before its record (the next writer records it, :func:`recover`)."""
+    return bool(
+        store._select(
+            f"SELECT ?e WHERE {{ GRAPH {iri_term(HISTORY_GRAPH)} {{ ?e {_p('commit')} ?n }} "
+            f"FILTER(?n > {last}) }} LIMIT 1"
+        )
+    )
 
 
 #: Graphs counted per request by :func:`_triples`.
