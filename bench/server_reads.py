@@ -17,11 +17,13 @@ reference store built from it)::
     .venv/bin/python bench/server_reads.py --corpus /tmp/c4000 --reference /tmp/s4000 \\
         --server virtuoso --out bench/results/server-reads-4000.json
     .venv/bin/python bench/server_reads.py --server oxigraph --studies 1000 --out ...
+    .venv/bin/python bench/server_reads.py --server oxigraph --url URL --out ...  # loaded before
 
 Rows are compared as sorted lists of value tuples; a GROUP_CONCAT value as its sorted ", "-split
 parts (tests/test_backend_contract.py ``_rows``). Virtuoso runs with
-tests/servers.py's virtuoso.ini (Debian's defaults), or with ``--virtuoso-ini tuned``: ResultSetMaxRows and MaxQueryExecutionTime raised as
-docs/deploy.md advises, and the buffers Debian's file suggests for 4 GB (``TUNED``). The JSON is
+tests/servers.py's virtuoso.ini (Debian's defaults), or with ``--virtuoso-ini tuned``:
+ResultSetMaxRows and MaxQueryExecutionTime raised and the refusal on estimated cost turned off,
+as docs/deploy.md advises, and the buffers Debian's file suggests for 4 GB (``TUNED``). The JSON is
 appended to, one entry per server.
 """
 
@@ -31,9 +33,11 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -136,9 +140,18 @@ def difference(server: list[tuple], reference: list[tuple]) -> dict:
 
 
 def run_server(name: str, args: argparse.Namespace, queries: list[dict], ref: dict | None) -> dict:
-    """Start, build, load, ask every question, render every page, stop: the results."""
+    """Start, build, load, ask every question, render every page, stop: the results. With
+    ``--url``, the server there (built and loaded before) is only asked and rendered."""
     result: dict = {"server": name, "server_version": server_version(name)}
     result["load_average_before"] = list(os.getloadavg())
+    if args.url:
+        result["load"] = f"loaded before this run: {args.url}"
+        folder = Path(tempfile.mkdtemp(prefix="qikg-reads-"))
+        try:
+            measure_reads(args.url, folder, args, queries, ref, result)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return result
     settings = TUNED if args.virtuoso_ini == "tuned" else None
     with started(name, result, settings) as (server, folder):
         url = server.url
@@ -146,52 +159,69 @@ def run_server(name: str, args: argparse.Namespace, queries: list[dict], ref: di
         result["load"] = load_corpus(url, args.corpus, args.studies, args.batch)
         result["disk_after_load"] = disk(folder / "db")
         print(f"  load: {result['load']['load_s']:.1f} s", flush=True)
-        store = open_store(url)
-        result["studies"] = int(store.query(COUNT_STUDIES).values()[0]["n"])
-        result["load_average_after_load"] = list(os.getloadavg())
-        answers: dict = {}
-        for q in queries:
-            found = ask(store, q["text"], args.limit, args.repeat)
-            theirs = ref["answers"].get(q["name"]) if ref is not None else None
-            found["equals_embedded"] = compare(found, theirs)
-            if found["equals_embedded"] == "no":
-                found["difference"] = difference(found["_rows"], theirs["_rows"])
-            if "_rows" in found:
-                found["digest"] = digest(found.pop("_rows"))
-            answers[q["name"]] = found
-            print(
-                f"  {q['name']}: {found['median_s']} s, {found.get('rows')} rows, "
-                f"equal: {found['equals_embedded']} {found.get('error', '')[:200]}",
-                flush=True,
-            )
-        store.close()
-        result["questions"] = answers
-        result["load_average_after_questions"] = list(os.getloadavg())
-        log = folder / "explorer.log"
-        explorer = measure_explorer(
-            url, log, SimpleNamespace(page_repeats=args.repeat, page_limit=args.page_limit)
-        )
-        for page, data in explorer.get("pages", {}).items():
-            if "cold" in data:
-                data["under_3s"] = (
-                    not data.get("problems")
-                    and data["cold"] < PAGE_TARGET_S
-                    and data["warm"] < PAGE_TARGET_S
-                )
-            print(f"  page {page}: {data}", flush=True)
-        if log.exists():
-            explorer["log_tail"] = log.read_text(errors="replace")[-3000:]
-        result["explorer"] = explorer
+        measure_reads(url, folder, args, queries, ref, result)
     result["load_average_at_end"] = list(os.getloadavg())
     return result
 
 
+def measure_reads(
+    url: str,
+    folder: Path,
+    args: argparse.Namespace,
+    queries: list[dict],
+    ref: dict | None,
+    result: dict,
+) -> None:
+    """Every question asked and compared, then every page rendered: into ``result``."""
+    store = open_store(url)
+    result["studies"] = int(store.query(COUNT_STUDIES).values()[0]["n"])
+    result["load_average_after_load"] = list(os.getloadavg())
+    answers: dict = {}
+    for q in queries:
+        found = ask(store, q["text"], args.limit, args.repeat)
+        theirs = ref["answers"].get(q["name"]) if ref is not None else None
+        found["equals_embedded"] = compare(found, theirs)
+        if found["equals_embedded"] == "no":
+            found["difference"] = difference(found["_rows"], theirs["_rows"])
+        if "_rows" in found:
+            found["digest"] = digest(found.pop("_rows"))
+        answers[q["name"]] = found
+        print(
+            f"  {q['name']}: {found['median_s']} s, {found.get('rows')} rows, "
+            f"equal: {found['equals_embedded']} {found.get('error', '')[:200]}",
+            flush=True,
+        )
+    store.close()
+    result["questions"] = answers
+    result["load_average_after_questions"] = list(os.getloadavg())
+    log = folder / "explorer.log"
+    explorer = measure_explorer(
+        url, log, SimpleNamespace(page_repeats=args.repeat, page_limit=args.page_limit)
+    )
+    for page, data in explorer.get("pages", {}).items():
+        if "cold" in data:
+            data["under_3s"] = (
+                not data.get("problems")
+                and data["cold"] < PAGE_TARGET_S
+                and data["warm"] < PAGE_TARGET_S
+            )
+        print(f"  page {page}: {data}", flush=True)
+    if log.exists():
+        explorer["log_tail"] = log.read_text(errors="replace")[-3000:]
+    result["explorer"] = explorer
+
+
 #: ``--virtuoso-ini tuned``: what docs/deploy.md asks for (ResultSetMaxRows above the largest
-#: answer, MaxQueryExecutionTime checked) and the buffers Debian's virtuoso.ini suggests for 4 GB
-#: of free memory; tests/servers.py keeps Debian's defaults (10,000 rows, 60 s, 10,000 buffers).
+#: answer, MaxQueryExecutionTime checked, MaxQueryCostEstimationTime 0) and the buffers Debian's
+#: virtuoso.ini suggests for 4 GB of free memory; tests/servers.py keeps Debian's defaults
+#: (10,000 rows, 60 s, a 400 s estimate, 10,000 buffers).
 TUNED = {
     "Parameters": {"NumberOfBuffers": "340000", "MaxDirtyBuffers": "250000"},
-    "SPARQL": {"ResultSetMaxRows": "1000000", "MaxQueryExecutionTime": "600"},
+    "SPARQL": {
+        "ResultSetMaxRows": "1000000",
+        "MaxQueryExecutionTime": "600",
+        "MaxQueryCostEstimationTime": "0",
+    },
 }
 
 
@@ -206,6 +236,9 @@ def main() -> None:
     parser.add_argument("--server", choices=("oxigraph", "virtuoso", "both"), default="both")
     parser.add_argument("--studies", type=int, help="load only the first N study graphs")
     parser.add_argument("--batch", type=int, help="studies per write")
+    parser.add_argument(
+        "--url", help="a server of the --server kind, built and loaded before: only asked"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--limit", type=float, default=120.0, help="a question's time limit")
     parser.add_argument("--page-limit", type=float, default=120.0)
@@ -223,6 +256,8 @@ def main() -> None:
         help="questions not asked, by number (e.g. cq05)",
     )
     args = parser.parse_args()
+    if args.url and args.server == "both":
+        parser.error("--url names one server: say which kind with --server")
     queries = load_queries([REPO / "ontology" / "queries"])
     skipped = [q["name"] for q in queries if q["name"].split("-")[0] in args.skip]
     queries = [q for q in queries if q["name"] not in skipped]

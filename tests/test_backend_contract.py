@@ -499,6 +499,21 @@ def test_virtuoso_stops_a_slow_query_at_its_time_limit(virtuoso_server: Server) 
         store.close()
 
 
+@pytest.mark.server
+def test_virtuoso_refusing_on_its_estimate_says_which_setting(virtuoso_server: Server) -> None:
+    """Stock Virtuoso refuses a query whose estimated time passes 400 s before running it; the
+    message says so and names the setting that leaves the decision to the time limit."""
+    store = RemoteStore(virtuoso_server.url)
+    product = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    try:
+        with pytest.raises(StoreUnavailable) as refused:
+            store._select(product)
+    finally:
+        store.close()
+    assert "estimated execution time" in str(refused.value)
+    assert "MaxQueryCostEstimationTime = 0" in str(refused.value)
+
+
 #: The smallest data showing VIRTUOSO_TARGET_BUG: four things, each with a concept that is, or is
 #: under, <urn:top>; and a query that joins them to a `*` path ending at <urn:top>.
 PATH_DATA = """<urn:a1> <urn:p> <urn:c1> .

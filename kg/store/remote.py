@@ -210,6 +210,12 @@ class RemoteStore(Store):
             hint = " (see docs/deploy.md for the permissions qikg needs)"
         elif response.status_code == 404:
             hint = " (is the URL the server's SPARQL query endpoint? see docs/deploy.md)"
+        elif "estimated execution time" in detail:  # Virtuoso's refusal on its cost estimate
+            hint = (
+                " (Virtuoso refused on its own estimate, before running the query: set "
+                "MaxQueryCostEstimationTime = 0 in virtuoso.ini's [SPARQL] so that the time "
+                "limit decides; see docs/deploy.md)"
+            )
         return StoreUnavailable(
             f"the SPARQL server at {redact(str(response.url).split('?')[0])} refused "
             f"{what} (HTTP {response.status_code}): {detail}{hint}"
