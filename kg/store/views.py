@@ -95,10 +95,12 @@ def store_version(root: Path) -> str:
 
 def _dead_writer(root: Path) -> str:
     """`` dead <pid> <time>`` when the ``writer`` file names a process that no longer runs."""
-    marker = root / "writer"
+    # Read before every query: as bytes (a text file's decoder cost half of the 20 µs it took).
+    marker = os.path.join(root, "writer")
     try:
-        pid = int(marker.read_text().split()[1])
-        stamp = marker.stat().st_mtime_ns
+        with open(marker, "rb") as f:
+            pid = int(f.read().split()[1])
+        stamp = os.stat(marker).st_mtime_ns
     except (OSError, ValueError, IndexError):
         return ""
     try:
@@ -113,7 +115,8 @@ def _dead_writer(root: Path) -> str:
 def read_generation(root: Path) -> str:
     """The store's ``generation`` file: ``<commit token> [<database folder>]``."""
     try:
-        return (root / "generation").read_text()
+        with open(os.path.join(root, "generation"), "rb") as f:
+            return f.read().decode()
     except OSError:  # none yet, or the store folder cannot be made
         return ""
 
