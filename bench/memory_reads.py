@@ -1,6 +1,7 @@
 """What reading from memory costs and how fast the copy follows a write, on a built store.
 
     .venv/bin/python bench/memory_reads.py STORE SHEET [--json OUT] [--only queries|serve]
+        [--questions cq09 ...]
         [--baseline CHECKOUT]
 
 STORE is a built store (bench/run.py --keep-stores leaves one per size), SHEET a coding sheet of
@@ -84,7 +85,9 @@ def read_all(answer: object) -> int:
     return rows
 
 
-def queries_side_by_side(store: Path, repeats: int) -> dict[str, dict[str, float]]:
+def queries_side_by_side(
+    store: Path, repeats: int, only: list[str] | None = None
+) -> dict[str, dict[str, float]]:
     """Each competency question on bare pyoxigraph in memory (the floor), on qikg's copy in this
     process (the explorer's pages) and in a query worker, its rows read; then as text: the bare
     engine writing SPARQL JSON, and the worker's answer as ``qikg serve`` sends it. Taken in turns
@@ -121,6 +124,8 @@ def queries_side_by_side(store: Path, repeats: int) -> dict[str, dict[str, float
         "served": lambda text: len(qikg.query(text, timeout=120).document),
     }
     for path in sorted((ROOT / "ontology" / "queries").glob("cq*.rq")):
+        if only and path.stem.split("-")[0] not in only:
+            continue
         text = path.read_text()
         start = time.perf_counter()
         ways["floor"](text)
@@ -187,10 +192,11 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=["queries", "serve"], help="measure only the questions or only serve"
     )
+    parser.add_argument("--questions", nargs="+", help="with --only queries: these (e.g. cq09)")
     args = parser.parse_args()
     if args.only:
         out = (
-            {"queries": queries_side_by_side(args.store, args.repeats)}
+            {"queries": queries_side_by_side(args.store, args.repeats, args.questions)}
             if args.only == "queries"
             else {"serve": serve_side_by_side(args.store, args.serve_rounds, args.baseline)}
         )
