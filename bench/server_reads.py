@@ -151,15 +151,15 @@ def run_server(name: str, args: argparse.Namespace, queries: list[dict], ref: di
             measure_reads(args.url, folder, args, queries, ref, result)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-        return result
-    settings = TUNED if args.virtuoso_ini == "tuned" else None
-    with started(name, result, settings) as (server, folder):
-        url = server.url
-        result["build_s"] = round(qikg(url, "build")[0], 2)
-        result["load"] = load_corpus(url, args.corpus, args.studies, args.batch)
-        result["disk_after_load"] = disk(folder / "db")
-        print(f"  load: {result['load']['load_s']:.1f} s", flush=True)
-        measure_reads(url, folder, args, queries, ref, result)
+    else:
+        settings = TUNED if args.virtuoso_ini == "tuned" else None
+        with started(name, result, settings) as (server, folder):
+            url = server.url
+            result["build_s"] = round(qikg(url, "build")[0], 2)
+            result["load"] = load_corpus(url, args.corpus, args.studies, args.batch)
+            result["disk_after_load"] = disk(folder / "db")
+            print(f"  load: {result['load']['load_s']:.1f} s", flush=True)
+            measure_reads(url, folder, args, queries, ref, result)
     result["load_average_at_end"] = list(os.getloadavg())
     return result
 
